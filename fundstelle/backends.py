@@ -1,0 +1,194 @@
+"""Where vectors and postings live: one small interface, FAISS and bm25s behind it.
+
+Search and highlighting only talk to :class:`VectorIndex` and :class:`LexicalIndex`.
+A server-based engine (Milvus, with dense vectors and BM25) can implement the same
+few methods and slot in beside these local backends. Rows are numbered ``0..n-1`` in
+the order of the index's chunk table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Protocol
+
+import bm25s
+import faiss
+import numpy as np
+
+__all__ = [
+    "EXACT_SEARCH_LIMIT",
+    "Bm25Index",
+    "FaissIndex",
+    "LexicalIndex",
+    "VectorIndex",
+]
+
+# Up to this many vectors an exact (flat) FAISS index answers fast enough; above it an
+# HNSW graph takes over. Chosen by measurement: BENCHMARKS.md, "Scale".
+EXACT_SEARCH_LIMIT = 200_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+class VectorIndex(Protocol):
+    """Dense vectors of the chunks, searched by inner product (cosine on unit vectors)."""
+
+    def __len__(self) -> int:
+        """Number of vectors (one per chunk row)."""
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(rows, scores)`` of the ``k`` nearest rows, best first."""
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Return the exact score of ``query`` against each row in ``rows``."""
+
+    def vectors(self) -> np.ndarray:
+        """Return all vectors as an ``(n, dim)`` array (to carry them into a new version)."""
+
+
+class LexicalIndex(Protocol):
+    """Postings of the chunks' stemmed words, scored by BM25."""
+
+    def __len__(self) -> int:
+        """Number of chunk rows indexed."""
+
+    def scores(self, stems: list[str]) -> np.ndarray:
+        """Return the BM25 score of every row for the query ``stems``."""
+
+    def known(self, stems: list[str]) -> list[bool]:
+        """Tell for each stem (or stop word) whether it occurs anywhere in the corpus."""
+
+    def idf(self, stems: list[str]) -> list[float]:
+        """Inverse document frequency of each stem (rare words weigh more)."""
+
+
+class FaissIndex:
+    """A FAISS inner-product index: exact (flat) when small, HNSW when large."""
+
+    def __init__(self, index: faiss.Index) -> None:
+        self._index = index
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
+        """Index ``vectors`` (unit rows); flat below ``exact_limit`` rows, HNSW above."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = vectors.shape[1]
+        if len(vectors) <= exact_limit:
+            index: faiss.Index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.add(vectors)
+        return cls(index)
+
+    @classmethod
+    def load(cls, path: Path) -> FaissIndex:
+        """Read an index written by :meth:`save` (FAISS's own binary format)."""
+        return cls(faiss.read_index(str(path)))
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path``."""
+        faiss.write_index(self._index, str(path))
+
+    @property
+    def kind(self) -> str:
+        """The FAISS index class, e.g. ``IndexFlatIP``."""
+        return type(self._index).__name__
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return int(self._index.d)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(rows, scores)`` of the ``k`` nearest rows, best first."""
+        k = min(k, len(self))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, rows = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        keep = rows[0] >= 0
+        return rows[0][keep], scores[0][keep]
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner products of ``query`` with the given rows."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        vectors = self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+        return vectors @ np.asarray(query, dtype=np.float32)
+
+    def vectors(self) -> np.ndarray:
+        """All vectors, in row order."""
+        if len(self) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_n(0, len(self))
+
+
+class Bm25Index:
+    """BM25 over stemmed chunk words (bm25s, Lucene variant), saved without pickle."""
+
+    def __init__(self, retriever: bm25s.BM25, num_rows: int, stopwords_seen: frozenset[str]) -> None:
+        self._retriever = retriever
+        self._rows = num_rows
+        self._stopwords_seen = stopwords_seen
+
+    @classmethod
+    def build(cls, corpus_stems: list[list[str]], stopwords_seen: set[str] | frozenset[str] = frozenset()) -> Bm25Index:
+        """Index one list of stems per chunk row.
+
+        ``stopwords_seen`` are the stop words that occur in the corpus: not indexed,
+        but they tell which language the corpus speaks (see :meth:`known`).
+        """
+        retriever = bm25s.BM25()
+        # bm25s cannot index an empty corpus or an empty vocabulary; a placeholder
+        # token that no query can produce keeps the shapes right.
+        safe = [stems or ["\x00"] for stems in corpus_stems] or [["\x00"]]
+        retriever.index(safe, show_progress=False)
+        return cls(retriever, len(corpus_stems), frozenset(stopwords_seen))
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index:
+        """Read an index written by :meth:`save` (numpy arrays and JSON only)."""
+        retriever = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False)
+        meta = json.loads((folder / "fundstelle.json").read_text(encoding="utf-8"))
+        return cls(retriever, int(meta["rows"]), frozenset(meta["stopwords_seen"]))
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder``."""
+        self._retriever.save(str(folder), allow_pickle=False, show_progress=False)
+        meta = {"rows": self._rows, "stopwords_seen": sorted(self._stopwords_seen)}
+        (folder / "fundstelle.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def known(self, stems: list[str]) -> list[bool]:
+        """Tell for each stem (or stop word) whether it occurs anywhere in the corpus."""
+        vocab = self._retriever.vocab_dict
+        return [stem in vocab or stem in self._stopwords_seen for stem in stems]
+
+    def idf(self, stems: list[str]) -> list[float]:
+        """BM25's inverse document frequency of each stem; unknown stems count as rarest."""
+        vocab = self._retriever.vocab_dict
+        indptr = self._retriever.scores["indptr"]
+        n = max(self._rows, 1)
+        out = []
+        for stem in stems:
+            token = vocab.get(stem)
+            df = 0 if token is None else int(indptr[token + 1] - indptr[token])
+            out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def scores(self, stems: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query ``stems`` (zeros if none is known)."""
+        ids = self._retriever.get_tokens_ids([stem for stem in stems if stem != "\x00"])
+        if not ids or self._rows == 0:
+            return np.zeros(self._rows, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores_from_ids(ids), dtype=np.float32)[: self._rows]

@@ -1,0 +1,114 @@
+"""Splitting documents into overlapping chunks along sentence boundaries.
+
+The merging of sentences into chunks of at most ``chunk_size`` characters, with about
+``chunk_overlap`` characters repeated between neighbours, is langchain-text-splitters'
+own; the sentences come from :mod:`fundstelle.sentences`, which knows German
+abbreviations and ordinals. Every chunk keeps its character offsets, so
+``document.text[chunk.start:chunk.end] == chunk.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_text_splitters import TextSplitter
+
+from .sentences import split_sentences
+
+__all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "chunk_text"]
+
+# Chosen on XQuAD-de by benchmarks/chunking.py: see README, "Chunk size".
+DEFAULT_CHUNK_SIZE = 400
+DEFAULT_CHUNK_OVERLAP = 200
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: ``text == document.text[start:end]``.
+
+    ``sentences`` are the sentence spans inside the chunk, as offsets into ``text``.
+    """
+
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+
+class SentenceSplitter(TextSplitter):
+    """A langchain ``TextSplitter`` that cuts only between sentences (German-aware).
+
+    Each piece handed to langchain's merger is a sentence plus the white space after
+    it, so joining pieces with an empty separator gives back the exact source text;
+    sentences longer than ``chunk_size`` are cut between words.
+    """
+
+    def split_text(self, text: str) -> list[str]:
+        """Split ``text`` into chunks that are exact substrings of it."""
+        pieces: list[str] = []
+        spans = split_sentences(text)
+        for index, (start, end) in enumerate(spans):
+            piece_end = spans[index + 1][0] if index + 1 < len(spans) else len(text)
+            piece_start = 0 if index == 0 else start
+            piece = text[piece_start:piece_end]
+            if len(piece) <= self._chunk_size:
+                pieces.append(piece)
+            else:
+                pieces.extend(_cut_between_words(piece, self._chunk_size))
+        return self._merge_splits(pieces, "")
+
+
+def _cut_between_words(piece: str, limit: int) -> list[str]:
+    """Cut an over-long sentence into parts of at most ``limit`` characters."""
+    parts: list[str] = []
+    current = ""
+    for word in re.findall(r"\S+\s*|\s+", piece):
+        while len(word) > limit:  # a single "word" longer than a chunk, e.g. a URL
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(word[:limit])
+            word = word[limit:]
+        if len(current) + len(word) > limit:
+            parts.append(current)
+            current = ""
+        current += word
+    if current:
+        parts.append(current)
+    return parts
+
+
+def chunk_text(
+    text: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
+) -> list[Chunk]:
+    """Split ``text`` into :class:`Chunk` objects with offsets and sentence spans.
+
+    ``chunk_size`` is the largest chunk in characters; ``chunk_overlap`` how many
+    characters of whole sentences neighbouring chunks may share.
+    """
+    if chunk_size < 50:
+        raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
+    if not 0 <= chunk_overlap < chunk_size:
+        raise ValueError(
+            f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
+        )
+    splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    sentence_spans = split_sentences(text)
+    chunks: list[Chunk] = []
+    search_from = 0
+    for piece in splitter.split_text(text):
+        start = text.find(piece, search_from)
+        if start < 0:  # cannot happen: pieces are substrings in order
+            raise RuntimeError("chunker lost track of offsets; please report this text")
+        end = start + len(piece)
+        inside = tuple(
+            (max(s, start) - start, min(e, end) - start)
+            for s, e in sentence_spans
+            if s < end and e > start
+        )
+        chunks.append(Chunk(start=start, end=end, text=piece, sentences=inside))
+        search_from = start + 1
+    return chunks

@@ -1,0 +1,149 @@
+"""Command line: ``python ingest.py …`` and ``python -m fundstelle search|ingest …``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .embed import DEFAULT_MODEL
+from .ingest import IngestReport, Progress, ingest
+from .search import MODES, Hit
+from .store import IndexError_
+
+__all__ = ["DEFAULT_CORPUS", "ingest_main", "main", "search_main"]
+
+DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
+
+
+def _display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _tqdm_progress() -> Progress:
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+    labels = {"load": "Reading files", "embed": "Embedding chunks"}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit=" items",
+                                     file=sys.stderr, leave=False, dynamic_ncols=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def _print_report(report: IngestReport, index: str) -> None:
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    print(f"{index}/: {report.summary()}")
+
+
+def ingest_parser() -> argparse.ArgumentParser:
+    """Arguments of ``ingest.py`` / ``python -m fundstelle ingest``."""
+    parser = argparse.ArgumentParser(
+        prog="ingest.py",
+        description="Build or update a Fundstelle index from files and folders "
+                    "(.txt, .md, .html, .pdf). Unchanged files are not embedded again.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files or folders to add (default: the bundled German article)")
+    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--model", default=None, metavar="ID",
+                        help=f"embedding model for a new index (default {DEFAULT_MODEL}); "
+                             "e.g. 'e5-small-int4+use-m3' or 'sentence-transformers:PATH'")
+    parser.add_argument("--rebuild", action="store_true", help="start the index over")
+    parser.add_argument("--remove", action="append", default=[], metavar="PATH",
+                        help="drop a document (path, folder or id); may be repeated")
+    parser.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                        help="largest chunk in characters (new or rebuilt index)")
+    parser.add_argument("--chunk-overlap", type=int, default=None, metavar="N",
+                        help="characters shared by neighbouring chunks (new or rebuilt index)")
+    parser.add_argument("--query-prompt", default="", help="prefix for questions (sentence-transformers models)")
+    parser.add_argument("--passage-prompt", default="", help="prefix for passages (sentence-transformers models)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def ingest_main(argv: Sequence[str] | None = None) -> int:
+    """Run the ingest command; returns the exit status (0 ok, 1 some files failed, 2 error)."""
+    args = ingest_parser().parse_args(argv)
+    paths = args.paths
+    if not paths and not args.remove:
+        paths = [_display_path(DEFAULT_CORPUS)]
+    try:
+        report = ingest(
+            paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
+            chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
+            query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
+            progress=None if args.quiet else _tqdm_progress(),
+        )
+    except (IndexError_, ValueError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print_report(report, args.index)
+    return 1 if report.failed else 0
+
+
+def format_hit(hit: Hit, color: bool = False) -> str:
+    """A hit as readable text, the answer marked (bold yellow on a terminal, else »…«)."""
+    text = hit.text
+    if hit.answer is not None:
+        start, end = hit.answer.start, hit.answer.end
+        open_mark, close_mark = ("\033[1;33m", "\033[0m") if color else ("»", "«")
+        text = text[:start] + open_mark + text[start:end] + close_mark + text[end:]
+    body = "\n".join("   " + line for line in text.splitlines())
+    return (f"{hit.rank}. {hit.title}  —  {hit.source}, characters {hit.start}–{hit.end}, "
+            f"score {hit.score:.2f}\n{body}")
+
+
+def search_main(argv: Sequence[str] | None = None) -> int:
+    """Run the search command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m fundstelle search",
+                                     description="Ask a question; print the passages that answer it.")
+    parser.add_argument("question")
+    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--k", type=int, default=5, metavar="N", help="number of hits (default 5)")
+    parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
+    parser.add_argument("--json", action="store_true", help="print the hits as JSON")
+    args = parser.parse_args(argv)
+    from .index import Index
+
+    try:
+        hits = Index.open(args.index).search(args.question, k=args.k, mode=args.mode)
+    except (IndexError_, ValueError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump([hit.to_dict() for hit in hits], sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif not hits:
+        print("No passage found.")
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        print("\n\n".join(format_hit(hit, color) for hit in hits))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fundstelle {search,ingest} …``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"search": search_main, "ingest": ingest_main}
+    if not argv or argv[0] not in commands:
+        print("usage: python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]",
+              file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:])

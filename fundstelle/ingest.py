@@ -1,0 +1,281 @@
+"""Building and updating an index from files: load → chunk → embed → store.
+
+Incremental: a document whose text hash is unchanged keeps its chunks and vectors
+from the previous version (nothing is embedded again); a changed one is replaced; a
+removed one is dropped. Every run writes a complete new version and switches to it
+atomically (see :mod:`fundstelle.store`), under the index's write lock.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backends import Bm25Index, FaissIndex
+from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
+from .embed import DEFAULT_MODEL, Embedder, split_model_spec
+from .lexical import analyze
+from .load import Document, Skipped, discover_files, document_id, load_document, LoadError
+from .store import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    ChunkRecord,
+    DocumentRecord,
+    IndexError_,
+    IndexNotFoundError,
+    Snapshot,
+    ingest_lock,
+    read_snapshot,
+    write_snapshot,
+)
+
+__all__ = ["IndexMismatchError", "IngestReport", "Progress", "get_embedders", "ingest"]
+
+# progress(stage, done, total): stage is "load" or "embed"; called as work advances.
+Progress = Callable[[str, int, int], None]
+
+
+class IndexMismatchError(IndexError_):
+    """The index was built with other settings (model, chunking) than requested."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: documents per outcome, chunks, time, the new version."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    chunks_embedded: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+    version: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when any file could not be ingested or removed."""
+        return bool(self.skipped)
+
+    def summary(self) -> str:
+        """One line for people: counts per outcome, chunks and seconds."""
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
+            f"{self.documents} documents, {self.chunks} chunks ({self.chunks_embedded} embedded) "
+            f"in {self.seconds:.1f} s"
+        )
+
+
+_EMBEDDER_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Embedder] = {}
+
+
+def get_embedders(model: str, settings: dict[str, str] | None = None) -> list[Embedder]:
+    """Return the embedders of a model spec, loading each model once per process."""
+    from .embed import load_embedder
+
+    settings = settings or {}
+    members = []
+    for spec in split_model_spec(model):
+        key = (spec, tuple(sorted(settings.items())) if spec.startswith("sentence-transformers:") else ())
+        if key not in _EMBEDDER_CACHE:
+            _EMBEDDER_CACHE[key] = load_embedder(spec, **dict(key[1]))
+        members.append(_EMBEDDER_CACHE[key])
+    return members
+
+
+def _manifest(
+    embedders: list[Embedder],
+    chunk_size: int,
+    chunk_overlap: int,
+    documents: dict[str, DocumentRecord],
+    chunk_counts: dict[str, int],
+    dense: list[FaissIndex],
+    created: str,
+) -> dict[str, Any]:
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "created": created or now,
+        "updated": now,
+        "model": "+".join(e.spec for e in embedders),
+        "embedders": [
+            {"spec": e.spec, "dim": e.dim, "settings": e.settings(), "file": f"dense-{i}.faiss",
+             "faiss": index.kind}
+            for i, (e, index) in enumerate(zip(embedders, dense))
+        ],
+        "chunking": {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "splitter": "sentences-v1"},
+        "lexical": {"folder": "bm25", "analyzer": "german-snowball+stopwords-v1", "method": "bm25s-lucene"},
+        "counts": {"documents": len(documents), "chunks": sum(chunk_counts.values())},
+        "documents": [
+            {"id": d.id, "source": d.source, "title": d.title, "hash": d.hash, "chunks": chunk_counts.get(d.id, 0)}
+            for d in documents.values()
+        ],
+    }
+
+
+def _check_settings(old: Snapshot, model: str | None, chunk_size: int | None,
+                    chunk_overlap: int | None, root: Path) -> None:
+    built_with = old.manifest["model"]
+    if model is not None and split_model_spec(model) != split_model_spec(built_with):
+        raise IndexMismatchError(
+            f"index {root}/ was built with model {built_with!r}, not {model!r}; "
+            f"rebuild it with --rebuild --model {model} (or leave out --model)"
+        )
+    chunking = old.manifest["chunking"]
+    for name, wanted in (("chunk_size", chunk_size), ("chunk_overlap", chunk_overlap)):
+        if wanted is not None and wanted != chunking[name]:
+            raise IndexMismatchError(
+                f"index {root}/ was built with {name}={chunking[name]}, not {wanted}; "
+                f"use --rebuild to re-chunk everything"
+            )
+
+
+def _matches_removal(record: DocumentRecord, target: str) -> bool:
+    """Does ``--remove target`` name this document (by path, folder, source or id)?"""
+    if record.id == target or record.source == target or record.id == document_id(target):
+        return True
+    folder = os.path.abspath(target).rstrip(os.sep) + os.sep
+    return os.path.abspath(record.source).startswith(folder)
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike[str]] = (),
+    index: str | os.PathLike[str] = "index",
+    model: str | None = None,
+    rebuild: bool = False,
+    remove: Iterable[str | os.PathLike[str]] = (),
+    chunk_size: int | None = None,
+    chunk_overlap: int | None = None,
+    query_prompt: str = "",
+    passage_prompt: str = "",
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Add or update the files under ``paths`` in the index at ``index``; drop ``remove``.
+
+    ``model`` defaults to the model the index was built with (a new index:
+    ``e5-small-int4``); asking for another is an :class:`IndexMismatchError` unless
+    ``rebuild`` is set, which starts the index over. Chunk settings likewise.
+    Unreadable files are reported in ``report.skipped`` and the rest go on.
+    """
+    started = time.perf_counter()
+    root = Path(index)
+    report = IngestReport()
+    with ingest_lock(root):
+        old: Snapshot | None = None
+        if not rebuild:
+            try:
+                old = read_snapshot(root)
+            except IndexNotFoundError:
+                old = None
+        if old is not None:
+            _check_settings(old, model, chunk_size, chunk_overlap, root)
+            model = old.manifest["model"]
+            chunk_size = old.manifest["chunking"]["chunk_size"]
+            chunk_overlap = old.manifest["chunking"]["chunk_overlap"]
+            settings = old.manifest["embedders"][0].get("settings", {})
+        else:
+            settings = {"query_prompt": query_prompt, "passage_prompt": passage_prompt}
+        model = model or DEFAULT_MODEL
+        chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
+        chunk_overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
+        embedders = get_embedders(model, settings)
+
+        documents: dict[str, DocumentRecord] = dict(old.documents) if old else {}
+        for target in remove:
+            hits = [d.id for d in documents.values() if _matches_removal(d, os.fspath(target))]
+            if not hits:
+                report.skipped.append(Skipped(os.fspath(target), "not in the index; nothing removed"))
+            for doc_id in hits:
+                report.removed.append(documents.pop(doc_id).source)
+
+        files, skipped = discover_files(paths)
+        report.skipped.extend(skipped)
+        new_docs: list[Document] = []
+        for done, path in enumerate(files, start=1):
+            try:
+                doc = load_document(path)
+            except LoadError as error:
+                report.skipped.append(Skipped(str(path), str(error)))
+                continue
+            finally:
+                if progress:
+                    progress("load", done, len(files))
+            previous = documents.get(doc.id)
+            if previous is not None and previous.hash == doc.hash:
+                report.unchanged.append(doc.source)
+                # The file may have been renamed or retitled without a text change.
+                documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
+                continue
+            (report.updated if previous is not None else report.added).append(doc.source)
+            documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
+            new_docs.append(doc)
+
+        if old is not None and not new_docs and not report.removed and documents == old.documents:
+            # Nothing changed: keep the live version instead of writing a copy.
+            report.version, report.documents, report.chunks = old.version, len(documents), len(old.chunks)
+            report.seconds = time.perf_counter() - started
+            return report
+
+        # Reuse the rows of unchanged documents; chunk and embed the rest.
+        changed = {doc.id for doc in new_docs}
+        kept_rows = [] if old is None else [
+            row for row, chunk in enumerate(old.chunks) if chunk.doc in documents and chunk.doc not in changed
+        ]
+        chunks = [old.chunks[row] for row in kept_rows] if old else []
+        new_chunks: list[ChunkRecord] = []
+        new_texts: list[str] = []
+        for doc in new_docs:
+            for piece in chunk_text(doc.text, chunk_size, chunk_overlap):
+                new_chunks.append(ChunkRecord(doc.id, piece.start, piece.end, piece.sentences))
+                new_texts.append(piece.text)
+        chunks.extend(new_chunks)
+
+        dense = []
+        rows = np.asarray(kept_rows, dtype=np.int64)
+        for member, embedder in enumerate(embedders):
+            kept = old.dense[member].vectors()[rows] if old is not None and len(rows) else np.zeros((0, embedder.dim), np.float32)
+            fresh = embedder.embed_passages(new_texts, progress=_embed_progress(progress, member, len(embedders), len(new_texts)))
+            dense.append(FaissIndex.build(np.vstack([kept, fresh])))
+        report.chunks_embedded = len(new_texts)
+
+        chunk_stems: list[list[str]] = []
+        stopwords_seen: set[str] = set()
+        for c in chunks:
+            tokens = analyze(documents[c.doc].text[c.start:c.end], keep_stopwords=True)
+            chunk_stems.append([t.stem for t in tokens if not t.stop])
+            stopwords_seen.update(t.stem for t in tokens if t.stop)
+        lexical = Bm25Index.build(chunk_stems, stopwords_seen)
+        counts: dict[str, int] = {}
+        for chunk in chunks:
+            counts[chunk.doc] = counts.get(chunk.doc, 0) + 1
+        manifest = _manifest(embedders, chunk_size, chunk_overlap, documents, counts, dense,
+                             created=old.manifest.get("created", "") if old else "")
+        snapshot = Snapshot(manifest, documents, chunks, dense, lexical, version=old.version if old else "")
+        report.version = write_snapshot(root, snapshot)
+        report.documents = len(documents)
+        report.chunks = len(chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_progress(progress: Progress | None, member: int, members: int, total: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        progress("embed", member * total + done[0], members * total)
+
+    return step

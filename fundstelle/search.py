@@ -1,0 +1,175 @@
+"""Ranking chunks for a question: dense, lexical, and their fusion.
+
+Hybrid search fuses *scores*, not ranks. Each signal (every dense embedder of the
+index, and BM25) scores a shared candidate set; each signal's scores are turned into
+z-scores against that signal's own top-``CANDIDATES`` scores for this question, so
+"how far above the crowd" is comparable across signals. The fused score is a
+weighted sum of the z-scores. BM25's weight is scaled by how much the question
+speaks the corpus's language: the squared share of its words, stop words included,
+that occur in the corpus at all. A German question over German text scores near 1;
+the same question in English keeps only its names and shares no function words
+("how", "the", "did"), so its BM25 scores, mostly noise, get little say; in Chinese
+none at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backends import LexicalIndex, VectorIndex
+from .highlight import Answer, Span
+from .lexical import Token
+
+__all__ = [
+    "CANDIDATES",
+    "LEXICAL_WEIGHT",
+    "MODES",
+    "Hit",
+    "Ranking",
+    "dense_weight",
+    "rank",
+]
+
+MODES = ("hybrid", "dense", "lexical")
+CANDIDATES = 100
+# Set on XQuAD-de with benchmarks/retrieval.py; see README, "How hybrid search weighs".
+LEXICAL_WEIGHT = 0.5
+_DENSE_WEIGHTS = {"e5-small-int4": 1.0, "use-m3": 0.4}
+
+
+def dense_weight(spec: str) -> float:
+    """Weight of a dense signal in fusion (1.0 for models not tuned separately)."""
+    return _DENSE_WEIGHTS.get(spec, 1.0)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage that answers a question.
+
+    ``text`` is the chunk; ``start``/``end`` its offsets in the document's text;
+    ``answer`` the span of ``text`` that best answers the question (offsets into
+    ``text``); ``terms`` the question's words found in ``text``; ``score`` the fused
+    relevance (higher is better; comparable within one result list); ``signals`` the
+    per-signal scores it was fused from (cosine per embedder, BM25).
+    """
+
+    rank: int
+    score: float
+    text: str
+    source: str
+    title: str
+    doc_id: str
+    start: int
+    end: int
+    answer: Answer | None
+    terms: list[Span] = field(default_factory=list)
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
+        answer = None
+        if self.answer is not None:
+            answer = {
+                "start": self.answer.start, "end": self.answer.end, "text": self.answer.text,
+                "score": self.answer.score,
+                "phrase": None if self.answer.phrase is None else vars(self.answer.phrase),
+            }
+        return {
+            "rank": self.rank, "score": round(self.score, 4), "title": self.title,
+            "source": self.source, "doc_id": self.doc_id, "start": self.start, "end": self.end,
+            "text": self.text, "answer": answer, "terms": [vars(t) for t in self.terms],
+            "signals": {name: round(value, 4) for name, value in self.signals.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Rows ranked for one question, best first, with fused and per-signal scores."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    signals: dict[str, np.ndarray]
+
+
+def _zscores(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    if len(reference) < 2:
+        return np.zeros_like(values)
+    spread = float(reference.std())
+    if spread < 1e-9:
+        return np.zeros_like(values)
+    return (values - float(reference.mean())) / spread
+
+
+def rank(
+    query_vectors: Sequence[np.ndarray],
+    dense: Sequence[VectorIndex],
+    dense_specs: Sequence[str],
+    question_tokens: Sequence[Token],
+    lexical: LexicalIndex,
+    k: int,
+    mode: str = "hybrid",
+) -> Ranking:
+    """Rank chunk rows for one question.
+
+    ``query_vectors[i]`` is the question embedded by the embedder behind
+    ``dense[i]``; ``question_tokens`` the analysed question, stop words included
+    (``analyze(question, keep_stopwords=True)``). ``mode`` is
+    ``hybrid`` (all signals), ``dense`` (embedders only) or ``lexical`` (BM25 only).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+    num_rows = len(lexical)
+    if num_rows == 0 or k <= 0:
+        empty = np.zeros(0)
+        return Ranking(empty.astype(np.int64), empty, {})
+    pool = max(CANDIDATES, k)
+    use_dense = mode in ("hybrid", "dense")
+    use_lexical = mode in ("hybrid", "lexical")
+    query_stems = [token.stem for token in question_tokens if not token.stop]
+
+    dense_top = []
+    candidates: set[int] = set()
+    if use_dense:
+        for vector, index in zip(query_vectors, dense):
+            rows, scores = index.search(vector, pool)
+            dense_top.append(scores)
+            candidates.update(rows.tolist())
+    bm25 = lexical.scores(query_stems) if use_lexical else np.zeros(num_rows)
+    if use_lexical:
+        top = np.argpartition(-bm25, min(pool, num_rows) - 1)[:pool] if num_rows > pool else np.arange(num_rows)
+        candidates.update(top[bm25[top] > 0].tolist())
+        if not candidates:  # nothing matched at all: lexical mode returns nothing
+            empty = np.zeros(0)
+            return Ranking(empty.astype(np.int64), empty, {})
+    rows = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+
+    fused = np.zeros(len(rows))
+    signals: dict[str, np.ndarray] = {}
+    if use_dense:
+        for spec, vector, index, top_scores in zip(dense_specs, query_vectors, dense, dense_top):
+            scores = index.scores(vector, rows)
+            signals[spec] = scores
+            fused += dense_weight(spec) * _zscores(scores, top_scores)
+    if use_lexical:
+        signals["bm25"] = bm25[rows]
+        reference = np.sort(bm25)[-pool:] if num_rows > pool else bm25
+        weight = 1.0 if mode == "lexical" else LEXICAL_WEIGHT * lexical_trust(question_tokens, lexical)
+        fused += weight * _zscores(bm25[rows], reference)
+    order = np.lexsort((rows, -fused))[:k]
+    return Ranking(rows[order], fused[order], {name: values[order] for name, values in signals.items()})
+
+
+def lexical_trust(question_tokens: Sequence[Token], lexical: LexicalIndex) -> float:
+    """How far to trust BM25 for this question: squared share of its words found in the corpus.
+
+    Stop words count: they show whether the question is in the corpus's language.
+    Squaring keeps a half-foreign question (names shared, function words not)
+    at a quarter of the weight.
+    """
+    if not question_tokens:
+        return 0.0
+    known = lexical.known([token.stem for token in question_tokens])
+    return (sum(known) / len(known)) ** 2

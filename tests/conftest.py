@@ -1,0 +1,92 @@
+"""Shared fixtures: a tiny German corpus in several formats, and index helpers.
+
+Fast tests use the ``hashing`` embedder (character n-grams, no model); tests marked
+``model`` use the real default model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The sentence-transformers tests load a model folder; never reach for the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(ROOT))
+
+DOCS = {
+    "rhein.txt": (
+        "Der Rhein\n\n"
+        "Der Rhein ist mit 1233 Kilometern einer der längsten Flüsse Europas. Er entspringt in den "
+        "Schweizer Alpen und mündet bei Rotterdam in die Nordsee. Zwischen Bingen und Bonn heißt er "
+        "Mittelrhein; dort liegt z. B. die Loreley.\n\n"
+        "Im 19. Jahrhundert wurde der Fluss begradigt. Die Arbeiten begannen am 1. Mai 1817 unter "
+        "der Leitung von Johann Gottfried Tulla."
+    ),
+    "brot.md": (
+        "# Brotbacken\n\n"
+        "Für ein Roggenbrot braucht man Sauerteig, Mehl, Wasser und Salz. Der Teig muss etwa "
+        "zwölf Stunden gehen.\n\n"
+        "Gebacken wird es bei 250 Grad, danach bei 200 Grad weitere 50 Minuten. Die Kruste wird "
+        "besonders knusprig, wenn man Wasser in den Ofen sprüht."
+    ),
+    "mond.html": (
+        "<html><head><title>Die Mondlandung</title><style>p { color: red }</style>"
+        "<script>window.evil = 1; document.write('Werbung');</script></head>"
+        "<body><nav>Startseite | Kontakt | Impressum</nav><main><h1>Die Mondlandung</h1>"
+        "<p>Am 20. Juli 1969 landete Apollo 11 auf dem Mond.</p>"
+        "<p>Neil Armstrong betrat als erster Mensch die Mondoberfläche; Buzz Aldrin folgte ihm.</p>"
+        "</main><footer>© Zeitung</footer></body></html>"
+    ),
+}
+
+
+def make_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` in its text layer (Helvetica, WinAnsi encoding)."""
+    lines = text.split("\n")
+    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
+        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*" for line in lines
+    ) + " ET"
+    stream = content.encode("cp1252")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+PDF_TEXT = "Die Zugspitze ist mit 2962 Metern der höchste Berg Deutschlands.\nSie liegt im Wettersteingebirge."
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A folder with a .txt, .md, .html and .pdf document (German, umlauts and ß)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "zugspitze.pdf").write_bytes(make_pdf(PDF_TEXT))
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    """Where a test's index goes."""
+    return tmp_path / "index"

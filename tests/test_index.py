@@ -1,0 +1,204 @@
+"""Building, updating and searching an index through the public API (hashing embedder)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fundstelle
+from fundstelle import Index, IndexMismatchError, IndexNotFoundError, ingest
+
+MODEL = "hashing"
+
+
+def build(corpus: Path, index_dir: Path, **options: object) -> fundstelle.IngestReport:
+    return ingest([corpus], index_dir, model=options.pop("model", MODEL), **options)  # type: ignore[arg-type]
+
+
+def test_build_reports_what_it_did(corpus: Path, index_dir: Path) -> None:
+    report = build(corpus, index_dir)
+    assert len(report.added) == 4 and not report.skipped
+    assert report.documents == 4
+    assert report.chunks == report.chunks_embedded > 0
+    assert "4 added" in report.summary()
+
+
+def test_search_returns_hits_with_every_field(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    index = Index.open(index_dir)
+    hits = index.search("Wann landete Apollo 11 auf dem Mond?", k=3)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].title == "Die Mondlandung"
+    assert hits[0].source.endswith("mond.html")
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    top = hits[0]
+    document = index.document(top.doc_id)
+    assert document.text[top.start:top.end] == top.text
+    assert top.answer is not None
+    assert top.text[top.answer.start:top.answer.end] == top.answer.text
+    assert "1969" in top.answer.text
+    assert {t.text for t in top.terms} >= {"Apollo", "Mond"}
+    assert all(top.text[t.start:t.end] == t.text for t in top.terms)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_finds_the_obvious_passage(corpus: Path, index_dir: Path, mode: str) -> None:
+    build(corpus, index_dir)
+    hits = Index.open(index_dir).search("Wie hoch ist die Zugspitze?", k=2, mode=mode)
+    assert hits[0].source.endswith("zugspitze.pdf")
+    assert "2962" in hits[0].answer.text
+
+
+def test_lexical_search_uses_german_stemming(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    # "Flüssen" and "Fluss"/"Flüsse" share a stem; "gebacken" matches nothing in the Rhein text.
+    hits = Index.open(index_dir).search("Flüssen", k=1, mode="lexical")
+    assert hits and hits[0].source.endswith("rhein.txt")
+
+
+def test_lexical_mode_returns_nothing_without_shared_words(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    assert Index.open(index_dir).search("Quantenchromodynamik", mode="lexical") == []
+
+
+def test_module_level_search(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    hits = fundstelle.search("Sauerteig Roggenbrot", index=index_dir, k=1)
+    assert hits[0].title == "Brotbacken"
+
+
+def test_second_ingest_embeds_nothing(corpus: Path, index_dir: Path) -> None:
+    first = build(corpus, index_dir)
+    before = Index.open(index_dir).search("Rhein Nordsee", k=3)
+    second = build(corpus, index_dir)
+    assert second.chunks_embedded == 0
+    assert len(second.unchanged) == 4 and not second.added and not second.updated
+    assert second.chunks == first.chunks
+    after = Index.open(index_dir).search("Rhein Nordsee", k=3)
+    assert [(h.doc_id, h.start, h.score) for h in after] == [(h.doc_id, h.start, h.score) for h in before]
+
+
+def test_changed_file_is_replaced_others_kept(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    (corpus / "brot.md").write_text("# Brotbacken\n\nWeißbrot braucht Hefe statt Sauerteig.", encoding="utf-8")
+    report = build(corpus, index_dir)
+    assert [Path(p).name for p in report.updated] == ["brot.md"]
+    assert len(report.unchanged) == 3
+    assert report.chunks_embedded == 1
+    index = Index.open(index_dir)
+    texts = " ".join(index.document(d.id).text for d in index.documents())
+    assert "Hefe" in texts and "Roggenbrot" not in texts
+
+
+def test_remove_and_rebuild(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    report = ingest([], index_dir, remove=[corpus / "mond.html"])
+    assert [Path(p).name for p in report.removed] == ["mond.html"]
+    index = Index.open(index_dir)
+    assert {Path(d.source).name for d in index.documents()} == {"rhein.txt", "brot.md", "zugspitze.pdf"}
+    assert all(h.title != "Die Mondlandung" for h in index.search("Apollo Mond", k=5))
+    missing = ingest([], index_dir, remove=[corpus / "gibt-es-nicht.txt"])
+    assert missing.failed and "not in the index" in missing.skipped[0].reason
+    rebuilt = ingest([corpus / "rhein.txt"], index_dir, model=MODEL, rebuild=True)
+    assert rebuilt.documents == 1 and rebuilt.chunks_embedded == rebuilt.chunks
+
+
+def test_other_model_is_a_clear_error(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    with pytest.raises(IndexMismatchError, match=r"built with model 'hashing'.*--rebuild"):
+        Index.open(index_dir, model="hashing-64")
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        ingest([corpus], index_dir, model="hashing-64")
+    with pytest.raises(IndexMismatchError, match="chunk_size"):
+        ingest([corpus], index_dir, chunk_size=123)
+    assert build(corpus, index_dir, model="hashing-64", rebuild=True).chunks_embedded > 0
+    assert Index.open(index_dir).info.model == "hashing-64"
+
+
+def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="python ingest.py"):
+        Index.open(tmp_path / "nichts")
+
+
+def test_bad_arguments_are_explained(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    index = Index.open(index_dir)
+    with pytest.raises(ValueError, match="empty"):
+        index.search("   ")
+    with pytest.raises(ValueError, match="mode 'fuzzy'"):
+        index.search("Rhein", mode="fuzzy")
+    with pytest.raises(ValueError, match="k must be"):
+        index.search("Rhein", k=0)
+    with pytest.raises(ValueError, match="unknown model 'bert'"):
+        ingest([corpus], index_dir.parent / "other", model="bert")
+
+
+def test_manifest_and_files_on_disk(corpus: Path, index_dir: Path) -> None:
+    build(corpus, index_dir)
+    version = (index_dir / "CURRENT").read_text().strip()
+    folder = index_dir / version
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["embedders"] == [{"spec": "hashing", "dim": 256, "settings": {}, "file": "dense-0.faiss",
+                                      "faiss": "IndexFlatIP"}]
+    assert manifest["chunking"]["chunk_size"] == fundstelle.chunk.DEFAULT_CHUNK_SIZE
+    assert {d["hash"] for d in manifest["documents"]} == {
+        fundstelle.load.load_document(p).hash for p in corpus.iterdir()
+    }
+    assert sum(d["chunks"] for d in manifest["documents"]) == manifest["counts"]["chunks"]
+    # Nothing pickled: every .npy loads with allow_pickle=False, the rest is JSON or FAISS.
+    for path in folder.rglob("*"):
+        if path.suffix == ".npy":
+            np.load(path, allow_pickle=False)
+        elif path.suffix in (".json", ".jsonl"):
+            for line in path.read_text(encoding="utf-8").splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
+                json.loads(line)
+        elif path.is_file():
+            assert path.suffix == ".faiss", path
+
+
+def test_index_picks_up_a_new_version(corpus: Path, index_dir: Path) -> None:
+    ingest([corpus / "rhein.txt"], index_dir, model=MODEL)
+    index = Index.open(index_dir)
+    assert index.info.documents == 1
+    ingest([corpus / "brot.md"], index_dir)
+    assert index.search("Sauerteig", k=1)[0].title == "Brotbacken"
+    assert index.info.documents == 2
+
+
+def test_index_folder_can_move(corpus: Path, index_dir: Path, tmp_path: Path) -> None:
+    build(corpus, index_dir)
+    moved = tmp_path / "woanders"
+    shutil.move(str(index_dir), moved)
+    assert Index.open(moved).search("Zugspitze", k=1)[0].title
+
+
+def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -> None:
+    """Fusion on the small corpus equals a plain numpy computation of the same formula."""
+    from fundstelle.lexical import analyze
+    from fundstelle.search import LEXICAL_WEIGHT, lexical_trust
+
+    build(corpus, index_dir, chunk_size=120, chunk_overlap=0)
+    index = Index.open(index_dir)
+    snapshot = index._snapshot
+    question = "Wer betrat als erster Mensch den Mond?"
+    vectors = snapshot.dense[0].vectors()
+    query = index._embedders[0].embed_queries([question])[0]
+    dense = vectors @ query
+    tokens = analyze(question, keep_stopwords=True)
+    bm25 = snapshot.lexical.scores([t.stem for t in tokens if not t.stop])
+
+    def z(values: np.ndarray) -> np.ndarray:
+        return (values - values.mean()) / values.std()
+
+    # With fewer rows than the candidate pool, every row is a candidate and the
+    # z-score reference is all rows.
+    expected = z(dense) + LEXICAL_WEIGHT * lexical_trust(tokens, snapshot.lexical) * z(bm25)
+    order = np.argsort(-expected, kind="stable")[:5]
+    hits = index.search(question, k=5)
+    assert [(snapshot.chunks[r].doc, snapshot.chunks[r].start) for r in order] == [(h.doc_id, h.start) for h in hits]
+    assert np.allclose(sorted(expected, reverse=True)[:5], [h.score for h in hits], atol=1e-4)
