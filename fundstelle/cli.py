@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .embed import DEFAULT_MODEL
@@ -31,18 +33,32 @@ def _tqdm_progress() -> Progress:
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
-    labels = {"load": "Reading files", "embed": "Embedding chunks"}
+    labels = {"load": ("Reading files", " files"), "chunk": ("Chunking text", " chars"),
+              "embed": ("Embedding chunks", " chunks"), "index": ("Indexing words", " chunks")}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit=" items",
+            label, unit = labels.get(stage, (stage, " items"))
+            bar = bars[stage] = tqdm(total=total, desc=label, unit=unit, unit_scale=stage == "chunk",
                                      file=sys.stderr, leave=False, dynamic_ncols=True)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()
 
     return progress
+
+
+@contextlib.contextmanager
+def _notices() -> Iterator[None]:
+    """Show the library's warnings (a question cut short, a file in two encodings) as one-line notes."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"note: {warning.message}", file=sys.stderr)
 
 
 def _print_report(report: IngestReport, index: str) -> None:
@@ -84,13 +100,14 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
     if not paths and not args.remove:
         paths = [_display_path(DEFAULT_CORPUS)]
     try:
-        report = ingest(
-            paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
-            chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
-            query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
-            progress=None if args.quiet else _tqdm_progress(),
-        )
-    except (IndexError_, ValueError, ImportError) as error:
+        with _notices():
+            report = ingest(
+                paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
+                chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
+                query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
+                progress=None if args.quiet else _tqdm_progress(),
+            )
+    except (IndexError_, ValueError, ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     _print_report(report, args.index)
@@ -122,8 +139,9 @@ def search_main(argv: Sequence[str] | None = None) -> int:
     from .index import Index
 
     try:
-        hits = Index.open(args.index).search(args.question, k=args.k, mode=args.mode)
-    except (IndexError_, ValueError, ImportError) as error:
+        with _notices():
+            hits = Index.open(args.index).search(args.question, k=args.k, mode=args.mode)
+    except (IndexError_, ValueError, ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:

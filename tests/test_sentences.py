@@ -53,3 +53,31 @@ def test_spans_cover_all_text_without_overlap() -> None:
 def test_empty_text_has_no_sentences() -> None:
     assert split_sentences("") == []
     assert split_sentences(" \n\n ") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Er kam am 3. Oktober 1990 an. Dann ging er.", ["Er kam am 3. Oktober 1990 an.", "Dann ging er."]),
+        ("Das war im 3. Jh. v. Chr. wichtig. Danach nicht.", ["Das war im 3. Jh. v. Chr. wichtig.", "Danach nicht."]),
+        ("Das geschah u. a. in Berlin. Danach in Bonn.", ["Das geschah u. a. in Berlin.", "Danach in Bonn."]),
+        ("Prof. Dr. Meier sprach. Alle hörten zu.", ["Prof. Dr. Meier sprach.", "Alle hörten zu."]),
+        ("Die Rate lag bei 3,5 %. Sie fiel.", ["Die Rate lag bei 3,5 %.", "Sie fiel."]),
+        ("Er kam um 14.30 Uhr. Sie ging.", ["Er kam um 14.30 Uhr.", "Sie ging."]),
+        ("Er wurde am 12.03.2020 entlassen. Gut.", ["Er wurde am 12.03.2020 entlassen.", "Gut."]),
+        ("Ludwig XIV. regierte lange. Er starb 1715.", ["Ludwig XIV. regierte lange.", "Er starb 1715."]),
+        ("Er wohnt in der Hauptstr. 5. Sie nicht.", ["Er wohnt in der Hauptstr. 5.", "Sie nicht."]),
+        ("Das steht in Art. 5 Abs. 3 GG. Es gilt.", ["Das steht in Art. 5 Abs. 3 GG.", "Es gilt."]),
+        ("Sie kamen aus den USA. Dort blieben sie.", ["Sie kamen aus den USA.", "Dort blieben sie."]),
+        ("Sie wollten es erzählen.Politische Fragen folgten.",
+         ["Sie wollten es erzählen.", "Politische Fragen folgten."]),
+        ("Er nutzte z.B. Äpfel. Gut.", ["Er nutzte z.B. Äpfel.", "Gut."]),
+        ("Mehr unter www.example.com. Danke.", ["Mehr unter www.example.com.", "Danke."]),
+        ("Was ist das? Ein Test! Ja… Genau.", ["Was ist das?", "Ein Test!", "Ja…", "Genau."]),
+        ("The U.S. Army won in 1945. The war ended.", ["The U.S. Army won in 1945.", "The war ended."]),
+        ("It cost $2.5 million, i.e. a lot. Then it stopped.",
+         ["It cost $2.5 million, i.e. a lot.", "Then it stopped."]),
+    ],
+)
+def test_more_german_and_english_cases(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected

@@ -1,0 +1,172 @@
+"""Adding uploaded files to the index and removing documents, without surprises.
+
+Uploaded files are saved as ``<index folder>/uploads/<name>``. The name comes from the
+browser and is untrusted: :func:`safe_name` keeps only a plain file name (no folders, no
+``..``, no hidden files, no odd characters, a supported suffix), and the final path is
+checked to lie in ``uploads/``. A file the index cannot read is deleted again, or, if it
+replaced an earlier upload of the same name, the earlier file is put back: a bad file
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fundstelle import DocumentInfo, Index
+
+__all__ = [
+    "ALLOWED_SUFFIXES",
+    "MAX_UPLOAD_MB",
+    "Outcome",
+    "UploadError",
+    "add_uploads",
+    "remove_document",
+    "safe_name",
+    "uploads_dir",
+]
+
+ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+MAX_UPLOAD_MB = 50
+MAX_NAME_CHARS = 120
+# Letters and digits of any script, space, and . _ - ( ) + ; must start with a letter or digit.
+_NAME = re.compile(r"[^\W_][\w .()+-]*")
+
+Progress = Callable[[str, int, int], None]
+
+
+class UploadError(ValueError):
+    """An upload refused before it reached the index; ``code`` names the reason (see texts)."""
+
+    def __init__(self, code: str, **details: str) -> None:
+        super().__init__(f"{code}: {details}" if details else code)
+        self.code = code
+        self.details = details
+
+
+def safe_name(raw: str) -> str:
+    """Return the file name to save an upload under; raise :class:`UploadError` if there is none.
+
+    >>> safe_name("Bericht 2024 (final).pdf")
+    'Bericht 2024 (final).pdf'
+    >>> safe_name("reports/2024/notes.txt")
+    'notes.txt'
+    """
+    name = unicodedata.normalize("NFC", raw or "")
+    if ".." in name or "\x00" in name:
+        raise UploadError("traversal")
+    name = re.split(r"[/\\]", name)[-1].strip()  # strip folders, Unix or Windows style
+    if not name or len(name) > MAX_NAME_CHARS or not _NAME.fullmatch(name):
+        raise UploadError("name")
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise UploadError("suffix", suffix=suffix or "—")
+    return name
+
+
+def uploads_dir(index_dir: str | os.PathLike[str]) -> Path:
+    """Return where uploads of the index at ``index_dir`` are kept."""
+    return Path(index_dir) / "uploads"
+
+
+def is_upload(source: str, index_dir: str | os.PathLike[str]) -> bool:
+    """Tell whether ``source`` (a document's source path) is a file in the index's uploads folder."""
+    folder = uploads_dir(index_dir).resolve()
+    return Path(source).resolve().parent == folder
+
+
+@dataclass
+class Outcome:
+    """What became of one uploaded file: ``added``, ``updated``, ``unchanged`` or ``rejected``.
+
+    For ``rejected``: ``code`` names the reason (``name``, ``traversal``, ``suffix``,
+    ``empty``, ``size``, ``twice``, ``loader``) and ``details`` fill in its text.
+    """
+
+    name: str
+    status: str
+    code: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def _check(files: Sequence[tuple[str, bytes]]) -> tuple[list[Outcome], dict[str, bytes]]:
+    """Refuse what can be refused without the index; return the accepted files by safe name."""
+    outcomes: list[Outcome] = []
+    accepted: dict[str, bytes] = {}
+    for raw_name, data in files:
+        try:
+            name = safe_name(raw_name)
+            if not data:
+                raise UploadError("empty")
+            if len(data) > MAX_UPLOAD_MB * 2**20:
+                raise UploadError("size", limit=str(MAX_UPLOAD_MB))
+            if name in accepted:
+                raise UploadError("twice")
+        except UploadError as error:
+            outcomes.append(Outcome(raw_name, "rejected", error.code, error.details))
+            continue
+        accepted[name] = data
+    return outcomes, accepted
+
+
+def add_uploads(index: Index, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> list[Outcome]:
+    """Save ``files`` (name, content) in the uploads folder and add them to ``index`` in one ingest.
+
+    Raises whatever the ingest raises (e.g. :class:`fundstelle.IndexLockedError`) after
+    putting the uploads folder back as it was.
+    """
+    outcomes, accepted = _check(files)
+    if not accepted:
+        return outcomes
+    folder = uploads_dir(index.path).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: dict[str, tuple[Path, bytes | None]] = {}
+    try:
+        for name, data in accepted.items():
+            path = folder / name
+            if path.resolve().parent != folder:  # a symlink or other trick: refuse
+                outcomes.append(Outcome(name, "rejected", "name"))
+                continue
+            previous = path.read_bytes() if path.is_file() else None
+            partial = folder / f".{name}.partial"
+            partial.write_bytes(data)
+            os.replace(partial, path)
+            saved[name] = (path, previous)
+        report = index.add([path for path, _ in saved.values()], progress=progress)
+    except BaseException:
+        for path, previous in saved.values():
+            _restore(path, previous)
+        raise
+    skipped = {os.path.abspath(s.source): s.reason for s in report.skipped}
+    kinds = [("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)]
+    for name, (path, previous) in saved.items():
+        key = os.path.abspath(path)
+        if key in skipped:
+            _restore(path, previous)
+            outcomes.append(Outcome(name, "rejected", "loader", {"detail": skipped[key]}))
+            continue
+        status = next((kind for kind, sources in kinds if key in {os.path.abspath(s) for s in sources}), "added")
+        outcomes.append(Outcome(name, status))
+    return outcomes
+
+
+def _restore(path: Path, previous: bytes | None) -> None:
+    """Put back the file that was at ``path`` before the upload, or delete the upload."""
+    if previous is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(previous)
+
+
+def remove_document(index: Index, document: DocumentInfo) -> bool:
+    """Drop ``document`` from ``index``; delete its file too if it is an upload. True if it was removed."""
+    report = index.remove([document.id])
+    if not report.removed:
+        return False
+    if is_upload(document.source, index.path):
+        Path(document.source).unlink(missing_ok=True)
+    return True
