@@ -26,7 +26,7 @@ from xquad import corpus_folder, paragraph_ids, questions, xquad_index
 from fundstelle import Index, ingest
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.lexical import analyze
-from fundstelle.search import rank
+from fundstelle.ranking import rank
 
 
 def signal_ranks(index: Index, qs, ids, signal: str) -> dict[str, float]:  # type: ignore[no-untyped-def]

@@ -15,15 +15,18 @@ import os
 # only takes effect if set before the OpenMP runtime loads, hence here, first.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from .cli import DEFAULT_CORPUS
 from .highlight import Answer, Span
 from .index import DocumentInfo, Index, IndexInfo, search
 from .ingest import IndexMismatchError, IngestReport, ingest
-from .load import Document, Skipped
-from .search import Hit
+from .load import SUPPORTED_SUFFIXES, Document, Skipped
+from .ranking import Hit
 from .store import IndexError_ as IndexError  # noqa: A001 - the package's own error type
 from .store import IndexLockedError, IndexNotFoundError
 
 __all__ = [
+    "DEFAULT_CORPUS",
+    "SUPPORTED_SUFFIXES",
     "Answer",
     "Document",
     "DocumentInfo",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .embed import DEFAULT_MODEL
 from .ingest import IngestReport, Progress, ingest
-from .search import MODES, Hit
+from .ranking import MODES, Hit
 from .store import IndexError_
 
 __all__ = ["DEFAULT_CORPUS", "ingest_main", "main", "search_main"]

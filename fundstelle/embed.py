@@ -12,7 +12,7 @@ A model spec names one embedder or an ensemble joined by ``+``:
 - ``hashing`` — character n-gram hashing, no model at all: for tests and scale runs.
 
 The default, ``e5-small-int4+use-m3``, is an ensemble of the first two: each keeps
-its own vectors, and search fuses their scores (see :mod:`fundstelle.search`).
+its own vectors, and search fuses their scores (see :mod:`fundstelle.ranking`).
 Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
 """
 

@@ -13,7 +13,7 @@ from .embed import split_model_spec
 from .highlight import find_terms, pick_answer
 from .ingest import IndexMismatchError, IngestReport, Progress, get_embedders, ingest
 from .lexical import analyze
-from .search import MODES, Hit, rank
+from .ranking import MODES, Hit, rank
 from .store import DocumentRecord, IndexError_, Snapshot, current_version, read_snapshot
 
 __all__ = ["MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "search"]

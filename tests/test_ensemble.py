@@ -9,7 +9,7 @@ import pytest
 
 from fundstelle import Index, IndexMismatchError, ingest
 from fundstelle.lexical import analyze
-from fundstelle.search import lexical_trust
+from fundstelle.ranking import lexical_trust
 
 
 def test_ensemble_manifest_round_trips(corpus: Path, index_dir: Path) -> None:

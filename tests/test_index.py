@@ -180,7 +180,7 @@ def test_index_folder_can_move(corpus: Path, index_dir: Path, tmp_path: Path) ->
 def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -> None:
     """Fusion on the small corpus equals a plain numpy computation of the same formula."""
     from fundstelle.lexical import analyze
-    from fundstelle.search import LEXICAL_WEIGHT, lexical_trust
+    from fundstelle.ranking import LEXICAL_WEIGHT, lexical_trust
 
     build(corpus, index_dir, chunk_size=120, chunk_overlap=0)
     index = Index.open(index_dir)

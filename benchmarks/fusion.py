@@ -1,0 +1,90 @@
+"""The table behind hybrid search's weights: MRR@10 per language for alternative settings.
+
+    python benchmarks/fusion.py
+
+Runs the real ``Index.search`` on the default ensemble index of XQuAD (240 German
+paragraphs; DE, ES, ZH: XQuAD's 1190 questions each, EN: our 48) once per setting of
+the two fusion weights in :mod:`fundstelle.ranking`: ``LEXICAL_WEIGHT`` (BM25, scaled
+by the question's lexical trust) and ``USE_FOREIGN_WEIGHT`` (USE-m3, scaled by one
+minus that trust), plus the fixed-weight and rank-fusion alternatives they replace.
+Query embeddings are computed once per question and reused across settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from retrieval import evaluate
+from xquad import paragraph_ids, questions, xquad_index
+
+import fundstelle.ranking as search
+from fundstelle.embed import DEFAULT_MODEL
+
+
+@contextmanager
+def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | None = None,
+            use_fixed: float | None = None) -> Iterator[None]:
+    """Temporarily set the fusion weights (and optionally the trust rule) of fundstelle.ranking."""
+    saved = (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight)
+    search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT = lexical, use_foreign
+    if trust is not None:
+        search.lexical_trust = trust
+    if use_fixed is not None:
+        search.dense_weight = lambda spec, trust, ensemble: use_fixed if spec == "use-m3" else 1.0
+    try:
+        yield
+    finally:
+        search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight = saved
+
+
+def plain_share(tokens, lexical) -> float:  # type: ignore[no-untyped-def]
+    """The trust rule without squaring and without stop words (the naive version)."""
+    content = [t.stem for t in tokens if not t.stop]
+    return sum(lexical.known(content)) / len(content) if content else 0.0
+
+
+def main() -> None:
+    """Print one row per setting."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--langs", default="de,en,es,zh")
+    args = parser.parse_args()
+    index = xquad_index(DEFAULT_MODEL)
+    ids = paragraph_ids()
+    for embedder in index._embedders:  # embed each question once, whatever the setting
+        cache: dict[str, np.ndarray] = {}
+        original = embedder.embed_queries
+
+        def cached(texts, original=original, cache=cache):  # type: ignore[no-untyped-def]
+            key = texts[0]
+            if key not in cache:
+                cache[key] = original(texts)
+            return cache[key]
+
+        embedder.embed_queries = cached  # type: ignore[method-assign]
+    langs = args.langs.split(",")
+    rows = [
+        ("ours: BM25 0.5·trust, USE 0.8·(1-trust)", dict(lexical=0.5, use_foreign=0.8)),
+        ("BM25 0.5·trust, no USE", dict(lexical=0.5, use_foreign=0.0)),
+        ("BM25 0.5·trust, USE fixed 0.5", dict(lexical=0.5, use_foreign=0.8, use_fixed=0.5)),
+        ("BM25 0.5·plain share, USE 0.8·(1-share)", dict(lexical=0.5, use_foreign=0.8, trust=plain_share)),
+        ("BM25 1.0 always, USE fixed 0.5", dict(lexical=1.0, use_foreign=0.8, use_fixed=0.5,
+                                                trust=lambda tokens, lexical: 1.0)),
+        ("BM25 0.3·trust, USE 0.8·(1-trust)", dict(lexical=0.3, use_foreign=0.8)),
+        ("BM25 0.7·trust, USE 0.8·(1-trust)", dict(lexical=0.7, use_foreign=0.8)),
+        ("BM25 0.5·trust, USE 1.0·(1-trust)", dict(lexical=0.5, use_foreign=1.0)),
+        ("BM25 0.5·trust, USE 0.6·(1-trust)", dict(lexical=0.5, use_foreign=0.6)),
+    ]
+    print(f"hybrid search, model {index.info.model}, {index.info.chunks} chunks; MRR@10")
+    print(f"{'setting':44} " + " ".join(f"{lang:>6}" for lang in langs))
+    sets = {lang: questions(lang) for lang in langs}
+    for name, options in rows:
+        with setting(**options):
+            cells = [evaluate(index, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs]
+        print(f"{name:44} " + " ".join(f"{cell:6.3f}" for cell in cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Scale: search latency, memory and ANN recall as the index grows to a million chunks.
+
+    python benchmarks/scale.py                        # 10k … 1M chunks (run.py --scale calls this)
+    python benchmarks/scale.py --sizes 10000 --queries 50
+
+Synthetic data, so that a million chunks take minutes and not days of embedding:
+
+- **vectors**: ``CENTROIDS`` random unit centroids per dimension; each chunk vector is a
+  centroid plus Gaussian noise of norm ``NOISE`` (cosine to its centroid about 0.7,
+  about 0.5 between two chunks of one cluster, about 0 across clusters), normalised.
+  Clustered data like this is what text embeddings look like to an ANN index; uniform
+  random vectors at 384 dimensions would be unrealistically hard. Queries are drawn the
+  same way with fresh noise. 384 dimensions stand for e5, 512 for USE-m3 (the default
+  ensemble has one index of each). The rows are generated block by block from fixed
+  seeds, so the first 10k rows of the 1M set are the 10k set.
+- **texts**: each chunk is ``SENTENCES_PER_CHUNK`` sentences drawn at random from the
+  XQuAD-de paragraphs (about 400 characters, our chunk size), stemmed with the
+  product's analyser for BM25. Questions are XQuAD-de's, so their words do occur.
+
+Each size runs in its own process (memory is given back in between). It measures,
+query embedding excluded: exact (``IndexFlatIP``) and HNSW search at ``k=CANDIDATES``
+(what :func:`fundstelle.ranking.rank` asks each dense index for) and HNSW's recall@10
+against exact search, for a sweep of ``efSearch``; ``Bm25Index.scores``; and the
+product's fused ``rank()`` over the indexes ``FaissIndex.build`` makes at that size
+(flat up to ``EXACT_SEARCH_LIMIT``, HNSW above) with both dense members and BM25.
+Built HNSW graphs and BM25 indexes are cached under ``benchmarks/.cache/scale/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import faiss  # noqa: E402
+
+from fundstelle import backends  # noqa: E402
+from fundstelle.backends import Bm25Index, FaissIndex  # noqa: E402
+from fundstelle.lexical import analyze, stems  # noqa: E402
+from fundstelle.ranking import CANDIDATES, rank  # noqa: E402
+from fundstelle.sentences import split_sentences  # noqa: E402
+
+CACHE = HERE / ".cache" / "scale"
+SIZES = (10_000, 20_000, 50_000, 100_000, 300_000, 1_000_000)
+CENTROIDS = 4096
+NOISE = 1.0
+SEED = 20250701
+BLOCK = 65_536
+SENTENCES_PER_CHUNK = 3
+# rank() asks each dense index for CANDIDATES rows, and FAISS searches with
+# max(efSearch, k): values below CANDIDATES would change nothing.
+EF_SWEEP = (100, 128, 192, 256, 384)
+MEMBERS = (("e5-small-int4", 384), ("use-m3", 512))
+QUERIES = 200
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _centroids(dim: int) -> np.ndarray:
+    rng = np.random.default_rng([SEED, dim, 0])
+    return _unit(rng.standard_normal((CENTROIDS, dim), dtype=np.float32))
+
+
+def _clustered(rng: np.random.Generator, centroids: np.ndarray, n: int) -> np.ndarray:
+    dim = centroids.shape[1]
+    labels = rng.integers(0, len(centroids), n)
+    noise = rng.standard_normal((n, dim), dtype=np.float32) * np.float32(NOISE / np.sqrt(dim))
+    return _unit(centroids[labels] + noise).astype(np.float32)
+
+
+def synthetic_vectors(n: int, dim: int) -> np.ndarray:
+    """The first ``n`` chunk vectors of the synthetic set of dimension ``dim`` (unit rows)."""
+    centroids = _centroids(dim)
+    out = np.empty((n, dim), dtype=np.float32)
+    for block, start in enumerate(range(0, n, BLOCK)):
+        rng = np.random.default_rng([SEED, dim, 1, block])
+        rows = _clustered(rng, centroids, BLOCK)
+        out[start:start + BLOCK] = rows[: min(BLOCK, n - start)]
+    return out
+
+
+def synthetic_queries(count: int, dim: int) -> np.ndarray:
+    """Query vectors drawn like the chunks, with noise of their own."""
+    return _clustered(np.random.default_rng([SEED, dim, 2]), _centroids(dim), count)
+
+
+def synthetic_stems(n: int, sentences: list[str]) -> list[list[str]]:
+    """Stems of ``n`` chunks of ``SENTENCES_PER_CHUNK`` random sentences each."""
+    stemmed = [stems(sentence) for sentence in sentences]
+    rng = random.Random(SEED)
+    picks = len(stemmed)
+    return [
+        [stem for _ in range(SENTENCES_PER_CHUNK) for stem in stemmed[rng.randrange(picks)]]
+        for _ in range(n)
+    ]
+
+
+def xquad_sentences() -> list[str]:
+    """Every sentence of the 240 XQuAD-de paragraphs."""
+    from xquad import paragraphs
+
+    return [text[start:end] for text in paragraphs() for start, end in split_sentences(text)]
+
+
+def _timed(call, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds of ``call(i)`` for ``i`` in ``range(repeat)``, after two warm-up calls."""
+    call(0)
+    call(1)
+    out = []
+    for i in range(repeat):
+        started = time.perf_counter()
+        call(i)
+        out.append(1000 * (time.perf_counter() - started))
+    return out
+
+
+def summary(ms: list[float]) -> dict[str, float]:
+    """Median and 95th percentile of latencies in milliseconds."""
+    ordered = sorted(ms)
+    return {"p50_ms": statistics.median(ordered), "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "n": len(ordered)}
+
+
+def _hnsw(vectors: np.ndarray, neighbours: int, ef_construction: int) -> tuple[faiss.Index, float]:
+    """Load the cached HNSW graph over ``vectors`` or build it; return it and its build seconds."""
+    n, dim = vectors.shape
+    path = CACHE / f"hnsw-d{dim}-n{n}-M{neighbours}-efc{ef_construction}-s{SEED}-c{CENTROIDS}-z{NOISE}.faiss"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return faiss.read_index(str(path)), float(json.loads(meta.read_text())["build_s"])
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    index = faiss.IndexHNSWFlat(dim, neighbours, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    index.add(vectors)
+    build_s = time.perf_counter() - started
+    faiss.write_index(index, str(path) + ".tmp")
+    os.replace(str(path) + ".tmp", path)
+    meta.write_text(json.dumps({"build_s": build_s, "threads": faiss.omp_get_max_threads()}))
+    return index, build_s
+
+
+def _bm25(n: int) -> tuple[Bm25Index, float]:
+    folder = CACHE / f"bm25-n{n}-s{SEED}-k{SENTENCES_PER_CHUNK}"
+    meta = folder / "build.json"
+    if meta.exists():
+        return Bm25Index.load(folder), float(json.loads(meta.read_text())["build_s"])
+    corpus = synthetic_stems(n, xquad_sentences())
+    started = time.perf_counter()
+    index = Bm25Index.build(corpus)
+    build_s = time.perf_counter() - started
+    del corpus
+    folder.mkdir(parents=True, exist_ok=True)
+    index.save(folder)
+    meta.write_text(json.dumps({"build_s": build_s}))
+    return index, build_s
+
+
+def _recall(found: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.mean([len(set(a[:10].tolist()) & set(b[:10].tolist())) / 10 for a, b in zip(found, exact)]))
+
+
+def _size_on_disk(index: faiss.Index) -> int:
+    with tempfile.NamedTemporaryFile(dir=CACHE, suffix=".faiss") as handle:
+        faiss.write_index(index, handle.name)
+        return os.path.getsize(handle.name)
+
+
+def _dir_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int], ...] = ()) -> dict:
+    """Every figure for one corpus size (run it in a fresh process: it holds GBs at 1M)."""
+    import psutil
+
+    from xquad import questions
+
+    process = psutil.Process()
+    out: dict = {"n": n, "queries": queries, "exact_limit": backends.EXACT_SEARCH_LIMIT,
+                 "hnsw": {"M": backends.HNSW_NEIGHBOURS, "efConstruction": backends.HNSW_EF_CONSTRUCTION,
+                          "efSearch": backends.HNSW_EF_SEARCH}, "dense": {}}
+    product: list[FaissIndex] = []
+    query_vectors: list[np.ndarray] = []
+    for spec, dim in MEMBERS:
+        vectors = synthetic_vectors(n, dim)
+        qs = synthetic_queries(queries, dim)
+        query_vectors.append(qs)
+        row: dict = {"spec": spec, "dim": dim}
+        flat = FaissIndex(faiss.IndexFlatIP(dim))
+        flat._index.add(vectors)
+        row["exact"] = summary(_timed(lambda i: flat.search(qs[i], CANDIDATES), queries))
+        row["exact"]["bytes"] = n * dim * 4
+        exact = np.stack([flat.search(q, 10)[0] for q in qs])
+        settings = [(backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION), *variants] if dim == 384 else []
+        use_hnsw = n > backends.EXACT_SEARCH_LIMIT
+        if use_hnsw and not settings:
+            settings = [(backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION)]
+        row["hnsw"] = []
+        chosen = None
+        for neighbours, ef_construction in settings:
+            graph, build_s = _hnsw(vectors, neighbours, ef_construction)
+            entry: dict = {"M": neighbours, "efConstruction": ef_construction, "build_s": build_s,
+                           "bytes": _size_on_disk(graph), "sweep": []}
+            for ef in EF_SWEEP:
+                graph.hnsw.efSearch = ef
+                found = graph.search(qs, CANDIDATES)[1]
+                ms = _timed(lambda i: graph.search(qs[i][None], CANDIDATES), queries)
+                entry["sweep"].append({"efSearch": ef, "recall@10": _recall(found, exact), **summary(ms)})
+            wrapped = FaissIndex(graph)  # sets the product's efSearch
+            found = np.stack([wrapped.search(q, CANDIDATES)[0][:10] for q in qs])
+            entry["product"] = {"efSearch": backends.HNSW_EF_SEARCH, "recall@10": _recall(found, exact),
+                                **summary(_timed(lambda i: wrapped.search(qs[i], CANDIDATES), queries))}
+            row["hnsw"].append(entry)
+            if (neighbours, ef_construction) == (backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION):
+                chosen = wrapped
+            else:
+                del graph, wrapped
+        row["product_kind"] = "HNSW" if use_hnsw else "flat"
+        product.append(chosen if use_hnsw else flat)
+        if use_hnsw:
+            del flat
+        del vectors
+        gc.collect()
+        out["dense"][spec] = row
+        print(f"  n={n:,} {spec}: exact p50 {row['exact']['p50_ms']:.2f} ms" +
+              "".join(f"; HNSW M={e['M']} efC={e['efConstruction']} product recall@10 "
+                      f"{e['product']['recall@10']:.3f} p50 {e['product']['p50_ms']:.2f} ms, build {e['build_s']:.0f} s"
+                      for e in row["hnsw"]), file=sys.stderr, flush=True)
+
+    lexical, bm25_build_s = _bm25(n)
+    folder = CACHE / f"bm25-n{n}-s{SEED}-k{SENTENCES_PER_CHUNK}"
+    texts = [q.text for q in questions("de")]
+    tokens = [analyze(text, keep_stopwords=True) for text in texts]
+    query_stems = [[t.stem for t in toks if not t.stop] for toks in tokens]
+    out["bm25"] = {"build_s": bm25_build_s, "bytes": _dir_size(folder),
+                   **summary(_timed(lambda i: lexical.scores(query_stems[i % len(texts)]), queries))}
+    gc.collect()
+    out["rss_bytes"] = process.memory_info().rss
+    specs = [spec for spec, _ in MEMBERS]
+    out["fused"] = {}
+    for mode in ("hybrid", "dense", "lexical"):
+        out["fused"][mode] = summary(_timed(
+            lambda i, mode=mode: rank([qv[i] for qv in query_vectors], product, specs, tokens[i % len(texts)],
+                                      lexical, 15, mode), queries))
+    e5_only = summary(_timed(
+        lambda i: rank([query_vectors[0][i]], product[:1], specs[:1], tokens[i % len(texts)], lexical, 15, "hybrid"),
+        queries))
+    out["fused"]["hybrid-e5"] = e5_only
+    out["index_bytes"] = sum(
+        (row["hnsw"][0]["bytes"] if row["product_kind"] == "HNSW" else row["exact"]["bytes"])
+        for row in out["dense"].values()) + out["bm25"]["bytes"]
+    print(f"  n={n:,}: BM25 p50 {out['bm25']['p50_ms']:.2f} ms; fused hybrid p50 "
+          f"{out['fused']['hybrid']['p50_ms']:.2f} p95 {out['fused']['hybrid']['p95_ms']:.2f} ms; "
+          f"RSS {out['rss_bytes'] / 2**30:.2f} GiB", file=sys.stderr, flush=True)
+    return out
+
+
+def run(sizes: tuple[int, ...] = SIZES, queries: int = QUERIES, variants: tuple[tuple[int, int], ...] = ()) -> dict:
+    """Measure every size, each in a child process; return the figures."""
+    results = []
+    for n in sizes:
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile(suffix=".json") as handle:
+            command = [sys.executable, str(Path(__file__)), "--one", str(n), "--queries", str(queries),
+                       "--json", handle.name]
+            for neighbours, ef_construction in variants:
+                command += ["--variant", f"{neighbours},{ef_construction}"]
+            subprocess.run(command, check=True)
+            row = json.loads(Path(handle.name).read_text())
+        row["wall_s"] = time.perf_counter() - started
+        results.append(row)
+    return {"sizes": results, "centroids": CENTROIDS, "noise": NOISE, "sentences_per_chunk": SENTENCES_PER_CHUNK,
+            "threads": faiss.omp_get_max_threads()}
+
+
+def main() -> None:
+    """Measure the sizes asked for and print or write the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES))
+    parser.add_argument("--queries", type=int, default=QUERIES)
+    parser.add_argument("--variant", action="append", default=[], metavar="M,EFC",
+                        help="also measure an HNSW graph with these parameters (384 dimensions)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--json", metavar="FILE")
+    args = parser.parse_args()
+    variants = tuple(tuple(int(x) for x in v.split(",")) for v in args.variant)
+    if args.one:
+        result = measure_size(args.one, args.queries, variants)  # type: ignore[arg-type]
+    else:
+        result = run(tuple(int(n) for n in args.sizes.split(",")), args.queries, variants)  # type: ignore[arg-type]
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
