@@ -4,9 +4,10 @@
 
 Runs the real ``Index.search`` on the default ensemble index of XQuAD (240 German
 paragraphs; DE, ES, ZH: XQuAD's 1190 questions each, EN: our 48) once per setting of
-the two fusion weights in :mod:`fundstelle.ranking`: ``LEXICAL_WEIGHT`` (BM25, scaled
-by the question's lexical trust) and ``USE_FOREIGN_WEIGHT`` (USE-m3, scaled by one
-minus that trust), plus the fixed-weight and rank-fusion alternatives they replace.
+the fusion weights in :mod:`fundstelle.ranking`: ``LEXICAL_WEIGHT`` (BM25, scaled by
+the question's lexical trust), ``USE_FOREIGN_WEIGHT`` (USE-m3, scaled by one minus
+that trust) and the best-sentence signal's weight, plus the fixed-weight
+alternatives they replace.
 Query embeddings are computed once per question and reused across settings.
 """
 
@@ -26,14 +27,22 @@ from fundstelle.embed import DEFAULT_MODEL
 
 @contextmanager
 def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | None = None,
-            use_fixed: float | None = None) -> Iterator[None]:
+            use_fixed: float | None = None, sentences: float = 1.0) -> Iterator[None]:
     """Temporarily set the fusion weights (and optionally the trust rule) of fundstelle.ranking."""
     saved = (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight)
     search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT = lexical, use_foreign
     if trust is not None:
         search.lexical_trust = trust
-    if use_fixed is not None:
-        search.dense_weight = lambda spec, trust, ensemble: use_fixed if spec == "use-m3" else 1.0
+    original_weight = search.dense_weight
+
+    def weight(spec: str, trust: float, ensemble: bool) -> float:
+        if spec.endswith(search.SENTENCES_SUFFIX):
+            return sentences
+        if use_fixed is not None and spec == "use-m3":
+            return use_fixed
+        return original_weight(spec, trust, ensemble)
+
+    search.dense_weight = weight
     try:
         yield
     finally:
@@ -67,6 +76,8 @@ def main() -> None:
     langs = args.langs.split(",")
     rows = [
         ("ours: BM25 0.5·trust, USE 0.8·(1-trust)", dict(lexical=0.5, use_foreign=0.8)),
+        ("same without the best-sentence signal", dict(lexical=0.5, use_foreign=0.8, sentences=0.0)),
+        ("best-sentence signal at 0.5", dict(lexical=0.5, use_foreign=0.8, sentences=0.5)),
         ("BM25 0.5·trust, no USE", dict(lexical=0.5, use_foreign=0.0)),
         ("BM25 0.5·trust, USE fixed 0.5", dict(lexical=0.5, use_foreign=0.8, use_fixed=0.5)),
         ("BM25 0.5·plain share, USE 0.8·(1-share)", dict(lexical=0.5, use_foreign=0.8, trust=plain_share)),

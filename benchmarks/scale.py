@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,12 @@ SENTENCES_PER_CHUNK = 3
 EF_SWEEP = (100, 128, 192, 256, 384)
 MEMBERS = (("e5-small-int4", 384), ("use-m3", 512))
 QUERIES = 200
+# What "exact search gets slow" means here: one dense index taking longer than this
+# per query. The default ensemble has two such indexes, and a whole warm query costs
+# about 20 ms including the question's embedding.
+EXACT_BUDGET_MS = 5.0
+# The recall@10 against exact search that HNSW must reach wherever it is used.
+MIN_RECALL = 0.98
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -84,7 +91,7 @@ def _clustered(rng: np.random.Generator, centroids: np.ndarray, n: int) -> np.nd
 
 
 def synthetic_vectors(n: int, dim: int) -> np.ndarray:
-    """The first ``n`` chunk vectors of the synthetic set of dimension ``dim`` (unit rows)."""
+    """Return the first ``n`` chunk vectors of the synthetic set of dimension ``dim`` (unit rows)."""
     centroids = _centroids(dim)
     out = np.empty((n, dim), dtype=np.float32)
     for block, start in enumerate(range(0, n, BLOCK)):
@@ -117,7 +124,7 @@ def xquad_sentences() -> list[str]:
     return [text[start:end] for text in paragraphs() for start, end in split_sentences(text)]
 
 
-def _timed(call, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+def _timed(call: Callable[[int], object], repeat: int) -> list[float]:
     """Milliseconds of ``call(i)`` for ``i`` in ``range(repeat)``, after two warm-up calls."""
     call(0)
     call(1)
@@ -172,7 +179,8 @@ def _bm25(n: int) -> tuple[Bm25Index, float]:
 
 
 def _recall(found: np.ndarray, exact: np.ndarray) -> float:
-    return float(np.mean([len(set(a[:10].tolist()) & set(b[:10].tolist())) / 10 for a, b in zip(found, exact)]))
+    shared = [len(set(a[:10].tolist()) & set(b[:10].tolist())) for a, b in zip(found, exact, strict=True)]
+    return float(np.mean(shared)) / 10
 
 
 def _size_on_disk(index: faiss.Index) -> int:
@@ -188,7 +196,6 @@ def _dir_size(folder: Path) -> int:
 def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int], ...] = ()) -> dict:
     """Every figure for one corpus size (run it in a fresh process: it holds GBs at 1M)."""
     import psutil
-
     from xquad import questions
 
     process = psutil.Process()
@@ -204,7 +211,7 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
         row: dict = {"spec": spec, "dim": dim}
         flat = FaissIndex(faiss.IndexFlatIP(dim))
         flat._index.add(vectors)
-        row["exact"] = summary(_timed(lambda i: flat.search(qs[i], CANDIDATES), queries))
+        row["exact"] = summary(_timed(lambda i, f=flat, q=qs: f.search(q[i], CANDIDATES), queries))
         row["exact"]["bytes"] = n * dim * 4
         exact = np.stack([flat.search(q, 10)[0] for q in qs])
         settings = [(backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION), *variants] if dim == 384 else []
@@ -220,12 +227,12 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
             for ef in EF_SWEEP:
                 graph.hnsw.efSearch = ef
                 found = graph.search(qs, CANDIDATES)[1]
-                ms = _timed(lambda i: graph.search(qs[i][None], CANDIDATES), queries)
+                ms = _timed(lambda i, g=graph, q=qs: g.search(q[i][None], CANDIDATES), queries)
                 entry["sweep"].append({"efSearch": ef, "recall@10": _recall(found, exact), **summary(ms)})
             wrapped = FaissIndex(graph)  # sets the product's efSearch
             found = np.stack([wrapped.search(q, CANDIDATES)[0][:10] for q in qs])
             entry["product"] = {"efSearch": backends.HNSW_EF_SEARCH, "recall@10": _recall(found, exact),
-                                **summary(_timed(lambda i: wrapped.search(qs[i], CANDIDATES), queries))}
+                                **summary(_timed(lambda i, w=wrapped, q=qs: w.search(q[i], CANDIDATES), queries))}
             row["hnsw"].append(entry)
             if (neighbours, ef_construction) == (backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION):
                 chosen = wrapped
@@ -271,6 +278,32 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
     return out
 
 
+def choose(sizes: list[dict], budget_ms: float = EXACT_BUDGET_MS, min_recall: float = MIN_RECALL) -> dict:
+    """Derive the settings these figures argue for.
+
+    ``exact_limit``: exact search costs time in proportion to the rows; fit ms per row
+    (least squares through the origin, per dimension) and keep the slower dimension's
+    exact search under ``budget_ms``, rounded down to 5,000 rows. ``efSearch``: the
+    smallest swept value whose recall@10 reaches ``min_recall`` at every size above that
+    limit, for the graph in force.
+    """
+    slopes = {}
+    for spec, dim in MEMBERS:
+        n = np.array([row["n"] for row in sizes], dtype=float)
+        ms = np.array([row["dense"][spec]["exact"]["p50_ms"] for row in sizes])
+        slopes[dim] = float(n @ ms / (n @ n))
+    limit = int(budget_ms / max(slopes.values()) // 5000 * 5000)
+    ef = None
+    for candidate in EF_SWEEP:
+        recalls = [point["recall@10"] for row in sizes if row["n"] > limit
+                   for point in row["dense"]["e5-small-int4"]["hnsw"][0]["sweep"] if point["efSearch"] == candidate]
+        if recalls and min(recalls) >= min_recall:
+            ef = candidate
+            break
+    return {"exact_limit": limit, "ms_per_1k_rows": {dim: 1000 * s for dim, s in slopes.items()},
+            "budget_ms": budget_ms, "efSearch": ef, "min_recall": min_recall}
+
+
 def run(sizes: tuple[int, ...] = SIZES, queries: int = QUERIES, variants: tuple[tuple[int, int], ...] = ()) -> dict:
     """Measure every size, each in a child process; return the figures."""
     results = []
@@ -285,8 +318,8 @@ def run(sizes: tuple[int, ...] = SIZES, queries: int = QUERIES, variants: tuple[
             row = json.loads(Path(handle.name).read_text())
         row["wall_s"] = time.perf_counter() - started
         results.append(row)
-    return {"sizes": results, "centroids": CENTROIDS, "noise": NOISE, "sentences_per_chunk": SENTENCES_PER_CHUNK,
-            "threads": faiss.omp_get_max_threads()}
+    return {"sizes": results, "choice": choose(results), "centroids": CENTROIDS, "noise": NOISE,
+            "sentences_per_chunk": SENTENCES_PER_CHUNK, "threads": faiss.omp_get_max_threads()}
 
 
 def main() -> None:

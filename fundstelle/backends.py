@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,7 @@ __all__ = [
     "Bm25Index",
     "FaissIndex",
     "LexicalIndex",
+    "SentenceMaxIndex",
     "VectorIndex",
 ]
 
@@ -129,6 +131,59 @@ class FaissIndex:
         if len(self) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_n(0, len(self))
+
+
+class SentenceMaxIndex:
+    """Chunks scored by their best sentence: a :class:`VectorIndex` over chunk rows.
+
+    The vectors are one per sentence of the documents; a chunk's score is the highest
+    score of the sentences it holds. A question usually matches one sentence, and a
+    sentence's vector is not diluted by its neighbours the way a chunk's vector is.
+    """
+
+    def __init__(self, sentences: FaissIndex, chunk_sentences: Sequence[Sequence[int]]) -> None:
+        self._sentences = sentences
+        lengths = np.fromiter((len(rows) for rows in chunk_sentences), dtype=np.int64, count=len(chunk_sentences))
+        if len(lengths) and lengths.min() < 1:
+            raise ValueError("every chunk needs at least one sentence row")
+        self._indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self._members = np.fromiter((r for rows in chunk_sentences for r in rows), dtype=np.int64,
+                                    count=int(self._indptr[-1]))
+        # The reverse map, sentence → chunks, as CSR over sentences sorted by row.
+        order = np.argsort(self._members, kind="stable")
+        self._chunk_of = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)[order]
+        self._sentence_starts = np.searchsorted(self._members[order], np.arange(len(sentences) + 1))
+
+    def __len__(self) -> int:
+        return len(self._indptr) - 1
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ``k`` chunks with the best-scoring sentences, best first."""
+        sentence_rows, _ = self._sentences.search(query, 2 * k)
+        chunks = np.unique(np.concatenate([
+            self._chunk_of[self._sentence_starts[row]:self._sentence_starts[row + 1]] for row in sentence_rows
+        ])) if len(sentence_rows) else np.zeros(0, dtype=np.int64)
+        scores = self.scores(query, chunks)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return chunks[order], scores[order]
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Score of each chunk row: the best inner product among its sentences."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        starts, ends = self._indptr[rows], self._indptr[rows + 1]
+        gathered = np.concatenate([self._members[a:b] for a, b in zip(starts, ends)])
+        sentence_scores = self._sentences.scores(query, gathered)
+        return np.maximum.reduceat(sentence_scores, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+    def sentence_scores(self, query: np.ndarray, row: int) -> np.ndarray:
+        """Scores of the sentences of one chunk row, in the chunk's sentence order."""
+        return self._sentences.scores(query, self._members[self._indptr[row]:self._indptr[row + 1]])
+
+    def vectors(self) -> np.ndarray:
+        """The sentence vectors (one per sentence row, not per chunk)."""
+        return self._sentences.vectors()
 
 
 class Bm25Index:

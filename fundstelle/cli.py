@@ -34,7 +34,8 @@ def _tqdm_progress() -> Progress:
 
     bars: dict[str, tqdm] = {}
     labels = {"load": ("Reading files", " files"), "chunk": ("Chunking text", " chars"),
-              "embed": ("Embedding chunks", " chunks"), "index": ("Indexing words", " chunks")}
+              "embed": ("Embedding chunks", " chunks"), "sentences": ("Embedding sentences", " sentences"),
+              "index": ("Indexing words", " chunks")}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)

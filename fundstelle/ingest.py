@@ -8,6 +8,7 @@ atomically (see :mod:`fundstelle.store`), under the index's write lock.
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from .backends import Bm25Index, FaissIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
 from .lexical import analyze
+from .sentences import split_sentences
 from .load import Document, LoadError, Skipped, discover_files, document_id, load_document, text_blocks
 from .store import (
     FORMAT_NAME,
@@ -39,7 +41,8 @@ from .store import (
 __all__ = ["IndexMismatchError", "IngestReport", "Progress", "get_embedders", "ingest"]
 
 # progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
-# (chunks) or "index" (chunks into BM25); called as work advances.
+# (chunks, over all models), "sentences" (sentences) or "index" (chunks into BM25);
+# called as work advances.
 Progress = Callable[[str, int, int], None]
 
 
@@ -105,6 +108,7 @@ def _manifest(
     documents: dict[str, DocumentRecord],
     chunk_counts: dict[str, int],
     dense: list[FaissIndex],
+    sentence_count: int,
     created: str,
 ) -> dict[str, Any]:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -119,6 +123,7 @@ def _manifest(
              "faiss": index.kind}
             for i, (e, index) in enumerate(zip(embedders, dense))
         ],
+        "sentences": {"file": "sentences.faiss", "embedder": 0, "count": sentence_count},
         "chunking": {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "splitter": "sentences-v1"},
         "lexical": {"folder": "bm25", "analyzer": "german-snowball+stopwords-v1", "method": "bm25s-lucene"},
         "counts": {"documents": len(documents), "chunks": sum(chunk_counts.values())},
@@ -237,37 +242,33 @@ def ingest(
             report.seconds = time.perf_counter() - started
             return report
 
-        # Reuse the rows of unchanged documents; chunk and embed the rest.
+        # Reuse the rows (and sentence vectors) of unchanged documents; chunk and embed the rest.
         changed = {doc.id for doc in new_docs}
-        kept_rows = [] if old is None else [
+        kept_rows = np.asarray([] if old is None else [
             row for row, chunk in enumerate(old.chunks) if chunk.doc in documents and chunk.doc not in changed
-        ]
-        chunks = [old.chunks[row] for row in kept_rows] if old else []
-        new_chunks: list[ChunkRecord] = []
-        characters, characters_done = sum(len(doc.text) for doc in new_docs), 0
-        for doc in new_docs:
-            # Long texts are chunked block by block (cut at paragraph breaks), which keeps
-            # the chunker's work linear in the length of the text.
-            for offset, block in text_blocks(doc.text):
-                for piece in chunk_text(block, chunk_size, chunk_overlap):
-                    new_chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences))
-                characters_done += len(block)
-                if progress:
-                    progress("chunk", characters_done, characters)
+        ], dtype=np.int64)
+        chunks, kept_sentences = _carry_over(old, kept_rows)
+        new_chunks, new_sentences = _chunk_documents(new_docs, chunk_size, chunk_overlap, len(kept_sentences), progress)
         chunks.extend(new_chunks)
 
+        def chunk_texts(start: int, stop: int) -> list[str]:
+            return [documents[c.doc].text[c.start:c.end] for c in new_chunks[start:stop]]
+
+        def sentence_texts(start: int, stop: int) -> list[str]:
+            return [documents[doc].text[a:b] for doc, a, b in new_sentences[start:stop]]
+
         dense = []
-        rows = np.asarray(kept_rows, dtype=np.int64)
         for member, embedder in enumerate(embedders):
-            kept = old.dense[member].vectors()[rows] if old is not None and len(rows) else np.zeros((0, embedder.dim), np.float32)
-            step = _embed_progress(progress, member, len(embedders), len(new_chunks))
-            fresh = np.zeros((len(new_chunks), embedder.dim), np.float32)
-            # Chunk texts are cut from their documents one slice at a time, never all at once.
-            for at in range(0, len(new_chunks), _EMBED_SLICE):
-                texts = [documents[c.doc].text[c.start:c.end] for c in new_chunks[at:at + _EMBED_SLICE]]
-                fresh[at:at + len(texts)] = embedder.embed_passages(texts, progress=step)
-            dense.append(FaissIndex.build(np.vstack([kept, fresh]) if len(kept) else fresh))
+            kept = old.dense[member].vectors()[kept_rows] if old is not None else None
+            fresh = _embed(embedder, chunk_texts, len(new_chunks), "embed", member, len(embedders), progress)
+            dense.append(FaissIndex.build(fresh if kept is None or not len(kept) else np.vstack([kept, fresh])))
             del fresh, kept
+        # The first model also embeds every sentence once: chunks are scored by their best
+        # sentence too, and the highlighter weighs sentences by their similarity.
+        kept = old.sentence_vectors.vectors()[kept_sentences] if old is not None else None
+        fresh = _embed(embedders[0], sentence_texts, len(new_sentences), "sentences", 0, 1, progress)
+        sentence_vectors = FaissIndex.build(fresh if kept is None or not len(kept) else np.vstack([kept, fresh]))
+        del fresh, kept
         report.chunks_embedded = len(new_chunks)
 
         chunk_stems: list[list[str]] = []
@@ -282,9 +283,10 @@ def ingest(
         counts: dict[str, int] = {}
         for chunk in chunks:
             counts[chunk.doc] = counts.get(chunk.doc, 0) + 1
-        manifest = _manifest(embedders, chunk_size, chunk_overlap, documents, counts, dense,
+        manifest = _manifest(embedders, chunk_size, chunk_overlap, documents, counts, dense, len(sentence_vectors),
                              created=old.manifest.get("created", "") if old else "")
-        snapshot = Snapshot(manifest, documents, chunks, dense, lexical, version=old.version if old else "")
+        snapshot = Snapshot(manifest, documents, chunks, dense, lexical, sentence_vectors,
+                            version=old.version if old else "")
         report.version = write_snapshot(root, snapshot)
         report.documents = len(documents)
         report.chunks = len(chunks)
@@ -292,13 +294,66 @@ def ingest(
     return report
 
 
-def _embed_progress(progress: Progress | None, member: int, members: int, total: int) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    done = [0]
+def _carry_over(old: Snapshot | None, kept_rows: np.ndarray) -> tuple[list[ChunkRecord], np.ndarray]:
+    """The kept chunks, their sentence rows renumbered, and the old sentence rows they keep."""
+    if old is None or not len(kept_rows):
+        return [], np.zeros(0, dtype=np.int64)
+    kept = [old.chunks[row] for row in kept_rows.tolist()]
+    kept_sentences = np.unique(np.fromiter((r for c in kept for r in c.sentence_rows), dtype=np.int64))
+    renumber = {int(old_row): new_row for new_row, old_row in enumerate(kept_sentences)}
+    chunks = [
+        ChunkRecord(c.doc, c.start, c.end, c.sentences, tuple(renumber[r] for r in c.sentence_rows)) for c in kept
+    ]
+    return chunks, kept_sentences
+
+
+def _chunk_documents(
+    docs: list[Document], chunk_size: int, chunk_overlap: int, first_sentence_row: int, progress: Progress | None,
+) -> tuple[list[ChunkRecord], list[tuple[str, int, int]]]:
+    """Chunk ``docs``; return the chunks and the documents' sentences ``(doc, start, end)``.
+
+    Sentence rows are numbered from ``first_sentence_row``; each chunk sentence points
+    at the whole sentence it is part of (a chunk may hold only part of one).
+    """
+    chunks: list[ChunkRecord] = []
+    sentences: list[tuple[str, int, int]] = []
+    characters, characters_done = sum(len(doc.text) for doc in docs), 0
+    for doc in docs:
+        # Long texts are chunked block by block (cut at paragraph breaks), which keeps
+        # the chunker's work linear in the length of the text.
+        for offset, block in text_blocks(doc.text):
+            spans = split_sentences(block)
+            starts = [start for start, _ in spans]
+            first = first_sentence_row + len(sentences)
+            sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)
+            for piece in chunk_text(block, chunk_size, chunk_overlap):
+                rows = tuple(first + bisect.bisect_right(starts, piece.start + start) - 1
+                             for start, _ in piece.sentences)
+                chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences, rows))
+            characters_done += len(block)
+            if progress:
+                progress("chunk", characters_done, characters)
+    return chunks, sentences
+
+
+def _embed(
+    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, stage: str,
+    member: int, members: int, progress: Progress | None,
+) -> np.ndarray:
+    """Embed ``count`` passages, fetched by ``texts(start, stop)`` one slice at a time.
+
+    Slicing keeps memory bounded: passage texts are cut from their documents only
+    while their slice is embedded. ``progress(stage, …)`` counts over all members.
+    """
+    out = np.zeros((count, embedder.dim), np.float32)
+    done = [member * count]
 
     def step(n: int) -> None:
         done[0] += n
-        progress("embed", member * total + done[0], members * total)
+        if progress:
+            progress(stage, done[0], members * count)
 
-    return step
+    for at in range(0, count, _EMBED_SLICE):
+        batch = texts(at, min(at + _EMBED_SLICE, count))
+        out[at:at + len(batch)] = embedder.embed_passages(batch, progress=step)
+    return out

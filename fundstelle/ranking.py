@@ -1,7 +1,8 @@
 """Ranking chunks for a question: dense, lexical, and their fusion.
 
 Hybrid search fuses *scores*, not ranks. Each signal (every dense embedder of the
-index, and BM25) scores a shared candidate set; each signal's scores are turned into
+index; the first embedder's sentence vectors, which score a chunk by its best
+sentence; and BM25) scores a shared candidate set; each signal's scores are turned into
 z-scores against that signal's own top-``CANDIDATES`` scores for this question, so
 "how far above the crowd" is comparable across signals. The fused score is a
 weighted sum of the z-scores. BM25's weight is scaled by how much the question
@@ -27,6 +28,7 @@ __all__ = [
     "CANDIDATES",
     "LEXICAL_WEIGHT",
     "MODES",
+    "SENTENCES_SUFFIX",
     "Hit",
     "Ranking",
     "dense_weight",
@@ -41,6 +43,10 @@ LEXICAL_WEIGHT = 0.5
 # languages; it gets this weight on a question that shares no words with the corpus
 # and none on one fully in the corpus's language (see dense_weight).
 USE_FOREIGN_WEIGHT = 0.8
+
+
+# A model's second signal: its sentence vectors, a chunk scoring as its best sentence.
+SENTENCES_SUFFIX = " sentences"
 
 
 def dense_weight(spec: str, trust: float, ensemble: bool) -> float:
@@ -159,11 +165,12 @@ def rank(
     fused = np.zeros(len(rows))
     signals: dict[str, np.ndarray] = {}
     trust = lexical_trust(question_tokens, lexical)
+    ensemble = len({spec.removesuffix(SENTENCES_SUFFIX) for spec in dense_specs}) > 1
     if use_dense:
         for spec, vector, index, top_scores in zip(dense_specs, query_vectors, dense, dense_top):
             scores = index.scores(vector, rows)
             signals[spec] = scores
-            fused += dense_weight(spec, trust, ensemble=len(dense_specs) > 1) * _zscores(scores, top_scores)
+            fused += dense_weight(spec, trust, ensemble) * _zscores(scores, top_scores)
     if use_lexical:
         signals["bm25"] = bm25[rows]
         reference = np.sort(bm25)[-pool:] if num_rows > pool else bm25

@@ -8,8 +8,10 @@ Layout of an index directory::
       v000003/
         manifest.json        format version, embedders, chunking, documents with hash and chunk count
         documents.jsonl      one document per line: id, source, title, hash, meta, text
-        chunks.jsonl         one chunk per line, in row order: doc, start, end, sentence spans
+        chunks.jsonl         one chunk per line, in row order: doc, start, end, sentence spans,
+                             and each sentence's row in sentences.faiss
         dense-0.faiss        the FAISS index of embedder 0 (one file per ensemble member)
+        sentences.faiss      one vector per sentence of the documents, by the first embedder
         bm25/                the bm25s index (numpy arrays and JSON)
 
 An ingest writes a complete new version folder next to the live one and then
@@ -36,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Bm25Index, FaissIndex
+from .backends import Bm25Index, FaissIndex, SentenceMaxIndex
 
 __all__ = [
     "FORMAT_VERSION",
@@ -82,12 +84,17 @@ class DocumentRecord:
 
 @dataclass(frozen=True, slots=True)
 class ChunkRecord:
-    """A chunk row: which document, where in it, and its sentence spans (chunk-relative)."""
+    """A chunk row: which document, where in it, and its sentences.
+
+    ``sentences`` are spans relative to the chunk; ``sentence_rows`` give, for each,
+    the row of that (whole) sentence's vector in the sentence index.
+    """
 
     doc: str
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]
+    sentence_rows: tuple[int, ...]
 
 
 @dataclass
@@ -99,7 +106,17 @@ class Snapshot:
     chunks: list[ChunkRecord]
     dense: list[FaissIndex]
     lexical: Bm25Index
+    sentence_vectors: FaissIndex
     version: str = ""
+
+    @property
+    def sentence_index(self) -> SentenceMaxIndex:
+        """The chunks scored by their best sentence (built on first use)."""
+        if self._sentence_index is None:
+            self._sentence_index = SentenceMaxIndex(self.sentence_vectors, [c.sentence_rows for c in self.chunks])
+        return self._sentence_index
+
+    _sentence_index: SentenceMaxIndex | None = field(default=None, repr=False, compare=False)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -208,6 +225,7 @@ def _check_manifest(manifest: Any, folder: Path) -> None:
     chunking = manifest.get("chunking")
     counts = manifest.get("counts")
     documents = manifest.get("documents")
+    sentences = manifest.get("sentences")
     checks = {
         "model": isinstance(manifest.get("model"), str) and bool(manifest["model"]),
         "updated": isinstance(manifest.get("updated"), str),
@@ -217,6 +235,11 @@ def _check_manifest(manifest: Any, folder: Path) -> None:
             and m["file"].endswith(".faiss") and isinstance(m.get("settings", {}), dict)
             for m in embedders
         ) and len({m["file"] for m in embedders}) == len(embedders),
+        "sentences": isinstance(sentences, dict) and isinstance(sentences.get("file"), str)
+        and bool(_PLAIN_NAME.fullmatch(sentences["file"])) and sentences["file"].endswith(".faiss")
+        and _is_int(sentences.get("count")) and sentences["count"] >= 0
+        and _is_int(sentences.get("embedder")) and isinstance(embedders, list)
+        and 0 <= sentences["embedder"] < len(embedders),
         "lexical": isinstance(lexical, dict) and isinstance(lexical.get("folder"), str)
         and bool(_PLAIN_NAME.fullmatch(lexical["folder"])),
         "chunking": isinstance(chunking, dict) and _is_int(chunking.get("chunk_size"))
@@ -262,7 +285,7 @@ def _read_documents(path: Path) -> dict[str, DocumentRecord]:
     return documents
 
 
-def _read_chunks(path: Path, documents: dict[str, DocumentRecord]) -> list[ChunkRecord]:
+def _read_chunks(path: Path, documents: dict[str, DocumentRecord], sentence_count: int) -> list[ChunkRecord]:
     chunks = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -270,6 +293,7 @@ def _read_chunks(path: Path, documents: dict[str, DocumentRecord]) -> list[Chunk
                 row = json.loads(line)
                 doc, start, end = row["doc"], row["start"], row["end"]
                 sentences = tuple((s, e) for s, e in row["sentences"])
+                sentence_rows = tuple(row["sentence_rows"])
             except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
                 raise _Damaged(f"chunks.jsonl line {number} is not a chunk record") from None
             text = documents[doc].text if isinstance(doc, str) and doc in documents else None
@@ -278,7 +302,11 @@ def _read_chunks(path: Path, documents: dict[str, DocumentRecord]) -> list[Chunk
                 or not all(_is_int(s) and _is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
             ):
                 raise _Damaged(f"chunks.jsonl line {number} points outside its document's text")
-            chunks.append(ChunkRecord(doc=doc, start=start, end=end, sentences=sentences))
+            if len(sentence_rows) != len(sentences) or not sentences or not all(
+                _is_int(r) and 0 <= r < sentence_count for r in sentence_rows
+            ):
+                raise _Damaged(f"chunks.jsonl line {number} has sentence rows that do not fit its sentences")
+            chunks.append(ChunkRecord(doc, start, end, sentences, sentence_rows))
     return chunks
 
 
@@ -349,7 +377,12 @@ def _read_version(folder: Path, name: str) -> Snapshot:
         manifest = _read_json(folder / "manifest.json")
         _check_manifest(manifest, folder)
         documents = _read_documents(folder / "documents.jsonl")
-        chunks = _read_chunks(folder / "chunks.jsonl", documents)
+        sentences = manifest["sentences"]
+        sentence_vectors = _read_faiss(folder / sentences["file"], manifest["embedders"][sentences["embedder"]]["dim"])
+        if len(sentence_vectors) != sentences["count"]:
+            raise _Damaged(f"{sentences['file']} holds {len(sentence_vectors)} vectors, the manifest says "
+                           f"{sentences['count']}")
+        chunks = _read_chunks(folder / "chunks.jsonl", documents, sentences["count"])
         dense = [_read_faiss(folder / member["file"], member["dim"]) for member in manifest["embedders"]]
         lexical = _read_bm25(folder / manifest["lexical"]["folder"])
     except FileNotFoundError as error:
@@ -377,7 +410,7 @@ def _read_version(folder: Path, name: str) -> Snapshot:
         raise IndexError_(
             f"index {folder} is inconsistent ({len(chunks)} chunks but {', '.join(problems)}); {_FIX}"
         )
-    return Snapshot(manifest, documents, chunks, dense, lexical, version=name)
+    return Snapshot(manifest, documents, chunks, dense, lexical, sentence_vectors, version=name)
 
 
 def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
@@ -412,12 +445,14 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
             handle.write(json.dumps({
                 "doc": chunk.doc, "start": chunk.start, "end": chunk.end,
                 "sentences": [list(span) for span in chunk.sentences],
+                "sentence_rows": list(chunk.sentence_rows),
             }) + "\n")
 
     _write_file(staging / "documents.jsonl", documents)
     _write_file(staging / "chunks.jsonl", chunks)
     for member, index in zip(snapshot.manifest["embedders"], snapshot.dense):
         index.save(staging / member["file"])
+    snapshot.sentence_vectors.save(staging / snapshot.manifest["sentences"]["file"])
     lexical_folder = staging / snapshot.manifest["lexical"]["folder"]
     snapshot.lexical.save(lexical_folder)
     for path in [*staging.glob("*.faiss"), *lexical_folder.iterdir()]:

@@ -74,10 +74,10 @@ def edit_line(name: str, number: int, change: Callable[[dict], object]) -> Calla
     return edit
 
 
-def write_faiss(index: Path, vectors: np.ndarray, kind: type = faiss.IndexFlatIP) -> None:
+def write_faiss(index: Path, vectors: np.ndarray, kind: type = faiss.IndexFlatIP, name: str = "dense-0.faiss") -> None:
     flat = kind(vectors.shape[1])
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(version_of(index) / "dense-0.faiss"))
+    faiss.write_index(flat, str(version_of(index) / name))
 
 
 def chunk_count(index: Path) -> int:
@@ -110,6 +110,8 @@ def bad_postings(index: Path) -> None:
 def model_changed(index: Path) -> None:
     """The manifest's model now gives 256-dimensional vectors; the index holds 128."""
     write_faiss(index, np.ones((chunk_count(index), 128)))
+    sentences = json.loads((version_of(index) / "manifest.json").read_text())["sentences"]["count"]
+    write_faiss(index, np.ones((sentences, 128)), name="sentences.faiss")
     edit_manifest(lambda m: m["embedders"][0].update(dim=128))(index)
 
 

@@ -21,7 +21,7 @@ def test_ensemble_manifest_round_trips(corpus: Path, index_dir: Path) -> None:
     index = Index.open(index_dir)
     assert index.info.model == "hashing+hashing-64"
     hits = index.search("Wie hoch ist die Zugspitze?", k=2)
-    assert set(hits[0].signals) == {"hashing", "hashing-64", "bm25"}
+    assert set(hits[0].signals) == {"hashing", "hashing-64", "hashing sentences", "bm25"}
     assert hits[0].source.endswith("zugspitze.pdf")
     # Adding a file to an ensemble index embeds it with every member.
     (corpus / "neu.txt").write_text("Der Bodensee liegt zwischen drei Ländern.", encoding="utf-8")

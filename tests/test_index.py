@@ -178,7 +178,8 @@ def test_index_folder_can_move(corpus: Path, index_dir: Path, tmp_path: Path) ->
 
 
 def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -> None:
-    """Fusion on the small corpus equals a plain numpy computation of the same formula."""
+    """Fusion on the small corpus equals a plain numpy computation of the same formula:
+    z-scored chunk cosine + z-scored best-sentence cosine + trust-weighted z-scored BM25."""
     from fundstelle.lexical import analyze
     from fundstelle.ranking import LEXICAL_WEIGHT, lexical_trust
 
@@ -195,10 +196,36 @@ def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -
     def z(values: np.ndarray) -> np.ndarray:
         return (values - values.mean()) / values.std()
 
+    # The sentence signal: each chunk scores as its best sentence.
+    sentence_scores = snapshot.sentence_vectors.vectors() @ query
+    best_sentence = np.array([max(sentence_scores[r] for r in chunk.sentence_rows) for chunk in snapshot.chunks])
     # With fewer rows than the candidate pool, every row is a candidate and the
     # z-score reference is all rows.
-    expected = z(dense) + LEXICAL_WEIGHT * lexical_trust(tokens, snapshot.lexical) * z(bm25)
+    expected = z(dense) + z(best_sentence) + LEXICAL_WEIGHT * lexical_trust(tokens, snapshot.lexical) * z(bm25)
     order = np.argsort(-expected, kind="stable")[:5]
     hits = index.search(question, k=5)
     assert [(snapshot.chunks[r].doc, snapshot.chunks[r].start) for r in order] == [(h.doc_id, h.start) for h in hits]
     assert np.allclose(sorted(expected, reverse=True)[:5], [h.score for h in hits], atol=1e-4)
+
+
+def test_every_chunk_sentence_points_at_its_whole_sentences_vector(corpus: Path, index_dir: Path) -> None:
+    """Sentence rows stay right through incremental updates and sentences cut at chunk edges."""
+    from fundstelle.embed import load_embedder
+    from fundstelle.sentences import split_sentences
+
+    build(corpus, index_dir, chunk_size=80, chunk_overlap=30)
+    (corpus / "brot.md").write_text("# Brot\n\nWeißbrot braucht Hefe. Es backt bei 220 Grad recht schnell.",
+                                    encoding="utf-8")
+    ingest([corpus], index_dir, remove=[corpus / "rhein.txt"])
+    index = Index.open(index_dir)
+    snapshot = index._snapshot
+    vectors = snapshot.sentence_vectors.vectors()
+    embedder = load_embedder(MODEL)
+    assert len(vectors) == len({row for chunk in snapshot.chunks for row in chunk.sentence_rows})
+    for chunk in snapshot.chunks:
+        text = snapshot.documents[chunk.doc].text
+        whole = split_sentences(text)
+        for (start, end), row in zip(chunk.sentences, chunk.sentence_rows):
+            s, e = next(span for span in whole if span[0] <= chunk.start + start < span[1])
+            assert s <= chunk.start + start and chunk.start + end <= e
+            assert np.allclose(vectors[row], embedder.embed_passages([text[s:e]])[0], atol=1e-6)

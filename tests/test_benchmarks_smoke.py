@@ -1,0 +1,82 @@
+"""The benchmark scripts' functions on tiny inputs (seconds, no model): they run and agree with themselves.
+
+The benchmarks themselves are not tests; this only keeps ``benchmarks/`` from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+pytest.importorskip("psutil")
+pytest.importorskip("matplotlib")
+pytest.importorskip("rank_bm25")
+
+
+def test_synthetic_vectors_are_unit_rows_and_nested():
+    import scale
+
+    small, large = scale.synthetic_vectors(1000, 64), scale.synthetic_vectors(70_000, 64)
+    assert small.dtype == np.float32 and small.shape == (1000, 64)
+    np.testing.assert_allclose(np.linalg.norm(small, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(small, large[:1000])  # the 1k set is the start of the 70k set
+    assert scale.synthetic_queries(5, 64).shape == (5, 64)
+
+
+def test_metrics_count_ranks_of_the_gold_paragraph():
+    from quality import metrics
+    from xquad import Question
+
+    qs = [Question("a", "?", 1, ()), Question("b", "?", 2, ()), Question("c", "?", 3, ())]
+    result = metrics([[1, 5], [7, 2], [4] * 10 + [3]], qs)
+    assert result["hit@1"] == pytest.approx(1 / 3)
+    assert result["hit@5"] == pytest.approx(2 / 3)
+    assert result["mrr@10"] == pytest.approx((1 + 1 / 2) / 3)  # rank 11 is outside the top 10
+
+
+def test_plain_bm25_peer_ranks_the_matching_passage_first():
+    from peers import PlainBm25
+
+    bm25 = PlainBm25(["Der Rhein fließt durch Köln.", "Amazon investiert in Anthropic.", "Die Elbe ist lang."],
+                     ["rhein", "amazon", "elbe"])
+    assert bm25.search("Wie viel investiert Amazon?", 2)[0] == "amazon"
+
+
+def test_interleaved_timing_gives_every_system_every_question():
+    from speed import interleaved, stats
+
+    calls: list[str] = []
+    times = interleaved({"a": lambda t: calls.append("a"), "b": lambda t: calls.append("b")}, ["x", "y", "z"],
+                        warmup=1)
+    assert {name: len(ms) for name, ms in times.items()} == {"a": 3, "b": 3}
+    assert calls[2:4] == ["a", "b"] and calls[4:6] == ["b", "a"]  # turns rotate
+    assert stats([3.0, 1.0, 2.0]) == {"p50": 2.0, "p95": 3.0, "n": 3}
+
+
+def test_scale_suite_and_report_on_a_tiny_corpus(tmp_path, monkeypatch):
+    import report
+    import scale
+
+    monkeypatch.setattr(scale, "CACHE", tmp_path / "cache")
+    row = scale.measure_size(3000, queries=5)
+    assert row["n"] == 3000 and set(row["fused"]) == {"hybrid", "dense", "lexical", "hybrid-e5"}
+    sweep = row["dense"]["e5-small-int4"]["hnsw"][0]["sweep"]
+    assert all(0.0 <= point["recall@10"] <= 1.0 for point in sweep)
+    results = tmp_path / "results"
+    results.mkdir()
+    stamp = {"date": "today", "command": "test", "seconds": 1.0, "load": [0.0, 0.0],
+             "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 1.0, "os": "os", "python": "3", "versions": {}}}
+    scale_result = {**stamp, "scale": {"sizes": [row], "centroids": scale.CENTROIDS, "noise": scale.NOISE,
+                                       "sentences_per_chunk": scale.SENTENCES_PER_CHUNK, "threads": 1}}
+    (results / "scale.json").write_text(json.dumps(scale_result))
+    path = report.render(results, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "## Scale" in text and "| 3k |" in text
+    assert (tmp_path / report.CHARTS / "scale.png").stat().st_size > 1000
