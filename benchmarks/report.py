@@ -98,37 +98,48 @@ def _scale(s: dict) -> list[str]:
         f"query embedding excluded. FAISS threads: {s['scale']['threads']}. Settings in force: "
         f"EXACT_SEARCH_LIMIT = {last['exact_limit']:,}, HNSW M = {last['hnsw']['M']}, efConstruction = "
         f"{last['hnsw']['efConstruction']}, efSearch = {last['hnsw']['efSearch']}.", "",
-        "Search latency, ms (p50 / p95). *exact* and *HNSW* are one dense index asked for the "
-        "CANDIDATES rows that `rank()` asks for; *recall@10* is HNSW's top 10 against exact search; *hybrid* "
-        "is the product's `rank()` over what `FaissIndex.build` makes at that size for both dense members, plus BM25.",
+        "Search latency in ms, query embedding excluded. The dense indexes of the default model are, in this "
+        "order (· between them): e5 chunk vectors (384 dims), USE-m3 chunk vectors (512 dims), e5 sentence vectors "
+        f"(384 dims, {sizes[-1]['dense'][list(sizes[-1]['dense'])[-1]]['rows'] / sizes[-1]['n']:.2f} per chunk, "
+        "scoring a chunk by its best sentence). *exact* and *HNSW*: one index asked for the CANDIDATES rows that "
+        "`rank()` asks for (p50); *recall@10*: HNSW's top 10 against exact search; *index used*: what "
+        "`FaissIndex.build` makes at that size. *hybrid* etc.: the product's `rank()` over those indexes and BM25, "
+        "k=15 as `Index.search(k=5)` asks (p50 / p95).",
         "",
-        "| chunks | exact 384d | exact 512d | HNSW 384d | HNSW recall@10 (384d / 512d) | dense index used | "
-        "hybrid, both members | hybrid, e5 only | dense | lexical | Bm25Index.scores |",
+        "| chunks | rows per dense index | exact p50, per index | HNSW p50, per index | "
+        "HNSW recall@10, per index | index used | hybrid, all signals | hybrid, e5 signals only | dense | lexical | "
+        "Bm25Index.scores |",
         "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
 
     def pair(row: dict) -> str:
         return f"{row['p50_ms']:.2f} / {row['p95_ms']:.2f}"
 
+    def hnsw(member: dict, key: str, form: str) -> str:
+        return format(member["hnsw"][0]["product"][key], form) if member["hnsw"] else "–"
+
     for row in sizes:
-        e5, use = row["dense"]["e5-small-int4"], row["dense"]["use-m3"]
-        hnsw = e5["hnsw"][0]["product"] if e5["hnsw"] else None
-        recalls = " / ".join(f"{m['hnsw'][0]['product']['recall@10']:.3f}" if m["hnsw"] else "–" for m in (e5, use))
-        lines.append(
-            f"| {_count(row['n'])} | {pair(e5['exact'])} | {pair(use['exact'])} | {pair(hnsw) if hnsw else '–'} | "
-            f"{recalls} | {e5['product_kind']} | {pair(row['fused']['hybrid'])} | {pair(row['fused']['hybrid-e5'])} | "
-            f"{pair(row['fused']['dense'])} | {pair(row['fused']['lexical'])} | {pair(row['bm25'])} |")
-    lines += ["", "Memory and build time (the product's indexes at each size: both dense members and BM25):", "",
-              "| chunks | index size | process RSS while searching | HNSW build 384d / 512d | BM25 build |",
+        members = list(row["dense"].values())
+        rows = " · ".join(f"{m['rows']:,}" for m in members)
+        exact = " · ".join(f"{m['exact']['p50_ms']:.2f}" for m in members)
+        approx = " · ".join(hnsw(m, "p50_ms", ".2f") for m in members)
+        recall = " · ".join(hnsw(m, "recall@10", ".3f") for m in members)
+        kinds = " · ".join(m["product_kind"] for m in members)
+        f = row["fused"]
+        lines.append(f"| {_count(row['n'])} | {rows} | {exact} | {approx} | {recall} | {kinds} | {pair(f['hybrid'])} | "
+                     f"{pair(f['hybrid-e5'])} | {pair(f['dense'])} | {pair(f['lexical'])} | {pair(row['bm25'])} |")
+    lines += ["", "Memory and build time (the product's indexes at each size: the three dense indexes and BM25; "
+              "builds on 2 threads, while other work may have shared the machine):", "",
+              "| chunks | index size | process RSS while searching | HNSW build, per index | BM25 build |",
               "|---:|---:|---:|---:|---:|"]
     for row in sizes:
-        builds = " / ".join(f"{m['hnsw'][0]['build_s']:.0f} s" if m["product_kind"] == "HNSW" else "–"
+        builds = " · ".join(f"{m['hnsw'][0]['build_s']:.0f} s" if m["product_kind"] == "HNSW" else "–"
                             for m in row["dense"].values())
         lines.append(f"| {_count(row['n'])} | {_size(row['index_bytes'])} | {_size(row['rss_bytes'])} | {builds} | "
                      f"{row['bm25']['build_s']:.0f} s |")
     choice = s["scale"].get("choice")
     if choice:
-        slopes = ", ".join(f"{ms:.3f} ms per 1,000 rows at {dim} dims" for dim, ms in choice["ms_per_1k_rows"].items())
+        slopes = ", ".join(f"{ms:.3f} ms per 1,000 rows for {spec}" for spec, ms in choice["ms_per_1k_rows"].items())
         lines += ["", f"**What these figures argue for** (`scale.choose`): exact search costs time in proportion to "
                   f"the rows ({slopes}); keeping one index's exact search under {choice['budget_ms']:.0f} ms gives "
                   f"EXACT_SEARCH_LIMIT = {choice['exact_limit']:,}. The smallest swept efSearch whose recall@10 "
@@ -169,13 +180,14 @@ def _targets(quick: dict | None, scale: dict | None) -> list[str]:
     if scale:
         last = scale["scale"]["sizes"][-1]
         hybrid = last["fused"]["hybrid"]["p50_ms"]
-        lines.append(f"| search p50 at {_count(last['n'])} chunks under 50 ms (hybrid `rank()`, both dense members, "
+        lines.append(f"| search p50 at {_count(last['n'])} chunks under 50 ms (hybrid `rank()`, all dense indexes "
+                     "and BM25, "
                      f"no query embedding) | {hybrid:.1f} ms | {_yes(hybrid < 50)} |")
         for spec, member in last["dense"].items():
             if member["product_kind"] == "HNSW":
                 recall = member["hnsw"][0]["product"]["recall@10"]
                 lines.append(f"| recall@10 ≥ 0.95 against exact at {_count(last['n'])} "
-                             f"({spec}, {member['dim']} dims) | "
+                             f"({spec}, {member['rows']:,} rows of {member['dim']} dims) | "
                              f"{recall:.3f} | {_yes(recall >= 0.95)} |")
     return lines
 
@@ -197,7 +209,10 @@ def render(results: Path, root: Path) -> Path:
            "```", ""]
     for label, stamp in (("Quick suite", quick), ("Scale suite", scale)):
         if stamp:
-            out += [f"**{label}**: `{stamp['command']}` on {stamp['date']}, {stamp['seconds'] / 60:.1f} minutes; "
+            waited = f" (after waiting {stamp['waited_s'] / 60:.1f} minutes for a quiet machine)" \
+                if stamp.get("waited_s", 0) > 1 else ""
+            out += [f"**{label}**: `{stamp['command']}` on {stamp['date']}, {stamp['seconds'] / 60:.1f} minutes"
+                    f"{waited}; "
                     f"1-minute load average before/after each timed part: {json.dumps(stamp['load'])}.", ""]
             out += _machine(stamp) + [""]
     out += ["## Targets", ""] + _targets(quick, scale) + [""]

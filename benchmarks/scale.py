@@ -10,8 +10,10 @@ Synthetic data, so that a million chunks take minutes and not days of embedding:
   about 0.5 between two chunks of one cluster, about 0 across clusters), normalised.
   Clustered data like this is what text embeddings look like to an ANN index; uniform
   random vectors at 384 dimensions would be unrealistically hard. Queries are drawn the
-  same way with fresh noise. 384 dimensions stand for e5, 512 for USE-m3 (the default
-  ensemble has one index of each). The rows are generated block by block from fixed
+  same way with fresh noise. The default model searches three dense indexes (``MEMBERS``):
+  e5 chunk vectors (384 dimensions), USE-m3 chunk vectors (512) and e5 sentence vectors
+  (384, 1.53 per chunk as in XQuAD-de, each chunk holding two consecutive ones, scored
+  through ``SentenceMaxIndex``). The rows are generated block by block from fixed
   seeds, so the first 10k rows of the 1M set are the 10k set.
 - **texts**: each chunk is ``SENTENCES_PER_CHUNK`` sentences drawn at random from the
   XQuAD-de paragraphs (about 400 characters, our chunk size), stemmed with the
@@ -22,7 +24,7 @@ query embedding excluded: exact (``IndexFlatIP``) and HNSW search at ``k=CANDIDA
 (what :func:`fundstelle.ranking.rank` asks each dense index for) and HNSW's recall@10
 against exact search, for a sweep of ``efSearch``; ``Bm25Index.scores``; and the
 product's fused ``rank()`` over the indexes ``FaissIndex.build`` makes at that size
-(flat up to ``EXACT_SEARCH_LIMIT``, HNSW above) with both dense members and BM25.
+(flat up to ``EXACT_SEARCH_LIMIT``, HNSW above): all three dense indexes and BM25.
 Built HNSW graphs and BM25 indexes are cached under ``benchmarks/.cache/scale/``.
 """
 
@@ -49,13 +51,13 @@ sys.path.insert(0, str(HERE.parent))
 import faiss  # noqa: E402
 
 from fundstelle import backends  # noqa: E402
-from fundstelle.backends import Bm25Index, FaissIndex  # noqa: E402
+from fundstelle.backends import Bm25Index, FaissIndex, SentenceMaxIndex, VectorIndex  # noqa: E402
 from fundstelle.lexical import analyze, stems  # noqa: E402
-from fundstelle.ranking import CANDIDATES, rank  # noqa: E402
+from fundstelle.ranking import CANDIDATES, SENTENCES_SUFFIX, rank  # noqa: E402
 from fundstelle.sentences import split_sentences  # noqa: E402
 
 CACHE = HERE / ".cache" / "scale"
-SIZES = (10_000, 20_000, 50_000, 100_000, 300_000, 1_000_000)
+SIZES = (10_000, 20_000, 50_000, 100_000, 1_000_000)
 CENTROIDS = 4096
 NOISE = 1.0
 SEED = 20250701
@@ -64,7 +66,13 @@ SENTENCES_PER_CHUNK = 3
 # rank() asks each dense index for CANDIDATES rows, and FAISS searches with
 # max(efSearch, k): values below CANDIDATES would change nothing.
 EF_SWEEP = (100, 128, 192, 256, 384)
-MEMBERS = (("e5-small-int4", 384), ("use-m3", 512))
+SENTENCE_STREAM = 3
+# The dense indexes of the default model, as (signal name, dimension, rows per chunk,
+# random stream): e5 and USE vectors of the chunks, and e5 vectors of the sentences,
+# which score a chunk by its best sentence. XQuAD-de chunked 400/200 has 1.53
+# sentences per chunk (1287 sentences, 839 chunks), each chunk holding about two.
+MEMBERS = (("e5-small-int4", 384, 1.0, 1), ("use-m3", 512, 1.0, 1),
+           ("e5-small-int4" + SENTENCES_SUFFIX, 384, 1.53, SENTENCE_STREAM))
 QUERIES = 200
 # What "exact search gets slow" means here: one dense index taking longer than this
 # per query. The default ensemble has two such indexes, and a whole warm query costs
@@ -90,12 +98,12 @@ def _clustered(rng: np.random.Generator, centroids: np.ndarray, n: int) -> np.nd
     return _unit(centroids[labels] + noise).astype(np.float32)
 
 
-def synthetic_vectors(n: int, dim: int) -> np.ndarray:
+def synthetic_vectors(n: int, dim: int, stream: int = 1) -> np.ndarray:
     """Return the first ``n`` chunk vectors of the synthetic set of dimension ``dim`` (unit rows)."""
     centroids = _centroids(dim)
     out = np.empty((n, dim), dtype=np.float32)
     for block, start in enumerate(range(0, n, BLOCK)):
-        rng = np.random.default_rng([SEED, dim, 1, block])
+        rng = np.random.default_rng([SEED, dim, stream, block])
         rows = _clustered(rng, centroids, BLOCK)
         out[start:start + BLOCK] = rows[: min(BLOCK, n - start)]
     return out
@@ -143,10 +151,11 @@ def summary(ms: list[float]) -> dict[str, float]:
             "n": len(ordered)}
 
 
-def _hnsw(vectors: np.ndarray, neighbours: int, ef_construction: int) -> tuple[faiss.Index, float]:
+def _hnsw(vectors: np.ndarray, neighbours: int, ef_construction: int, stream: int = 1) -> tuple[faiss.Index, float]:
     """Load the cached HNSW graph over ``vectors`` or build it; return it and its build seconds."""
     n, dim = vectors.shape
-    path = CACHE / f"hnsw-d{dim}-n{n}-M{neighbours}-efc{ef_construction}-s{SEED}-c{CENTROIDS}-z{NOISE}.faiss"
+    name = f"hnsw-d{dim}-n{n}-M{neighbours}-efc{ef_construction}-s{SEED}-c{CENTROIDS}-z{NOISE}"
+    path = CACHE / (name + ("" if stream == 1 else f"-r{stream}") + ".faiss")
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists():
         return faiss.read_index(str(path)), float(json.loads(meta.read_text())["build_s"])
@@ -193,6 +202,53 @@ def _dir_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+def _member(n_rows: int, dim: int, stream: int, qs: np.ndarray, variants: tuple[tuple[int, int], ...],
+            sweep: bool) -> tuple[dict, FaissIndex]:
+    """Measure one dense index of ``n_rows`` rows; return its figures and the index the product would use."""
+    row: dict = {"dim": dim, "rows": n_rows}
+    vectors = synthetic_vectors(n_rows, dim, stream)
+    flat = FaissIndex(faiss.IndexFlatIP(dim))
+    flat._index.add(vectors)
+    row["exact"] = summary(_timed(lambda i: flat.search(qs[i], CANDIDATES), len(qs)))
+    row["exact"]["bytes"] = n_rows * dim * 4
+    exact = np.stack([flat.search(q, 10)[0] for q in qs])
+    use_hnsw = n_rows > backends.EXACT_SEARCH_LIMIT
+    product_settings = (backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION)
+    settings = [product_settings, *variants] if sweep else [product_settings] if use_hnsw else []
+    if use_hnsw:
+        del flat  # only the graph is kept: at 1M rows every copy counts
+        gc.collect()
+    row["hnsw"] = []
+    chosen: FaissIndex | None = None
+    for neighbours, ef_construction in settings:
+        graph, build_s = _hnsw(vectors, neighbours, ef_construction, stream)
+        entry: dict = {"M": neighbours, "efConstruction": ef_construction, "build_s": build_s,
+                       "bytes": _size_on_disk(graph), "sweep": []}
+        for ef in EF_SWEEP if sweep else ():
+            graph.hnsw.efSearch = ef
+            found = graph.search(qs, CANDIDATES)[1]
+            ms = _timed(lambda i, g=graph: g.search(qs[i][None], CANDIDATES), len(qs))
+            entry["sweep"].append({"efSearch": ef, "recall@10": _recall(found, exact), **summary(ms)})
+        wrapped = FaissIndex(graph)  # sets the product's efSearch
+        found = np.stack([wrapped.search(q, CANDIDATES)[0][:10] for q in qs])
+        entry["product"] = {"efSearch": backends.HNSW_EF_SEARCH, "recall@10": _recall(found, exact),
+                            **summary(_timed(lambda i, w=wrapped: w.search(qs[i], CANDIDATES), len(qs)))}
+        row["hnsw"].append(entry)
+        if (neighbours, ef_construction) == product_settings:
+            chosen = wrapped
+        del graph, wrapped
+    row["product_kind"] = "HNSW" if use_hnsw else "flat"
+    del vectors
+    gc.collect()
+    return row, (chosen if use_hnsw else flat)  # type: ignore[return-value]
+
+
+def _windows(n: int, sentences: int) -> list[range]:
+    """Sentence rows of each chunk: two consecutive sentences, sliding as chunks of 400/200 do."""
+    step = sentences / n
+    return [range(min(int(i * step), sentences - 2), min(int(i * step), sentences - 2) + 2) for i in range(n)]
+
+
 def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int], ...] = ()) -> dict:
     """Every figure for one corpus size (run it in a fresh process: it holds GBs at 1M)."""
     import psutil
@@ -202,50 +258,20 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
     out: dict = {"n": n, "queries": queries, "exact_limit": backends.EXACT_SEARCH_LIMIT,
                  "hnsw": {"M": backends.HNSW_NEIGHBOURS, "efConstruction": backends.HNSW_EF_CONSTRUCTION,
                           "efSearch": backends.HNSW_EF_SEARCH}, "dense": {}}
-    product: list[FaissIndex] = []
+    product: list[VectorIndex] = []
     query_vectors: list[np.ndarray] = []
-    for spec, dim in MEMBERS:
-        vectors = synthetic_vectors(n, dim)
+    for spec, dim, per_chunk, stream in MEMBERS:
         qs = synthetic_queries(queries, dim)
+        rows = int(round(per_chunk * n))
+        row, index = _member(rows, dim, stream, qs, variants if stream == 1 and dim == 384 else (),
+                             sweep=stream == 1 and dim == 384)
+        if stream == SENTENCE_STREAM:
+            index = SentenceMaxIndex(index, _windows(n, rows))  # type: ignore[assignment]
+        row["spec"] = spec
+        product.append(index)
         query_vectors.append(qs)
-        row: dict = {"spec": spec, "dim": dim}
-        flat = FaissIndex(faiss.IndexFlatIP(dim))
-        flat._index.add(vectors)
-        row["exact"] = summary(_timed(lambda i, f=flat, q=qs: f.search(q[i], CANDIDATES), queries))
-        row["exact"]["bytes"] = n * dim * 4
-        exact = np.stack([flat.search(q, 10)[0] for q in qs])
-        settings = [(backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION), *variants] if dim == 384 else []
-        use_hnsw = n > backends.EXACT_SEARCH_LIMIT
-        if use_hnsw and not settings:
-            settings = [(backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION)]
-        row["hnsw"] = []
-        chosen = None
-        for neighbours, ef_construction in settings:
-            graph, build_s = _hnsw(vectors, neighbours, ef_construction)
-            entry: dict = {"M": neighbours, "efConstruction": ef_construction, "build_s": build_s,
-                           "bytes": _size_on_disk(graph), "sweep": []}
-            for ef in EF_SWEEP:
-                graph.hnsw.efSearch = ef
-                found = graph.search(qs, CANDIDATES)[1]
-                ms = _timed(lambda i, g=graph, q=qs: g.search(q[i][None], CANDIDATES), queries)
-                entry["sweep"].append({"efSearch": ef, "recall@10": _recall(found, exact), **summary(ms)})
-            wrapped = FaissIndex(graph)  # sets the product's efSearch
-            found = np.stack([wrapped.search(q, CANDIDATES)[0][:10] for q in qs])
-            entry["product"] = {"efSearch": backends.HNSW_EF_SEARCH, "recall@10": _recall(found, exact),
-                                **summary(_timed(lambda i, w=wrapped, q=qs: w.search(q[i], CANDIDATES), queries))}
-            row["hnsw"].append(entry)
-            if (neighbours, ef_construction) == (backends.HNSW_NEIGHBOURS, backends.HNSW_EF_CONSTRUCTION):
-                chosen = wrapped
-            else:
-                del graph, wrapped
-        row["product_kind"] = "HNSW" if use_hnsw else "flat"
-        product.append(chosen if use_hnsw else flat)
-        if use_hnsw:
-            del flat
-        del vectors
-        gc.collect()
         out["dense"][spec] = row
-        print(f"  n={n:,} {spec}: exact p50 {row['exact']['p50_ms']:.2f} ms" +
+        print(f"  n={n:,} {spec} ({rows:,} rows): exact p50 {row['exact']['p50_ms']:.2f} ms" +
               "".join(f"; HNSW M={e['M']} efC={e['efConstruction']} product recall@10 "
                       f"{e['product']['recall@10']:.3f} p50 {e['product']['p50_ms']:.2f} ms, build {e['build_s']:.0f} s"
                       for e in row["hnsw"]), file=sys.stderr, flush=True)
@@ -259,16 +285,16 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
                    **summary(_timed(lambda i: lexical.scores(query_stems[i % len(texts)]), queries))}
     gc.collect()
     out["rss_bytes"] = process.memory_info().rss
-    specs = [spec for spec, _ in MEMBERS]
+    specs = [spec for spec, *_ in MEMBERS]
+    e5 = [i for i, (spec, *_) in enumerate(MEMBERS) if spec.startswith("e5-small-int4")]
     out["fused"] = {}
     for mode in ("hybrid", "dense", "lexical"):
         out["fused"][mode] = summary(_timed(
             lambda i, mode=mode: rank([qv[i] for qv in query_vectors], product, specs, tokens[i % len(texts)],
                                       lexical, 15, mode), queries))
-    e5_only = summary(_timed(
-        lambda i: rank([query_vectors[0][i]], product[:1], specs[:1], tokens[i % len(texts)], lexical, 15, "hybrid"),
-        queries))
-    out["fused"]["hybrid-e5"] = e5_only
+    out["fused"]["hybrid-e5"] = summary(_timed(
+        lambda i: rank([query_vectors[j][i] for j in e5], [product[j] for j in e5], [specs[j] for j in e5],
+                       tokens[i % len(texts)], lexical, 15, "hybrid"), queries))
     out["index_bytes"] = sum(
         (row["hnsw"][0]["bytes"] if row["product_kind"] == "HNSW" else row["exact"]["bytes"])
         for row in out["dense"].values()) + out["bm25"]["bytes"]
@@ -282,16 +308,16 @@ def choose(sizes: list[dict], budget_ms: float = EXACT_BUDGET_MS, min_recall: fl
     """Derive the settings these figures argue for.
 
     ``exact_limit``: exact search costs time in proportion to the rows; fit ms per row
-    (least squares through the origin, per dimension) and keep the slower dimension's
+    (least squares through the origin, per dense index) and keep the slowest index's
     exact search under ``budget_ms``, rounded down to 5,000 rows. ``efSearch``: the
     smallest swept value whose recall@10 reaches ``min_recall`` at every size above that
     limit, for the graph in force.
     """
     slopes = {}
-    for spec, dim in MEMBERS:
-        n = np.array([row["n"] for row in sizes], dtype=float)
+    for spec, dim, *_ in MEMBERS:
+        n = np.array([row["dense"][spec]["rows"] for row in sizes], dtype=float)
         ms = np.array([row["dense"][spec]["exact"]["p50_ms"] for row in sizes])
-        slopes[dim] = float(n @ ms / (n @ n))
+        slopes[spec] = float(n @ ms / (n @ n))
     limit = int(budget_ms / max(slopes.values()) // 5000 * 5000)
     ef = None
     for candidate in EF_SWEEP:
@@ -300,7 +326,7 @@ def choose(sizes: list[dict], budget_ms: float = EXACT_BUDGET_MS, min_recall: fl
         if recalls and min(recalls) >= min_recall:
             ef = candidate
             break
-    return {"exact_limit": limit, "ms_per_1k_rows": {dim: 1000 * s for dim, s in slopes.items()},
+    return {"exact_limit": limit, "ms_per_1k_rows": {spec: 1000 * s for spec, s in slopes.items()},
             "budget_ms": budget_ms, "efSearch": ef, "min_recall": min_recall}
 
 

@@ -116,12 +116,22 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
 
 
 def format_hit(hit: Hit, color: bool = False) -> str:
-    """A hit as readable text, the answer marked (bold yellow on a terminal, else »…«)."""
+    """A hit as readable text with the answer marked.
+
+    On a terminal the answer sentence is yellow and the answer phrase in it bold;
+    otherwise the sentence is wrapped in »…« and the phrase in **…**.
+    """
     text = hit.text
-    if hit.answer is not None:
-        start, end = hit.answer.start, hit.answer.end
-        open_mark, close_mark = ("\033[1;33m", "\033[0m") if color else ("»", "«")
-        text = text[:start] + open_mark + text[start:end] + close_mark + text[end:]
+    answer = hit.answer
+    if answer is not None:
+        sentence_on, phrase_on, phrase_off, sentence_off = (
+            ("\033[33m", "\033[1;4m", "\033[22;24m", "\033[0m") if color else ("»", "**", "**", "«")
+        )
+        inner = text[answer.start:answer.end]
+        if answer.phrase is not None:
+            a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
+            inner = inner[:a] + phrase_on + inner[a:b] + phrase_off + inner[b:]
+        text = text[:answer.start] + sentence_on + inner + sentence_off + text[answer.end:]
     body = "\n".join("   " + line for line in text.splitlines())
     return (f"{hit.rank}. {hit.title}  —  {hit.source}, characters {hit.start}–{hit.end}, "
             f"score {hit.score:.2f}\n{body}")

@@ -209,14 +209,14 @@ class Index:
             raise ValueError(f"k must be a positive whole number, not {k!r}")
         question = clean_question(question)
         self.refresh()
-        snapshot = self._snapshot  # one consistent version for the whole search
+        snapshot, embedders = self._snapshot, self._embedders  # one consistent version for the whole search
         all_tokens = analyze(question, keep_stopwords=True)
         question_tokens = [token for token in all_tokens if not token.stop]
         vectors = (
-            [embedder.embed_queries([question])[0] for embedder in self._embedders]
+            [embedder.embed_queries([question])[0] for embedder in embedders]
             if mode != "lexical" else []
         )
-        specs = [e.spec for e in self._embedders]
+        specs = [e.spec for e in embedders]
         dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
         # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
         # mostly repeats a better one of the same document still leaves k hits.

@@ -199,7 +199,15 @@ def ingest(
         model = model or DEFAULT_MODEL
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         chunk_overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
-        embedders = get_embedders(model, settings)
+        try:
+            embedders = get_embedders(model, settings)
+        except ValueError as error:
+            if old is None:
+                raise
+            raise IndexMismatchError(
+                f"index {root}/ was built with model {model!r}, which cannot be loaded here ({error}); "
+                "rebuild it with --rebuild [--model ID]"
+            ) from None
         for embedder, member in zip(embedders, old.manifest["embedders"] if old else []):
             if embedder.dim != member["dim"]:  # the same model name now gives other vectors
                 raise IndexMismatchError(

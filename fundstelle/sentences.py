@@ -47,6 +47,7 @@ ORDINAL_LEADS = frozenset(
     """.split()
 )
 
+_BLANK_LINE_AHEAD = re.compile(r"[^\S\n]*\n")
 _TERMINATOR = re.compile(r"[.!?…]+[\"'»«“”‘’)\]]*")
 _WORD_BEFORE = re.compile(r"([\w.\-]*\w)\.+$")
 _OPENERS = "\"'»«„“‘([-–—*•"
@@ -126,7 +127,7 @@ def _boundaries(text: str) -> list[int]:
         if (
             not line.strip()
             or _is_heading_line(line)
-            or re.match(r"\s*\n", text[match.end():])
+            or _BLANK_LINE_AHEAD.match(text, match.end())
             or re.match(r"[-*•]\s|\d+[.)]\s", rest)
         ):
             cuts.append(match.start())

@@ -210,7 +210,7 @@ def test_damaged_index_gives_a_clear_error_with_the_fix(
 
     # An ingest into it stops with the same advice; --rebuild repairs it.
     if "cannot be loaded here" in expected:
-        with pytest.raises(ValueError, match="unknown model 'bert-base-german'"):
+        with pytest.raises(fundstelle.IndexError, match="unknown model 'bert-base-german'.*--rebuild"):
             ingest([built[1]], index_copy)
     else:
         with pytest.raises(fundstelle.IndexError, match=re.escape(FIX)):

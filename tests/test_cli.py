@@ -40,7 +40,7 @@ def test_readable_output_marks_the_answer(corpus: Path, index_dir: Path) -> None
     shown = run("-m", "fundstelle", "search", "Wie hoch ist die Zugspitze?", "--index", str(index_dir), "--k", "1")
     assert shown.returncode == 0
     assert "1. " in shown.stdout and "zugspitze.pdf" in shown.stdout
-    assert "»Die Zugspitze ist mit 2962 Metern" in shown.stdout
+    assert "»Die Zugspitze ist mit **2962 Metern** der höchste Berg Deutschlands.«" in shown.stdout
 
 
 def test_bad_files_are_listed_and_exit_status_says_so(corpus: Path, index_dir: Path) -> None:
