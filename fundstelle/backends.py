@@ -82,17 +82,33 @@ class FaissIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
 
     @classmethod
-    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
-        """Index ``vectors`` (unit rows); flat below ``exact_limit`` rows, HNSW above."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        dim = vectors.shape[1]
-        if len(vectors) <= exact_limit:
+    def empty(cls, dim: int, rows: int, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
+        """An index for ``rows`` vectors of ``dim``: flat up to ``exact_limit`` rows, HNSW above."""
+        if rows <= exact_limit:
             index: faiss.Index = faiss.IndexFlatIP(dim)
+            storage = index
         else:
             index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.add(vectors)
+            storage = faiss.downcast_index(index.storage)
+        # Reserve room for all rows up front: growing the vector storage slice by slice
+        # doubles its capacity, and the copy briefly holds both, nearly twice the vectors'
+        # size at peak. Shrinking a std::vector keeps its capacity, so this is a reserve.
+        storage.codes.resize(rows * dim * 4)
+        storage.codes.resize(0)
         return cls(index)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
+        """Index ``vectors`` (unit rows); flat below ``exact_limit`` rows, HNSW above."""
+        index = cls.empty(vectors.shape[1], len(vectors), exact_limit)
+        index.add(vectors)
+        return index
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append ``vectors`` (unit rows) after the rows already held."""
+        if len(vectors):
+            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     @classmethod
     def load(cls, path: Path) -> FaissIndex:

@@ -267,16 +267,17 @@ def ingest(
 
         dense = []
         for member, embedder in enumerate(embedders):
-            kept = old.dense[member].vectors()[kept_rows] if old is not None else None
-            fresh = _embed(embedder, chunk_texts, len(new_chunks), "embed", member, len(embedders), progress)
-            dense.append(FaissIndex.build(fresh if kept is None or not len(kept) else np.vstack([kept, fresh])))
-            del fresh, kept
+            vectors = FaissIndex.empty(embedder.dim, len(chunks))
+            if old is not None:
+                vectors.add(old.dense[member].vectors()[kept_rows])
+            _embed(embedder, chunk_texts, len(new_chunks), vectors, "embed", member, len(embedders), progress)
+            dense.append(vectors)
         # The first model also embeds every sentence once: chunks are scored by their best
         # sentence too, and the highlighter weighs sentences by their similarity.
-        kept = old.sentence_vectors.vectors()[kept_sentences] if old is not None else None
-        fresh = _embed(embedders[0], sentence_texts, len(new_sentences), "sentences", 0, 1, progress)
-        sentence_vectors = FaissIndex.build(fresh if kept is None or not len(kept) else np.vstack([kept, fresh]))
-        del fresh, kept
+        sentence_vectors = FaissIndex.empty(embedders[0].dim, len(kept_sentences) + len(new_sentences))
+        if old is not None:
+            sentence_vectors.add(old.sentence_vectors.vectors()[kept_sentences])
+        _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
         report.chunks_embedded = len(new_chunks)
 
         chunk_stems: list[list[str]] = []
@@ -345,15 +346,16 @@ def _chunk_documents(
 
 
 def _embed(
-    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, stage: str,
+    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, into: FaissIndex, stage: str,
     member: int, members: int, progress: Progress | None,
-) -> np.ndarray:
-    """Embed ``count`` passages, fetched by ``texts(start, stop)`` one slice at a time.
+) -> None:
+    """Embed ``count`` passages, fetched by ``texts(start, stop)`` one slice at a time, into ``into``.
 
     Slicing keeps memory bounded: passage texts are cut from their documents only
-    while their slice is embedded. ``progress(stage, …)`` counts over all members.
+    while their slice is embedded, and each slice's vectors go straight into the
+    FAISS index (no second copy of all vectors). ``progress(stage, …)`` counts over
+    all members.
     """
-    out = np.zeros((count, embedder.dim), np.float32)
     done = [member * count]
 
     def step(n: int) -> None:
@@ -363,5 +365,4 @@ def _embed(
 
     for at in range(0, count, _EMBED_SLICE):
         batch = texts(at, min(at + _EMBED_SLICE, count))
-        out[at:at + len(batch)] = embedder.embed_passages(batch, progress=step)
-    return out
+        into.add(embedder.embed_passages(batch, progress=step))
