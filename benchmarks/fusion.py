@@ -6,8 +6,8 @@ Runs the real ``Index.search`` on the default ensemble index of XQuAD (240 Germa
 paragraphs; DE, ES, ZH: XQuAD's 1190 questions each, EN: our 48) once per setting of
 the fusion weights in :mod:`fundstelle.ranking`: ``LEXICAL_WEIGHT`` (BM25, scaled by
 the question's lexical trust), ``USE_FOREIGN_WEIGHT`` (USE-m3, scaled by one minus
-that trust) and the best-sentence signal's weight, plus the fixed-weight
-alternatives they replace.
+that trust), ``MIN_DENSE_WEIGHT`` (below it, USE-m3 is not computed for the question)
+and the best-sentence signal's weight, plus the fixed-weight alternatives they replace.
 Query embeddings are computed once per question and reused across settings.
 """
 
@@ -27,10 +27,12 @@ from fundstelle.embed import DEFAULT_MODEL
 
 @contextmanager
 def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | None = None,
-            use_fixed: float | None = None, sentences: float = 1.0) -> Iterator[None]:
+            use_fixed: float | None = None, sentences: float = 1.0, min_weight: float = 0.2) -> Iterator[None]:
     """Temporarily set the fusion weights (and optionally the trust rule) of fundstelle.ranking."""
-    saved = (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight)
+    saved = (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight,
+             search.MIN_DENSE_WEIGHT)
     search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT = lexical, use_foreign
+    search.MIN_DENSE_WEIGHT = min_weight
     if trust is not None:
         search.lexical_trust = trust
     original_weight = search.dense_weight
@@ -46,7 +48,8 @@ def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | No
     try:
         yield
     finally:
-        search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight = saved
+        (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight,
+         search.MIN_DENSE_WEIGHT) = saved
 
 
 def plain_share(tokens, lexical) -> float:  # type: ignore[no-untyped-def]
@@ -76,6 +79,8 @@ def main() -> None:
     langs = args.langs.split(",")
     rows = [
         ("ours: BM25 0.5·trust, USE 0.8·(1-trust)", dict(lexical=0.5, use_foreign=0.8)),
+        ("same, USE embedded for every question", dict(lexical=0.5, use_foreign=0.8, min_weight=0.0)),
+        ("same, USE left out below weight 0.4", dict(lexical=0.5, use_foreign=0.8, min_weight=0.4)),
         ("same without the best-sentence signal", dict(lexical=0.5, use_foreign=0.8, sentences=0.0)),
         ("best-sentence signal at 0.5", dict(lexical=0.5, use_foreign=0.8, sentences=0.5)),
         ("BM25 0.5·trust, no USE", dict(lexical=0.5, use_foreign=0.0)),

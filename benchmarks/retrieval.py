@@ -1,7 +1,7 @@
 """Retrieval quality on XQuAD: hit@1, hit@5 and MRR@10 per search mode and language.
 
-    python benchmarks/retrieval.py                   # German, default model and chunking
-    python benchmarks/retrieval.py --langs de,en,es,zh --model e5-small-int4+use-m3
+    python benchmarks/retrieval.py                   # German and English, default model and chunking
+    python benchmarks/retrieval.py --langs de,en,es,zh --model e5-small-int4
 
 A hit counts when a returned chunk belongs to the question's gold paragraph; hit@1
 looks at the top chunk, MRR@10 at the first gold chunk among the top ten. Every mode
@@ -17,6 +17,8 @@ import sys
 import time
 
 from xquad import paragraph_ids, questions, xquad_index
+
+from fundstelle.embed import DEFAULT_MODEL
 
 
 def evaluate(index, qs, ids, mode: str, k: int = 10) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -43,7 +45,7 @@ def evaluate(index, qs, ids, mode: str, k: int = 10) -> dict[str, float]:  # typ
 def main() -> None:
     """Run the benchmark and print one table row per language and mode."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="e5-small-int4")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--langs", default="de,en", help="comma-separated: de, en, es, zh")

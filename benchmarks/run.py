@@ -3,6 +3,7 @@
     python benchmarks/run.py            # quick suite: quality and speed (under 10 minutes on 2 cores)
     python benchmarks/run.py --scale    # also the scale suite (10k … 1M synthetic chunks; about
                                         # an hour the first time, while it builds the HNSW graphs)
+    python benchmarks/run.py --scale-only  # only the scale suite (keeps the saved quick results)
     python benchmarks/run.py --render   # only rewrite BENCHMARKS.md from the saved results
 
 Results go to ``benchmarks/results/{quick,scale}.json``; BENCHMARKS.md is rendered from
@@ -129,6 +130,7 @@ def main() -> None:
     """Run the suites asked for, save their results, render BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", action="store_true", help="also run the scale suite")
+    parser.add_argument("--scale-only", action="store_true", help="run only the scale suite")
     parser.add_argument("--render", action="store_true", help="measure nothing; rewrite BENCHMARKS.md")
     parser.add_argument("--max-load", type=float, default=1.5, help="wait for a 1-minute load average below this")
     parser.add_argument("--wait", type=float, default=1800, help="wait at most this many seconds for it")
@@ -136,9 +138,10 @@ def main() -> None:
     command = "python benchmarks/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
     RESULTS.mkdir(exist_ok=True)
     if not args.render:
-        result = quick(args, command)
-        (RESULTS / "quick.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        if args.scale:
+        if not args.scale_only:
+            result = quick(args, command)
+            (RESULTS / "quick.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        if args.scale or args.scale_only:
             result = scale(args, command)
             (RESULTS / "scale.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     from report import render

@@ -75,9 +75,9 @@ MEMBERS = (("e5-small-int4", 384, 1.0, 1), ("use-m3", 512, 1.0, 1),
            ("e5-small-int4" + SENTENCES_SUFFIX, 384, 1.53, SENTENCE_STREAM))
 QUERIES = 200
 # What "exact search gets slow" means here: one dense index taking longer than this
-# per query. The default ensemble has two such indexes, and a whole warm query costs
-# about 20 ms including the question's embedding.
-EXACT_BUDGET_MS = 5.0
+# per query. A whole warm query costs about 20 ms including the question's embedding;
+# beyond this, searching the default model's three indexes would double it.
+EXACT_BUDGET_MS = 10.0
 # The recall@10 against exact search that HNSW must reach wherever it is used.
 MIN_RECALL = 0.98
 

@@ -18,6 +18,10 @@ Each runs warm ``Index.search(k=5)`` over every ``STRIDE``-th XQuAD-de question 
 default model's XQuAD-de index, first on a quiet machine, then while two busy-loop
 processes (one per core of this 2-core machine) compete for the CPU. Prints p50, p95
 and the maximum in milliseconds.
+
+Second, FAISS's threads for one question: a flat search of ``FLAT_ROWS`` random unit
+vectors (384 dimensions, k=100 as ``rank()`` asks) with FAISS's OpenMP thread count at
+2 and at 1, quiet and under the same load. ``FaissIndex.search`` runs with 1.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ POLICIES: dict[str, dict[str, str | None]] = {
     "spin 3000 (default)": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "3000"},
 }
 STRIDE = 12
+FLAT_ROWS = 30_000
 
 _CHILD = """
 import json, statistics, sys, time
@@ -73,8 +78,36 @@ def measure(environment: dict[str, str | None], stride: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+_FLAT_CHILD = """
+import json, statistics, sys, time
+import faiss, numpy as np
+rng = np.random.default_rng(0)
+rows = rng.standard_normal((int(sys.argv[1]), 384), dtype=np.float32)
+rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+index = faiss.IndexFlatIP(384)
+index.add(rows)
+out = {}
+for threads in (2, 1):
+    faiss.omp_set_num_threads(threads)
+    ms = []
+    for i in range(203):
+        started = time.perf_counter()
+        index.search(rows[i:i + 1] + 0.1, 100)
+        ms.append(1000 * (time.perf_counter() - started))
+    out[f"{threads} threads"] = statistics.median(ms[3:])
+print(json.dumps(out))
+"""
+
+
+def flat_search_threads() -> dict:
+    """p50 ms of one-question flat searches with FAISS at 2 and at 1 thread (fresh process)."""
+    result = subprocess.run([sys.executable, "-c", _FLAT_CHILD, str(FLAT_ROWS)], check=True, capture_output=True,
+                            text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def run(stride: int = STRIDE) -> dict:
-    """Every policy, quiet and under load."""
+    """Every policy, and FAISS's thread count for one question, quiet and under load."""
     out: dict[str, dict] = {}
     for load in ("quiet", "two busy processes"):
         burners = []
@@ -86,6 +119,10 @@ def run(stride: int = STRIDE) -> dict:
                 out.setdefault(name, {})[load] = row
                 print(f"  {load:18} {name:20} p50 {row['p50']:6.1f} ms  p95 {row['p95']:7.1f} ms  "
                       f"max {row['max']:7.1f} ms", file=sys.stderr, flush=True)
+            flat = flat_search_threads()
+            out.setdefault(f"FAISS flat search, {FLAT_ROWS:,} vectors", {})[load] = flat
+            print(f"  {load:18} FAISS flat search of {FLAT_ROWS:,} vectors, one question: "
+                  + ", ".join(f"{name} p50 {ms:.2f} ms" for name, ms in flat.items()), file=sys.stderr, flush=True)
         finally:
             for burner in burners:
                 burner.kill()

@@ -29,13 +29,15 @@ __all__ = [
 
 # Up to this many vectors an exact (flat) FAISS index answers fast enough; above it an
 # HNSW graph takes over. Chosen by measurement (benchmarks/scale.py; BENCHMARKS.md,
-# "Scale"): exact search costs about 0.3 ms per 1,000 vectors on 2 cores, so at this
-# limit one index's exact search stays under about 5 ms, and the default model
-# searches three indexes per question.
-EXACT_SEARCH_LIMIT = 15_000
-# M=32 keeps recall@10 at 0.999 on 1M vectors where M=16 reaches 0.98; efSearch is the
-# smallest value with recall@10 >= 0.98 at every measured size above the limit. rank()
-# asks for CANDIDATES rows, and FAISS searches with max(efSearch, k).
+# "Scale"): exact search costs about 0.15-0.18 ms per 1,000 vectors on 2 cores, so at
+# this limit one index's exact search stays under 10 ms. HNSW's recall@10 is lowest on
+# mid-sized sets (0.91 at 20k synthetic vectors with these settings, 0.98 at 50k, 0.99
+# and above from 100k), another reason not to switch earlier.
+EXACT_SEARCH_LIMIT = 55_000
+# M=32 keeps recall@10 at 0.993 on 1M vectors where M=16 reaches 0.964. efSearch 100
+# would do for the chunk vectors above the limit (recall@10 >= 0.98); 128 keeps the
+# sentence vectors (1.5 per chunk) at 0.976 on 1.53M. rank() asks for CANDIDATES rows,
+# and FAISS searches with max(efSearch, k).
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -82,9 +84,10 @@ class FaissIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
 
     @classmethod
-    def empty(cls, dim: int, rows: int, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
-        """An index for ``rows`` vectors of ``dim``: flat up to ``exact_limit`` rows, HNSW above."""
-        if rows <= exact_limit:
+    def empty(cls, dim: int, rows: int, exact_limit: int | None = None) -> FaissIndex:
+        """An index for ``rows`` vectors of ``dim``: flat up to ``exact_limit`` rows
+        (default ``EXACT_SEARCH_LIMIT``), HNSW above."""
+        if rows <= (EXACT_SEARCH_LIMIT if exact_limit is None else exact_limit):
             index: faiss.Index = faiss.IndexFlatIP(dim)
             storage = index
         else:
@@ -99,7 +102,7 @@ class FaissIndex:
         return cls(index)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT) -> FaissIndex:
+    def build(cls, vectors: np.ndarray, exact_limit: int | None = None) -> FaissIndex:
         """Index ``vectors`` (unit rows); flat below ``exact_limit`` rows, HNSW above."""
         index = cls.empty(vectors.shape[1], len(vectors), exact_limit)
         index.add(vectors)
@@ -137,7 +140,17 @@ class FaissIndex:
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, rows = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        # For one question FAISS's second OpenMP thread only adds wake-ups: a flat search
+        # of 30k vectors is faster with one thread, and several times faster when other
+        # work keeps the cores busy (benchmarks/threads.py). The thread count is per
+        # calling thread in OpenMP, so other threads (an ingest building an HNSW graph)
+        # keep theirs.
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, rows = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
 

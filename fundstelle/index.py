@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ranking
 from .backends import VectorIndex
 from .embed import split_model_spec
 from .highlight import Answer, Span, find_terms, pick_answer
@@ -212,15 +213,17 @@ class Index:
         snapshot, embedders = self._snapshot, self._embedders  # one consistent version for the whole search
         all_tokens = analyze(question, keep_stopwords=True)
         question_tokens = [token for token in all_tokens if not token.stop]
-        vectors = (
-            [embedder.embed_queries([question])[0] for embedder in embedders]
-            if mode != "lexical" else []
-        )
         specs = [e.spec for e in embedders]
+        vectors: list[np.ndarray | None] = []
+        if mode != "lexical":
+            # Looked up on the module so that benchmarks/fusion.py can try other weights.
+            wanted = ranking.wanted_models(specs, ranking.lexical_trust(all_tokens, snapshot.lexical))
+            vectors = [embedder.embed_queries([question])[0] if want else None
+                       for embedder, want in zip(embedders, wanted)]
         dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
         # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
         # mostly repeats a better one of the same document still leaves k hits.
-        ranking = rank(
+        ranked = rank(
             [*vectors, *vectors[:1]], dense, [*specs, specs[0] + SENTENCES_SUFFIX], all_tokens,
             snapshot.lexical, 3 * k, mode,
         )
@@ -228,7 +231,7 @@ class Index:
         similarity_query = vectors[0] if vectors and specs[0] == "e5-small-int4" else None
         hits: list[Hit] = []
         shown: list[tuple[str, int, int]] = []
-        for position, (row, score) in enumerate(zip(ranking.rows.tolist(), ranking.scores.tolist())):
+        for position, (row, score) in enumerate(zip(ranked.rows.tolist(), ranked.scores.tolist())):
             chunk = snapshot.chunks[row]
             if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
                 continue
@@ -249,7 +252,7 @@ class Index:
                 end=chunk.end,
                 answer=answer,
                 terms=terms,
-                signals={name: float(values[position]) for name, values in ranking.signals.items()},
+                signals={name: float(values[position]) for name, values in ranked.signals.items()},
             ))
         return hits
 

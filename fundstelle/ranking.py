@@ -27,12 +27,15 @@ from .lexical import Token
 __all__ = [
     "CANDIDATES",
     "LEXICAL_WEIGHT",
+    "MIN_DENSE_WEIGHT",
     "MODES",
     "SENTENCES_SUFFIX",
     "Hit",
     "Ranking",
     "dense_weight",
+    "lexical_trust",
     "rank",
+    "wanted_models",
 ]
 
 MODES = ("hybrid", "dense", "lexical")
@@ -43,6 +46,11 @@ LEXICAL_WEIGHT = 0.5
 # languages; it gets this weight on a question that shares no words with the corpus
 # and none on one fully in the corpus's language (see dense_weight).
 USE_FOREIGN_WEIGHT = 0.8
+# A dense signal whose weight for a question falls below this is left out, query
+# embedding and all: on a question nearly all in the corpus's words, USE-m3's small
+# weight changes almost nothing and its embedding costs a tenth of the query time.
+# Set with benchmarks/fusion.py (README, "How hybrid search weighs").
+MIN_DENSE_WEIGHT = 0.2
 
 
 # A model's second signal: its sentence vectors, a chunk scoring as its best sentence.
@@ -59,6 +67,16 @@ def dense_weight(spec: str, trust: float, ensemble: bool) -> float:
     if spec == "use-m3" and ensemble:
         return USE_FOREIGN_WEIGHT * (1.0 - trust)
     return 1.0
+
+
+def wanted_models(specs: Sequence[str], trust: float) -> list[bool]:
+    """Which models of an index to embed a question with, given its :func:`lexical_trust`.
+
+    A model whose :func:`dense_weight` is below ``MIN_DENSE_WEIGHT`` is skipped; the
+    first model always counts (its vector also serves the sentence signal).
+    """
+    ensemble = len(set(specs)) > 1
+    return [i == 0 or dense_weight(spec, trust, ensemble) >= MIN_DENSE_WEIGHT for i, spec in enumerate(specs)]
 
 
 @dataclass(frozen=True)
@@ -120,7 +138,7 @@ def _zscores(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def rank(
-    query_vectors: Sequence[np.ndarray],
+    query_vectors: Sequence[np.ndarray | None],
     dense: Sequence[VectorIndex],
     dense_specs: Sequence[str],
     question_tokens: Sequence[Token],
@@ -131,7 +149,8 @@ def rank(
     """Rank chunk rows for one question.
 
     ``query_vectors[i]`` is the question embedded by the embedder behind
-    ``dense[i]``; ``question_tokens`` the analysed question, stop words included
+    ``dense[i]`` (``None``: leave that signal out, see :func:`wanted_models`);
+    ``question_tokens`` the analysed question, stop words included
     (``analyze(question, keep_stopwords=True)``). ``mode`` is
     ``hybrid`` (all signals), ``dense`` (embedders only) or ``lexical`` (BM25 only).
     """
@@ -146,10 +165,13 @@ def rank(
     use_lexical = mode in ("hybrid", "lexical")
     query_stems = [token.stem for token in question_tokens if not token.stop]
 
-    dense_top = []
+    dense_top: list[np.ndarray | None] = []
     candidates: set[int] = set()
     if use_dense:
         for vector, index in zip(query_vectors, dense):
+            if vector is None:
+                dense_top.append(None)
+                continue
             rows, scores = index.search(vector, pool)
             dense_top.append(scores)
             candidates.update(rows.tolist())
@@ -168,6 +190,8 @@ def rank(
     ensemble = len({spec.removesuffix(SENTENCES_SUFFIX) for spec in dense_specs}) > 1
     if use_dense:
         for spec, vector, index, top_scores in zip(dense_specs, query_vectors, dense, dense_top):
+            if vector is None or top_scores is None:
+                continue
             scores = index.scores(vector, rows)
             signals[spec] = scores
             fused += dense_weight(spec, trust, ensemble) * _zscores(scores, top_scores)

@@ -82,3 +82,16 @@ def test_foreign_questions_never_rank_below_dense_because_of_bm25(corpus: Path, 
             return next((h.rank for h in hits if h.source.endswith(gold)), 99)
 
         assert gold_rank("hybrid") <= gold_rank("dense"), question
+
+
+def test_use_is_embedded_only_where_its_weight_counts() -> None:
+    """USE-m3's weight is 0.8·(1 − trust); below MIN_DENSE_WEIGHT (0.2) the question skips its embedding."""
+    from fundstelle.ranking import wanted_models
+
+    ensemble = ["e5-small-int4", "use-m3"]
+    assert wanted_models(ensemble, trust=1.0) == [True, False]  # a question all in the corpus's words
+    assert wanted_models(ensemble, trust=0.8) == [True, False]  # weight 0.16
+    assert wanted_models(ensemble, trust=0.7) == [True, True]  # weight 0.24
+    assert wanted_models(ensemble, trust=0.0) == [True, True]  # a foreign question
+    assert wanted_models(["use-m3"], trust=1.0) == [True]  # alone, USE always counts
+    assert wanted_models(["use-m3", "e5-small-int4"], trust=1.0) == [True, True]  # the first model always counts

@@ -229,3 +229,30 @@ def test_every_chunk_sentence_points_at_its_whole_sentences_vector(corpus: Path,
             s, e = next(span for span in whole if span[0] <= chunk.start + start < span[1])
             assert s <= chunk.start + start and chunk.start + end <= e
             assert np.allclose(vectors[row], embedder.embed_passages([text[s:e]])[0], atol=1e-6)
+
+
+def test_above_the_exact_limit_an_hnsw_graph_answers_the_same(
+    corpus: Path, index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An index larger than EXACT_SEARCH_LIMIT uses HNSW; on a small corpus it finds what exact search finds,
+    survives saving and reopening, and an incremental ingest rebuilds the graph with every vector."""
+    from fundstelle import backends
+
+    build(corpus, tmp_path / "exact", chunk_size=80, chunk_overlap=30)
+    monkeypatch.setattr(backends, "EXACT_SEARCH_LIMIT", 5)
+    build(corpus, index_dir, chunk_size=80, chunk_overlap=30)
+    exact, approximate = Index.open(tmp_path / "exact"), Index.open(index_dir)
+    snapshot = approximate._snapshot
+    assert exact._snapshot.dense[0].kind == "IndexFlatIP"
+    assert snapshot.dense[0].kind == snapshot.sentence_vectors.kind == "IndexHNSWFlat"
+    for question in ("Wer betrat als erster Mensch den Mond?", "Wo mündet der Rhein?", "Wie backt man Brot?"):
+        assert [(h.doc_id, h.start) for h in approximate.search(question, k=3)] == \
+               [(h.doc_id, h.start) for h in exact.search(question, k=3)]
+
+    (corpus / "brot.md").write_text("# Brot\n\nWeißbrot braucht Hefe. Es backt bei 220 Grad.", encoding="utf-8")
+    report = ingest([corpus], index_dir)
+    assert report.updated and report.chunks_embedded < report.chunks
+    snapshot = Index.open(index_dir)._snapshot
+    assert snapshot.dense[0].kind == "IndexHNSWFlat" and len(snapshot.dense[0]) == len(snapshot.chunks)
+    hit = Index.open(index_dir).search("Bei wie viel Grad backt Weißbrot?", k=1)[0]
+    assert "220 Grad" in hit.text
