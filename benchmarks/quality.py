@@ -17,11 +17,11 @@ first gold passage among the top ten (as ``benchmarks/retrieval.py``). Rows:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from measure import emit
 from peers import LANGCHAIN_CHUNK_OVERLAP, LANGCHAIN_CHUNK_SIZE, LangChainRecipe, PlainBm25
 from xquad import CACHE, Question, corpus_folder, paragraph_ids, paragraphs, questions, xquad_index
 
@@ -148,11 +148,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
     result = run(args.limit)
-    text = json.dumps(result, indent=1)
-    if args.json:
-        Path(args.json).write_text(text)
-    else:
-        print(text)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import gc
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import faiss  # noqa: E402
+from measure import emit, folder_size, stats  # noqa: E402
 
 from fundstelle import backends  # noqa: E402
 from fundstelle.backends import Bm25Index, FaissIndex, SentenceMaxIndex, VectorIndex  # noqa: E402
@@ -146,9 +146,8 @@ def _timed(call: Callable[[int], object], repeat: int) -> list[float]:
 
 def summary(ms: list[float]) -> dict[str, float]:
     """Median and 95th percentile of latencies in milliseconds."""
-    ordered = sorted(ms)
-    return {"p50_ms": statistics.median(ordered), "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-            "n": len(ordered)}
+    row = stats(ms)
+    return {"p50_ms": row["p50"], "p95_ms": row["p95"], "n": row["n"]}
 
 
 def _hnsw(vectors: np.ndarray, neighbours: int, ef_construction: int, stream: int = 1) -> tuple[faiss.Index, float]:
@@ -196,10 +195,6 @@ def _size_on_disk(index: faiss.Index) -> int:
     with tempfile.NamedTemporaryFile(dir=CACHE, suffix=".faiss") as handle:
         faiss.write_index(index, handle.name)
         return os.path.getsize(handle.name)
-
-
-def _dir_size(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
 def _member(n_rows: int, dim: int, stream: int, qs: np.ndarray, variants: tuple[tuple[int, int], ...],
@@ -281,7 +276,7 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
     texts = [q.text for q in questions("de")]
     tokens = [analyze(text, keep_stopwords=True) for text in texts]
     query_stems = [[t.stem for t in toks if not t.stop] for toks in tokens]
-    out["bm25"] = {"build_s": bm25_build_s, "bytes": _dir_size(folder),
+    out["bm25"] = {"build_s": bm25_build_s, "bytes": folder_size(folder),
                    **summary(_timed(lambda i: lexical.scores(query_stems[i % len(texts)]), queries))}
     gc.collect()
     out["rss_bytes"] = process.memory_info().rss
@@ -363,11 +358,7 @@ def main() -> None:
         result = measure_size(args.one, args.queries, variants)  # type: ignore[arg-type]
     else:
         result = run(tuple(int(n) for n in args.sizes.split(",")), args.queries, variants)  # type: ignore[arg-type]
-    text = json.dumps(result, indent=1)
-    if args.json:
-        Path(args.json).write_text(text)
-    else:
-        print(text)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from measure import emit, folder_size, stats  # noqa: E402
 from quality import our_index  # noqa: E402
 from xquad import CACHE, questions  # noqa: E402
 
@@ -54,13 +55,6 @@ ARTICLE_GERMAN = 17  # the first 17 of relevance.ARTICLE_QUESTIONS are German
 COLD_QUESTION = "Wie viel hat Amazon bisher in Anthropic investiert?"
 
 
-def stats(values: list[float]) -> dict[str, float]:
-    """Median, 95th percentile (nearest rank) and count."""
-    ordered = sorted(values)
-    return {"p50": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-            "n": len(ordered)}
-
-
 def article_index(model: str) -> Index:
     """Our index of the bundled article alone (cached like ``benchmarks/relevance.py``'s)."""
     folder = CACHE / f"article-{model}-400-200"
@@ -72,12 +66,7 @@ def article_index(model: str) -> Index:
 
 
 def _live_size(index_folder: Path) -> int:
-    live = index_folder / (index_folder / "CURRENT").read_text().strip()
-    return sum(p.stat().st_size for p in live.rglob("*") if p.is_file())
-
-
-def _folder_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return folder_size(index_folder / (index_folder / "CURRENT").read_text().strip())
 
 
 def interleaved(systems: dict[str, Callable[[str], object]], texts: list[str],
@@ -189,7 +178,7 @@ def cold_start(runs: int = 5) -> dict:
         out["systems"][name] = {
             "wall_s": stats([r["wall_s"] for r in rows]), "first_answer_s": stats([r["seconds"] for r in rows]),
             "peak_rss": statistics.median(r["peak_rss"] for r in rows),
-            "index_bytes": _live_size(folder) if (folder / "CURRENT").exists() else _folder_size(folder),
+            "index_bytes": _live_size(folder) if (folder / "CURRENT").exists() else folder_size(folder),
         }
     peer = out["systems"][f"LangChain recipe ({E5})"]
     for name, row in out["systems"].items():
@@ -240,7 +229,7 @@ def _ingest_child(system: str, paragraphs: int) -> dict:
             report = ingest(files, folder, model=system)
             seconds, chunks = time.perf_counter() - started, report.chunks
         return {"seconds": seconds, "chars": chars, "chunks": chunks, "peak_rss": _peak_rss(),
-                "index_bytes": _folder_size(folder)}
+                "index_bytes": folder_size(folder)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -283,11 +272,7 @@ def main() -> None:
     if args.ingest_child:
         print(json.dumps(_ingest_child(args.ingest_child, args.paragraphs)))
         return
-    text = json.dumps(run(args.rounds, args.ingest_runs, args.cold_runs), indent=1)
-    if args.json:
-        Path(args.json).write_text(text)
-    else:
-        print(text)
+    emit(run(args.rounds, args.ingest_runs, args.cold_runs), args.json)
 
 
 if __name__ == "__main__":

@@ -158,11 +158,14 @@ class FaissIndex:
         """Exact inner products of ``query`` with the given rows."""
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float32)
-        vectors = self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-        return vectors @ np.asarray(query, dtype=np.float32)
+        return self.vectors(rows) @ np.asarray(query, dtype=np.float32)
 
-    def vectors(self) -> np.ndarray:
-        """All vectors, in row order."""
+    def vectors(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """All vectors in row order, or only those of ``rows`` (without copying the rest)."""
+        if rows is not None:
+            if len(rows) == 0:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
         if len(self) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_n(0, len(self))

@@ -23,8 +23,8 @@ from .backends import Bm25Index, FaissIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
 from .lexical import analyze
-from .sentences import split_sentences
 from .load import Document, LoadError, Skipped, discover_files, document_id, load_document, text_blocks
+from .sentences import split_sentences
 from .store import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -269,14 +269,14 @@ def ingest(
         for member, embedder in enumerate(embedders):
             vectors = FaissIndex.empty(embedder.dim, len(chunks))
             if old is not None:
-                vectors.add(old.dense[member].vectors()[kept_rows])
+                vectors.add(old.dense[member].vectors(kept_rows))
             _embed(embedder, chunk_texts, len(new_chunks), vectors, "embed", member, len(embedders), progress)
             dense.append(vectors)
         # The first model also embeds every sentence once: chunks are scored by their best
         # sentence too, and the highlighter weighs sentences by their similarity.
         sentence_vectors = FaissIndex.empty(embedders[0].dim, len(kept_sentences) + len(new_sentences))
         if old is not None:
-            sentence_vectors.add(old.sentence_vectors.vectors()[kept_sentences])
+            sentence_vectors.add(old.sentence_vectors.vectors(kept_sentences))
         _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
         report.chunks_embedded = len(new_chunks)
 
