@@ -58,6 +58,8 @@ mark.fs-answer mark.fs-term { background: transparent; }
            line-height: 1.55; }
 .fs-best mark.fs-answer { background: transparent; }
 .fs-best .fs-source { display: block; font-size: .85rem; opacity: .75; margin-top: .2rem; }
+.fs-best-head { display: flex; gap: .6rem; align-items: baseline; font-size: .95rem; }
+.fs-phrase-big { font-size: 1.6rem; font-weight: 700; line-height: 1.3; margin: .15rem 0 .25rem 0; }
 .fs-doc { max-height: 65vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; overflow-wrap: anywhere;
           padding: .5rem .8rem; border: 1px solid rgba(128,128,128,.35); border-radius: .5rem; }
 .fs-doc .fs-passage { background: rgba(212,167,44,.2); box-shadow: 0 0 0 2px rgba(212,167,44,.2);
@@ -119,10 +121,13 @@ def layered_html(text: str, layers: Sequence[Layer]) -> str:
     return "".join(out)
 
 
-def _hit_layers(hit: Hit, shift: int = 0) -> list[Layer]:
-    """Return layers for the answer sentence, answer phrase and question words of ``hit``, moved by ``shift``."""
+def _hit_layers(hit: Hit, shift: int = 0, answer: bool = True) -> list[Layer]:
+    """Return layers for the answer sentence, answer phrase and question words of ``hit``, moved by ``shift``.
+
+    ``answer`` false leaves the answer sentence and phrase unmarked (question words stay).
+    """
     layers = []
-    if hit.answer is not None:
+    if answer and hit.answer is not None:
         layers.append(Layer("fs-answer", [(hit.answer.start + shift, hit.answer.end + shift)]))
         if hit.answer.phrase is not None:
             phrase = hit.answer.phrase
@@ -153,13 +158,21 @@ def position(document_text: str, start: int, end: int) -> Position:
     return Position(paragraph, len(breaks) + 1, start, end, len(document_text.rstrip()))
 
 
-def passage_html(hit: Hit, where: Position, labels: dict[str, str], level: int, cue: str) -> str:
-    """Render one hit: rank, title, position and relevance cue, then the highlighted passage.
+def _cue_html(level: int, cue: str, help_text: str) -> str:
+    """The level as dots and words, e.g. ●●○ wahrscheinlich; ``help_text`` as its tooltip."""
+    dots = "●" * level + "○" * (3 - level)
+    return (f'<span class="fs-cue fs-cue-{level}" title="{html.escape(help_text)}">'
+            f'<span class="fs-dots">{dots}</span> {html.escape(cue)}</span>')
+
+
+def passage_html(hit: Hit, where: Position, labels: dict[str, str], level: int, cue: str,
+                 answer: bool = True) -> str:
+    """Render one hit: rank, title, position and cue, then the highlighted passage.
 
     ``labels`` holds the already translated ``rank``, ``paragraph``, ``characters`` and
-    ``level_help`` texts; ``cue`` the words of the relevance cue.
+    ``level_help`` texts; ``cue`` the words of the cue shown beside ``level``'s dots
+    (``level`` 0: no cue); ``answer`` false leaves the answer sentence unmarked.
     """
-    dots = "●" * level + "○" * (3 - level)
     left = 100 * where.start / max(where.length, 1)
     width = 100 * (where.end - where.start) / max(where.length, 1)
     before = "… " if where.start > 0 else ""
@@ -169,19 +182,19 @@ def passage_html(hit: Hit, where: Position, labels: dict[str, str], level: int, 
         f'<div class="fs-head"><span class="fs-rank">{html.escape(labels["rank"])}</span>'
         f'<span class="fs-title">{html.escape(hit.title)}</span>'
         f'<span class="fs-where">{html.escape(labels["paragraph"])} · {html.escape(labels["characters"])}</span>'
-        f'<span class="fs-cue fs-cue-{level}" title="{html.escape(labels["level_help"])}">'
-        f'<span class="fs-dots">{dots}</span> {html.escape(cue)}</span></div>'
+        + (_cue_html(level, cue, labels["level_help"]) if level else "") + "</div>"
         f'<div class="fs-bar" title="{html.escape(labels["characters"])}">'
         f'<span style="left:{left:.1f}%;width:{width:.1f}%"></span></div>'
-        f'<div class="fs-text">{before}{layered_html(hit.text, _hit_layers(hit))}{after}</div>'
+        f'<div class="fs-text">{before}{layered_html(hit.text, _hit_layers(hit, answer=answer))}{after}</div>'
         "</div>"
     )
 
 
-def answer_html(hit: Hit, heading: str, source: str) -> str:
-    """Render the best answer on one line: the answer sentence, its phrase and question words marked.
+def answer_html(hit: Hit, heading: str, source: str, level: int, cue: str, help_text: str) -> str:
+    """Render the answer card from the hit that shows it: the phrase large (if any), the sentence under it.
 
-    Empty when the hit has no answer.
+    ``level``, ``cue`` and ``help_text`` word the answer's confidence. Empty when the
+    hit has no answer.
     """
     if hit.answer is None:
         return ""
@@ -189,9 +202,11 @@ def answer_html(hit: Hit, heading: str, source: str) -> str:
     sentence = hit.text[answer.start:answer.end].strip()
     offset = answer.start + len(hit.text[answer.start:answer.end]) - len(hit.text[answer.start:answer.end].lstrip())
     layers = [layer for layer in _hit_layers(hit, shift=-offset) if layer.css_class != "fs-answer"]
+    phrase = f'<div class="fs-phrase-big">{html.escape(answer.phrase.text)}</div>' if answer.phrase else ""
     return (
-        f'<div class="fs-best"><strong>{html.escape(heading)}:</strong> '
-        f'<mark class="fs-answer">{layered_html(sentence, layers)}</mark>'
+        f'<div class="fs-best"><div class="fs-best-head"><strong>{html.escape(heading)}</strong> '
+        f"{_cue_html(level, cue, help_text)}</div>{phrase}"
+        f'<div class="fs-sentence">{layered_html(sentence, layers)}</div>'
         f'<span class="fs-source">{html.escape(source)}</span></div>'
     )
 

@@ -26,7 +26,7 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the installation
     raise SystemExit("the app needs Streamlit: pip install -e '.[app]'") from error
 
-from app.relevance import POOL, Verdict, hit_level, judge  # noqa: E402
+from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
 from app.render import CSS, TARGET_ID, Position, answer_html, document_html, passage_html, position  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
 from app.uploads import ALLOWED_SUFFIXES, Outcome, add_uploads, remove_document  # noqa: E402
@@ -169,21 +169,24 @@ def _location(where: Position, lang: str) -> tuple[str, str]:
     return paragraph, characters
 
 
-def show_hits(index: Index, hits: list[Hit], verdict: Verdict, lang: str) -> None:
-    """Show each hit with its highlighted passage and a button that opens the whole document."""
+def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, answered: bool = True) -> None:
+    """Show each hit with its highlighted passage and a button that opens the whole document.
+
+    A hit's answer sentence is marked only when the question has an answer (``answered``)
+    and the model gives that sentence at least even odds of holding it. For a keyword
+    search (``keywords``) nothing is marked but the search words, and the header counts them.
+    """
     for hit in hits:
         where = _where(index, hit)
         paragraph, characters = _location(where, lang)
-        level = hit_level(hit, verdict.signal)
-        if verdict.signal is not None:
-            cue = text(lang, f"level_{level}")
-        else:
+        marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
+        if keywords:
             words = len({term.text.casefold() for term in hit.terms})
-            cue = text(lang, "words_1") if words == 1 else text(lang, "words_n", n=words)
+            characters += " · " + (text(lang, "words_1") if words == 1 else text(lang, "words_n", n=words))
         labels = {"rank": text(lang, "rank", rank=hit.rank), "paragraph": paragraph, "characters": characters,
                   "level_help": text(lang, "level_help")}
         with st.container(border=True, gap=None):
-            st.html(passage_html(hit, where, labels, level, cue))
+            st.html(passage_html(hit, where, labels, 0, "", answer=marked))
             if st.button(text(lang, "show_in_document"), key=f"document-{hit.rank}", icon=":material/article:",
                          type="tertiary"):
                 show_document(index, hit, lang)
@@ -220,24 +223,33 @@ def ask_page(index: Index, lang: str, k: int, mode: str) -> None:
         return
     started = time.perf_counter()
     try:
-        hits = index.search(question, k=max(k, POOL), mode=mode)
+        if mode == "lexical":  # keywords, not a question: passages only
+            hits, reply = index.search(question, k=k, mode=mode), None
+        else:
+            reply = index.ask(question, k=k, mode=mode)
+            hits = reply.hits
     except ValueError as error:
         st.warning(text(lang, "search_error", error=_md(str(error))))
         return
     took_ms = 1000 * (time.perf_counter() - started)
-    verdict = judge(hits)
-    hits = hits[:k]
     st.caption(text(lang, "took", count=len(hits), ms=f"{took_ms:.0f}"))
-    if not verdict.found:
-        st.info(text(lang, "nothing_found_words" if mode == "lexical" else "nothing_found"))
-        if hits:
-            with st.expander(text(lang, "show_anyway")):
-                show_hits(index, hits, verdict, lang)
+    if reply is None:
+        if not hits:
+            st.info(text(lang, "nothing_found_words"))
+        show_hits(index, hits, lang, keywords=True)
+        return
+    if reply.answer is None:
+        st.info(text(lang, "nothing_found"))
+        show_hits(index, hits[:2], lang, answered=False)
         return
     best = hits[0]
     paragraph, _ = _location(_where(index, best), lang)
-    st.html(answer_html(best, text(lang, "answer"), " · ".join(part for part in (best.title, paragraph) if part)))
-    show_hits(index, hits, verdict, lang)
+    answer_level = level(reply.answer.confidence)
+    cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
+               percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
+    st.html(answer_html(best, text(lang, "answer"), " · ".join(part for part in (best.title, paragraph) if part),
+                        answer_level, cue, text(lang, "level_help")))
+    show_hits(index, hits, lang)
 
 
 def _outcome_message(outcome: Outcome, lang: str) -> tuple[str, str]:

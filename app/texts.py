@@ -26,22 +26,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "rank": "Treffer {rank}",
         "paragraph": "Absatz {n} von {total}",
         "characters": "Zeichen {start}–{end} von {total}",
-        "level_3": "passt sehr gut",
-        "level_2": "passt gut",
-        "level_1": "passt vielleicht",
-        "level_0": "ohne Suchwörter",
-        "level_help": "Wie gut die Stelle zur Frage passt, gemessen an der Bedeutungsähnlichkeit "
+        "level_3": "sehr sicher",
+        "level_2": "wahrscheinlich",
+        "level_1": "unsicher",
+        "level_help": "Wie wahrscheinlich der markierte Satz die Antwort enthält, geschätzt vom Antwortmodell "
                       "(siehe README, „Die App“).",
+        "confidence": "{cue} ({percent} %)",
         "words_1": "1 Suchwort im Text",
         "words_n": "{n} Suchwörter im Text",
         "show_in_document": "Im Dokument zeigen",
         "document_dialog": "Im Dokument",
         "jump": "Zur Fundstelle springen",
         "document_gone": "Das Dokument ist inzwischen nicht mehr im Index.",
-        "nothing_found": "Dazu steht nichts in den Dokumenten – keine Stelle passt gut genug zu Ihrer Frage. "
-                         "Versuchen Sie andere Worte oder die Stichwortsuche.",
+        "nothing_found": "Keine sichere Antwort in den Dokumenten. Die nächsten Stellen:",
         "nothing_found_words": "Keines Ihrer Suchwörter kommt in den Dokumenten vor.",
-        "show_anyway": "Trotzdem die ähnlichsten Stellen zeigen",
         "search_settings": "Suche",
         "hits": "Anzahl Treffer",
         "mode": "Suchart",
@@ -106,22 +104,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "rank": "Hit {rank}",
         "paragraph": "paragraph {n} of {total}",
         "characters": "characters {start}–{end} of {total}",
-        "level_3": "fits very well",
-        "level_2": "fits well",
-        "level_1": "may fit",
-        "level_0": "no search words",
-        "level_help": "How well the passage fits the question, measured by similarity of meaning "
+        "level_3": "very likely",
+        "level_2": "likely",
+        "level_1": "unsure",
+        "level_help": "How likely the marked sentence holds the answer, as the answer model estimates it "
                       "(see README, \"The app\").",
+        "confidence": "{cue} ({percent} %)",
         "words_1": "1 search word in the text",
         "words_n": "{n} search words in the text",
         "show_in_document": "Show in document",
         "document_dialog": "In the document",
         "jump": "Jump to the passage",
         "document_gone": "The document is no longer in the index.",
-        "nothing_found": "The documents say nothing about this – no passage fits your question well enough. "
-                         "Try other words, or keyword search.",
+        "nothing_found": "No sure answer in the documents. The closest passages:",
         "nothing_found_words": "None of your search words occurs in the documents.",
-        "show_anyway": "Show the closest passages anyway",
         "search_settings": "Search",
         "hits": "Number of hits",
         "mode": "Search mode",
@@ -172,7 +168,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# Shown when the bundled article is in the index; each passes the relevance gate.
+# Shown when the bundled article is in the index; each gets an answer (a test checks it).
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "de": (
         "Wie viel hat Amazon bisher in Anthropic investiert?",
@@ -184,7 +180,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "How much has Amazon invested in Anthropic so far?",
         "Who founded Anthropic?",
         "What is Project Rainier?",
-        "What legal form does Anthropic have?",
+        "Which chips does Amazon use for Claude?",
     ),
 }
 

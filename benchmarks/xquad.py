@@ -102,3 +102,59 @@ def _progress():  # type: ignore[no-untyped-def]
     from fundstelle.cli import _tqdm_progress
 
     return _tqdm_progress()
+
+
+# ------------------------------------------------------------------ one document per article
+
+def articles() -> list[list[str]]:
+    """The 48 articles, each as its list of paragraphs in file order."""
+    data = json.loads((DATA / "xquad.de.json").read_text(encoding="utf-8"))
+    return [[p["context"] for p in article["paragraphs"]] for article in data["data"]]
+
+
+def article_of_paragraph() -> list[int]:
+    """For each paragraph number (as in :func:`questions`), the number of its article."""
+    return [number for number, article in enumerate(articles()) for _ in article]
+
+
+def article_folder(even_only: bool = False) -> Path:
+    """Write each article as one document ``a00.txt`` … (paragraphs joined by a blank line).
+
+    ``even_only`` keeps only each article's paragraphs 0, 2, 4, …: the questions about
+    the odd ones are then on topic but unanswerable (the no-answer set).
+    """
+    folder = CACHE / ("xquad-de-articles-even" if even_only else "xquad-de-articles")
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, article in enumerate(articles()):
+        kept = article[::2] if even_only else article
+        text = "\n\n".join(kept)
+        path = folder / f"a{number:02d}.txt"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def answerable_paragraphs(even_only: bool) -> set[int]:
+    """Paragraph numbers whose text is in the article documents of that set."""
+    numbers, number = set(), 0
+    for article in articles():
+        for position in range(len(article)):
+            if not even_only or position % 2 == 0:
+                numbers.add(number)
+            number += 1
+    return numbers
+
+
+def articles_index(model: str = "e5-small-int4+use-m3", even_only: bool = False, progress: bool = True) -> Index:
+    """Build (or reuse) the index of the 48 article documents (default chunking); return it open."""
+    name = "articles-even" if even_only else "articles"
+    folder = CACHE / f"index-{name}-{model.replace(':', '_').replace('/', '_')}"
+    options = dict(model=model, progress=_progress() if progress else None)
+    try:
+        report = ingest([article_folder(even_only)], folder, **options)
+    except IndexError_ as error:
+        print(f"rebuilding {folder.name}: {error}", file=sys.stderr)
+        report = ingest([article_folder(even_only)], folder, rebuild=True, **options)
+    if report.chunks_embedded:
+        print(f"built {folder.name}: {report.summary()}", file=sys.stderr)
+    return Index.open(folder)

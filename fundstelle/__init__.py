@@ -20,9 +20,10 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
+from .answer import Answer, Reply
 from .cli import DEFAULT_CORPUS
-from .highlight import Answer, Span
-from .index import DocumentInfo, Index, IndexInfo, search
+from .highlight import AnswerSpan, Span
+from .index import DocumentInfo, Index, IndexInfo, ask, search
 from .ingest import IndexMismatchError, IngestReport, ingest
 from .load import SUPPORTED_SUFFIXES, Document, Skipped
 from .ranking import Hit
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_CORPUS",
     "SUPPORTED_SUFFIXES",
     "Answer",
+    "AnswerSpan",
     "Document",
     "DocumentInfo",
     "Hit",
@@ -43,8 +45,10 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotFoundError",
     "IngestReport",
+    "Reply",
     "Skipped",
     "Span",
+    "ask",
     "ingest",
     "search",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python ingest.py …`` and ``python -m fundstelle search|ingest …``."""
+"""Command line: ``python ingest.py …`` and ``python -m fundstelle ask|search|ingest …``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .answer import Answer
 from .embed import DEFAULT_MODEL
 from .ingest import IngestReport, Progress, ingest
 from .ranking import MODES, Hit
 from .store import IndexError_
 
-__all__ = ["DEFAULT_CORPUS", "ingest_main", "main", "search_main"]
+__all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
 
 DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 
@@ -139,14 +140,7 @@ def format_hit(hit: Hit, color: bool = False) -> str:
 
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m fundstelle search",
-                                     description="Ask a question; print the passages that answer it.")
-    parser.add_argument("question")
-    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
-    parser.add_argument("--k", type=int, default=5, metavar="N", help="number of hits (default 5)")
-    parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
-    parser.add_argument("--json", action="store_true", help="print the hits as JSON")
-    args = parser.parse_args(argv)
+    args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
     from .index import Index
 
     try:
@@ -166,12 +160,60 @@ def search_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def format_answer(answer: Answer | None, color: bool = False) -> str:
+    """The reply's answer as readable text: the phrase, the sentence, the confidence, where it stands."""
+    if answer is None:
+        return "No sure answer in the documents; the closest passages:"
+    sentence = answer.text
+    if answer.phrase is not None:
+        on, off = ("\033[1;4m", "\033[22;24m") if color else ("**", "**")
+        a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
+        sentence = sentence[:a] + on + sentence[a:b] + off + sentence[b:]
+    head = f"Answer: {answer.phrase.text}" if answer.phrase is not None else "Answer:"
+    return (f"{head}  (confidence {answer.confidence:.0%})\n   »{sentence}«\n"
+            f"   — {answer.title}, {answer.source}, characters {answer.start}–{answer.end}")
+
+
+def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
+    """The arguments ``search`` and ``ask`` share."""
+    parser = argparse.ArgumentParser(prog=f"python -m fundstelle {command}", description=description)
+    parser.add_argument("question")
+    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
+    parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def ask_main(argv: Sequence[str] | None = None) -> int:
+    """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
+    args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
+    from .index import Index
+
+    try:
+        with _notices():
+            reply = Index.open(args.index).ask(args.question, k=args.k, mode=args.mode)
+    except (IndexError_, ValueError, ImportError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(reply.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    print(format_answer(reply.answer, color))
+    if reply.hits:
+        print("\n" + "\n\n".join(format_hit(hit, color) for hit in reply.hits))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fundstelle {search,ingest} …``."""
+    """``python -m fundstelle {ask,search,ingest} …``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"search": search_main, "ingest": ingest_main}
+    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main}
     if not argv or argv[0] not in commands:
-        print("usage: python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+        print("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
               "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]",
               file=sys.stderr)
         return 2

@@ -23,10 +23,8 @@ Then, *which sentence*. Each sentence of the passage is scored by
 - similarity, when the caller has sentence vectors: the question–sentence cosine, above
   or below the passage's mean.
 
-Last, *which words*: for a number or date question the offered phrase a reader would
-take (a number counting what the question counts, else the one nearest to the question's
-words) becomes ``Answer.phrase``; the sentence stays as context around it. Names and
-places are recognised well enough to score sentences, not to be shown as the answer.
+*Which words* inside the sentence answer is :mod:`fundstelle.phrase`'s work; names and
+places are recognised here well enough to score sentences, not to be shown as the answer.
 
 The weights are few and round; ``benchmarks/highlight.py`` measures the result on
 XQuAD-de. Analyses of sentences are cached per text, so a passage seen before costs
@@ -43,9 +41,9 @@ from functools import lru_cache
 
 from .lexical import STOPWORDS, Token, analyze
 
-__all__ = ["Answer", "Span", "find_terms", "pick_answer", "question_type"]
+__all__ = ["AnswerSpan", "Span", "find_terms", "pick_answer", "question_type"]
 
-IdfLookup = Callable[[Sequence[str]], Sequence[float]]
+IdfLookup = Callable[[list[str]], Sequence[float]]
 
 CARRY = 0.8
 WINDOW = 8
@@ -57,9 +55,6 @@ WEIGHTS = {"coverage": 1.0, "closeness": 0.5, "spelling": 0.7, "similarity": 5.0
 # reliably, names, places and reasons less so.
 OFFER_WEIGHTS = {"number": 0.7, "date": 0.7, "person": 0.25, "place": 0.25, "name": 0.25,
                  "reason": 0.25, "purpose": 0.25, "manner": 0.25}
-# Phrases are narrowed where they are found reliably (measured: exact match about 0.5 for
-# numbers and 0.7 for dates, under 0.3 for names and places, so those keep the sentence).
-PHRASE_KINDS = frozenset({"number", "date"})
 
 
 @dataclass(frozen=True)
@@ -72,13 +67,15 @@ class Span:
 
 
 @dataclass(frozen=True)
-class Answer:
+class AnswerSpan:
     """The part of a hit that answers the question.
 
     ``start``/``end``/``text`` delimit the answering sentence in the hit's text;
     ``phrase``, when set, is the narrower span inside it that holds the answer
     itself (for example the number for "wie viele"); ``score`` is the sentence's
-    answer score (higher is better, comparable within one hit).
+    answer score: from :meth:`fundstelle.Index.ask`, the probability that it holds the
+    answer; from :meth:`fundstelle.Index.search`, the highlighter's score (higher is
+    better, comparable within one hit).
     """
 
     start: int
@@ -473,8 +470,8 @@ def pick_answer(
     sentences: Sequence[tuple[int, int]],
     idf: IdfLookup | None = None,
     sentence_similarity: Sequence[float] | None = None,
-) -> Answer | None:
-    """Pick the sentence of ``text`` that best answers ``question``, and the answer phrase in it.
+) -> AnswerSpan | None:
+    """Pick the sentence of ``text`` that best answers ``question``.
 
     ``sentences`` are sentence spans into ``text``; ``question_tokens`` the question's
     content words (from :func:`fundstelle.lexical.analyze`); ``idf`` maps stems to
@@ -504,7 +501,7 @@ def pick_answer(
     similarity = _centred(sentence_similarity) if sentence_similarity is not None else None
     closeness = [_closeness(fact, weights, total) for fact in facts]
     spelling = [len(question_grams & fact.grams) / len(question_grams) if question_grams else 0.0 for fact in facts]
-    best: Answer | None = None
+    best: AnswerSpan | None = None
     for i, ((start, end), fact) in enumerate(zip(sentences, facts)):
         sentence = text[start:end]
         held = found[i]
@@ -519,60 +516,5 @@ def pick_answer(
             + (WEIGHTS["similarity"] * similarity[i] if similarity is not None else 0.0)
         )
         if best is None or score > best.score:
-            phrase = (_narrow(sentence, start, kind, offers, fact, weights, _implied_unit(question),
-                              bool(_YEAR_QUESTION.search(question))) if kind in PHRASE_KINDS else None)
-            best = Answer(start=start, end=end, text=sentence, score=round(score, 4), phrase=phrase)
+            best = AnswerSpan(start=start, end=end, text=sentence, score=round(score, 4))
     return best
-
-
-# Units a question implies without naming them: "wie alt" counts years.
-_IMPLIED_UNITS = ((re.compile(r"\bwie alt\b|\bhow old\b", re.IGNORECASE), "Jahre|Jahren|Jahr|years|year"),)
-_YEAR_QUESTION = re.compile(r"\b(?:welche[mn]?|which|what)\s+jahr(?:e|en)?\b|\bwhat year\b", re.IGNORECASE)
-
-
-def _implied_unit(question: str) -> str:
-    """The unit a question counts in without naming it, as a regex alternation ("" for none)."""
-    return next((unit for pattern, unit in _IMPLIED_UNITS if pattern.search(question)), "")
-
-
-def _counts_question_word(phrase: str, weights: dict[str, float]) -> bool:
-    """Does the phrase end in a word of the question: "308 Punkte" for "Wie viele Punkte"?"""
-    tokens = analyze(phrase.split()[-1]) if len(phrase.split()) > 1 else []
-    return bool(tokens) and any(_word_match(tokens[-1].stem, stem) >= 0.6 for stem in weights)
-
-
-def _narrow(sentence: str, offset: int, kind: str, offers: list[tuple[int, int]], fact: _Sentence,
-            weights: dict[str, float], unit: str = "", year_only: bool = False) -> Span | None:
-    """Choose the offered phrase a reader takes for the answer; return it as a span of the hit.
-
-    First a number counting what the question counts ("308 Punkte" for "Wie viele Punkte",
-    given as "308": the question already names the unit), then a name of several words
-    over a single word, then the phrase nearest to the question's words.
-    """
-    offers = [(s, e) for s, e in offers if e > s]
-    if not offers:
-        return None
-    anchors = [(t.start + t.end) / 2 for t in fact.tokens
-               if any(_word_match(t.stem, stem) >= 0.6 for stem in weights)]
-
-    def preference(span: tuple[int, int]) -> tuple[bool, bool, float]:
-        phrase = sentence[span[0]:span[1]]
-        counts = kind == "number" and _counts_question_word(phrase, weights)
-        single = kind in ("person", "name") and " " not in phrase.strip()
-        middle = (span[0] + span[1]) / 2
-        return not counts, single, min((abs(middle - a) for a in anchors), default=span[0])
-
-    start, end = min(offers, key=preference)
-    phrase = sentence[start:end]
-    if kind == "number" and (_counts_question_word(phrase, weights) or (
-            unit and re.search(rf"\s(?:{unit})$", phrase, re.IGNORECASE))):
-        end = start + len(phrase.rsplit(None, 1)[0])
-    if kind == "date" and year_only:
-        year = re.search(r"(?:1\d|20)\d\d", phrase)
-        if year:
-            start, end = start + year.start(), start + year.end()
-    phrase = re.sub(r"^(?:nur|only|in den|in|im|am|ab|um)\s+", "", sentence[start:end]).strip(" ,;:")
-    if not phrase:
-        return None
-    start = sentence.index(phrase, start)
-    return Span(offset + start, offset + start + len(phrase), phrase)

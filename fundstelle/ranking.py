@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backends import LexicalIndex, VectorIndex
-from .highlight import Answer, Span
+from .highlight import AnswerSpan, Span
 from .lexical import Token
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Hit",
     "Ranking",
     "dense_weight",
+    "language_share",
     "lexical_trust",
     "rank",
     "wanted_models",
@@ -98,7 +99,7 @@ class Hit:
     doc_id: str
     start: int
     end: int
-    answer: Answer | None
+    answer: AnswerSpan | None
     terms: list[Span] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)
 
@@ -202,6 +203,17 @@ def rank(
         fused += weight * _zscores(bm25[rows], reference)
     order = np.lexsort((rows, -fused))[:k]
     return Ranking(rows[order], fused[order], {name: values[order] for name, values in signals.items()})
+
+
+def language_share(question_tokens: Sequence[Token], lexical: LexicalIndex) -> float:
+    """Share of the question's stop words that the corpus holds: 1 for a question in its language.
+
+    Stop words tell the language: a German question's "wie", "der", "wurde" occur in any
+    German text, however small, while its content words may not; an English or Spanish
+    question's function words do not. A question without stop words scores 0.
+    """
+    stop = [token.stem for token in question_tokens if token.stop]
+    return sum(lexical.known(stop)) / len(stop) if stop else 0.0
 
 
 def lexical_trust(question_tokens: Sequence[Token], lexical: LexicalIndex) -> float:

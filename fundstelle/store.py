@@ -47,6 +47,7 @@ __all__ = [
     "IndexError_",
     "IndexLockedError",
     "IndexNotFoundError",
+    "SentenceSpans",
     "Snapshot",
     "ingest_lock",
     "read_snapshot",
@@ -116,7 +117,37 @@ class Snapshot:
             self._sentence_index = SentenceMaxIndex(self.sentence_vectors, [c.sentence_rows for c in self.chunks])
         return self._sentence_index
 
+    @property
+    def sentence_spans(self) -> SentenceSpans:
+        """Where each sentence row stands: its document and offsets (built on first use)."""
+        if self._sentence_spans is None:
+            self._sentence_spans = SentenceSpans.of(self.chunks, len(self.sentence_vectors))
+        return self._sentence_spans
+
     _sentence_index: SentenceMaxIndex | None = field(default=None, repr=False, compare=False)
+    _sentence_spans: SentenceSpans | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SentenceSpans:
+    """For each sentence row: the document it belongs to and its offsets in that document's text."""
+
+    docs: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, chunks: list[ChunkRecord], count: int) -> SentenceSpans:
+        """Join the pieces of each sentence that the chunks hold (chunks cover every sentence whole)."""
+        docs = [""] * count
+        starts = [2**62] * count
+        ends = [0] * count
+        for chunk in chunks:
+            for (start, end), row in zip(chunk.sentences, chunk.sentence_rows):
+                docs[row] = chunk.doc
+                starts[row] = min(starts[row], chunk.start + start)
+                ends[row] = max(ends[row], chunk.start + end)
+        return cls(docs, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fundstelle.highlight import Answer, find_terms, pick_answer, question_type
+from fundstelle.highlight import AnswerSpan, find_terms, pick_answer, question_type
 from fundstelle.lexical import analyze
+from fundstelle.phrase import with_phrase
 from fundstelle.sentences import split_sentences
 
 RAINIER = (
@@ -21,9 +22,10 @@ PANTHERS = (
 )
 
 
-def answer(question: str, text: str, similarity: list[float] | None = None) -> Answer:
+def answer(question: str, text: str, similarity: list[float] | None = None) -> AnswerSpan:
     result = pick_answer(question, analyze(question), text, split_sentences(text), None, similarity)
     assert result is not None
+    result = with_phrase(result, question)  # as Index.search shows it
     assert text[result.start:result.end] == result.text
     if result.phrase is not None:
         assert result.start <= result.phrase.start < result.phrase.end <= result.end

@@ -1,0 +1,509 @@
+"""The answer phrase: the few words of an answering sentence that answer the question.
+
+Given a question and one sentence that answers it, :func:`answer_phrase` names the span
+a reader would underline ("vier Milliarden US-Dollar"), or None when no rule is sure.
+The rules follow the question word (``fundstelle.highlight.question_type``):
+
+- *Numbers* ("wie viele", "wie viel", "wie hoch", "wie alt", "wie lange", "wie oft",
+  "welcher Prozentsatz"): the number phrases of the sentence that the question does not
+  already hold (not years, days or ordinals). Preferred, in order: a number counting
+  what the question counts ("24 Interceptions" for "Wie viele Interceptions"), one of the
+  asked sort (an amount with currency, magnitude or unit for "wie viel"; a percentage
+  for "Prozentsatz"; a time for "wie alt" and "wie lange"), the one nearest the
+  question's words. For "wie viele" the counted noun is left out ("308", not "308
+  Punkte"), units of measure stay ("5.500.000 Quadratkilometer").
+- *Dates* ("wann", "in welchem Jahr"): the date phrase nearest the question's words
+  that the question does not hold, only the year for "in welchem Jahr"; none when a
+  second date stands nearly as near (``DATE_MARGIN``).
+- *Persons* ("wer", "wem", "welcher Dichter"): a run of capitalised words not named in
+  the question and not shaped like German common nouns; a role word before it is left
+  out ("der Dichter Theodor Fontane"), a long run keeps its last two names, a lone word
+  counts only after a role word. Where the sentence is passive and the question is not
+  ("Wer entwickelte …?" over "… wurde von Charles Richard entwickelt"), the agent after
+  "von"/"durch" is the answer. Names listed with "und" are one answer.
+- *Names* ("wie heißt", "wie lautet"): what the sentence names ("… wird Gemeinde
+  genannt", "mit dem Namen Abilene"), a quotation, else a name as above; a score
+  ("20-18") for "wie lautete der Endstand".
+- *"Welche X"* and *places* ("wo", "welche Stadt"): X of the sentence with what the
+  question lacks: a name right after it ("der Fluss Tyne"), capitalised adjectives
+  before it ("Welches Meer" → "Japanischen Meer") or a compound ending in it ("Welcher
+  Wald" → "Laubwald"); for places also a name after "in", "nach", "aus" ….
+
+Other questions ("was", "warum", "wie") get no phrase: no rule here picks their answer
+reliably. "Nearest" weighs each question word found near a phrase by 1 / words between,
+and by its idf when the caller gives one. ``benchmarks/phrases.py`` measures the rules on
+XQuAD-de's answering sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+
+from .highlight import (
+    _DATE_PHRASE,
+    _HEADS,
+    _NOUN_ENDING,
+    _NUMBER_PHRASE,
+    _PLACE_PHRASE,
+    _QUOTED,
+    _WHICH_NOUN,
+    _WORD_TOKEN,
+    _YEAR,
+    AnswerSpan,
+    IdfLookup,
+    Span,
+    _first_is_stop,
+    _is_day,
+    _type_stems,
+    _word_match,
+    question_type,
+)
+from .lexical import STOPWORDS, Token, analyze
+
+__all__ = ["ALL_KINDS", "SHOWN_KINDS", "answer_phrase", "with_phrase"]
+
+# The kinds of question the rules below narrow, and those whose phrases are shown: on
+# sentences that hold the answer, XQuAD-de's held-out half gets exact matches of about
+# 0.6 for numbers and 0.75 for dates, but under 0.45 for persons, names, places and
+# "welche X" (python benchmarks/phrases.py), so those keep the whole sentence.
+ALL_KINDS = ("number", "date", "person", "name", "place", "other")
+SHOWN_KINDS = ("number", "date")
+
+_AMOUNT = re.compile(r"\b(?:wie ?viel|wie hoch|wie teuer|how much)\b", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(?i:wie ?viele|how many)\s+(?:[a-zäöüß][\w-]*\s+){0,2}([A-ZÄÖÜ][\w-]*)")
+_PERCENT_QUESTION = re.compile(r"prozent|anteil|percent", re.IGNORECASE)
+_AGE_QUESTION = re.compile(r"\bwie alt\b|\bhow old\b", re.IGNORECASE)
+_DURATION_QUESTION = re.compile(r"\bwie lange\b|\bhow long\b", re.IGNORECASE)
+_FREQUENCY_QUESTION = re.compile(r"\bwie oft\b|\bhow often\b", re.IGNORECASE)
+_YEAR_ONLY = re.compile(r"\b(?:welche[mns]?|which|what)\s+jahr\b|\bwhat year\b", re.IGNORECASE)
+_MAGNITUDE = re.compile(r"%|Prozent|percent|Millionen|Million|Milliarden|Milliarde|Billionen|Mio\.|Mrd\.|"
+                        r"Dollar|Euro|Pfund|GBP|USD|EUR|\$|€|£", re.IGNORECASE)
+_PERCENT = re.compile(r"%|Prozent|percent", re.IGNORECASE)
+_TIME_UNIT = re.compile(r"\b(?:Jahre?n?|Monate?n?|Wochen?|Tage?n?|Stunden?|Minuten?|Sekunden?|"
+                        r"years?|months?|weeks?|days?|hours?|minutes?|seconds?)$")
+# Words that measure rather than count: kept after the number even when the question names them.
+_MEASURE = re.compile(r"(?:meter|meilen|tonnen|gramm|liter|watt|grad|hektar|fuß|zoll|prozent|dollar|euro|pfund|"
+                      r"yards?|miles?|tons?)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The sentence's words, and how strongly each stands for a word of the question."""
+
+    sentence: str
+    tokens: tuple[Token, ...]
+    stems: tuple[str, ...]
+    strength: tuple[tuple[float, ...], ...]  # per sentence token, per question stem: weight × match
+
+    def asks_about(self, start: int, end: int, only: bool = False) -> bool:
+        """Tell whether the stretch holds a word of the question (``only``: nothing but such words)."""
+        inside = [max(row, default=0.0) > 0 for t, row in zip(self.tokens, self.strength, strict=True)
+                  if start <= t.start < end]
+        return bool(inside) and (all(inside) if only else any(inside))
+
+    def closeness(self, start: int, end: int) -> float:
+        """How near the question's words stand to the stretch: each word counts 1 / (1 + words between)."""
+        left = sum(1 for t in self.tokens if t.end <= start)
+        right = sum(1 for t in self.tokens if t.start < end)
+        total = 0.0
+        for q in range(len(self.stems)):
+            best = 0.0
+            for i, row in enumerate(self.strength):
+                if row[q] and not left <= i < right:
+                    gap = left - i if i < left else i - right + 1
+                    best = max(best, row[q] / gap)
+            total += best
+        return total
+
+
+def _read(question: str, sentence: str, idf: IdfLookup | None) -> _Reading:
+    stems = tuple(sorted({t.stem for t in analyze(question)} - _type_stems(question)))
+    weights = list(idf(list(stems))) if idf and stems else [1.0] * len(stems)
+    tokens = tuple(analyze(sentence))
+    strength = tuple(tuple(weight * _strength(token.stem, stem) for stem, weight in zip(stems, weights, strict=True))
+                     for token in tokens)
+    return _Reading(sentence, tokens, stems, strength)
+
+
+def _strength(word: str, stem: str) -> float:
+    """How well a sentence word stands for a question word (compound parts count less)."""
+    match = _word_match(word, stem)
+    return match if match >= (0.6 if len(word) >= 5 else 0.8) else 0.0
+
+
+def _word_end(sentence: str, end: int) -> int:
+    """Return where the word going on at ``end`` ends (word tokens cut "MPEG-4" and "Astra 2A")."""
+    while end < len(sentence) and re.match(r"[^\s,;:()\"„“”»«]", sentence[end]) \
+            and not re.match(r"\.(?:\s|$)", sentence[end:end + 2]):
+        end += 1
+    return end
+
+
+def _trim(sentence: str, start: int, end: int) -> Span | None:
+    """Return the stretch as a span, without a leading preposition and trailing punctuation."""
+    text = sentence[start:end]
+    stripped = re.sub(r"^(?:nur|only|in den|in|im|am|ab|um)\s+", "", text).strip(" ,;:()")
+    if stripped.endswith(".") and not re.search(r"(?:\b\w|\b[IVX]+)\.$", stripped):
+        stripped = stripped[:-1]
+    if not stripped:
+        return None
+    start += text.index(stripped)
+    return Span(start, start + len(stripped), stripped)
+
+
+# A date is shown only if the runner-up date stands clearly farther from the question's
+# words: closeness at least 10 % lower (fitted on the dev half of XQuAD-de).
+DATE_MARGIN = 0.1
+
+
+def _nearest(reading: _Reading, offers: list[tuple[int, int]], margin: float = 0.0) -> tuple[int, int] | None:
+    """Pick the offer nearest to the question's words; None if the runner-up is within ``margin``."""
+    ranked = sorted(offers, key=lambda span: (reading.closeness(*span), -span[0]), reverse=True)
+    if len(ranked) > 1:
+        first, second = reading.closeness(*ranked[0]), reading.closeness(*ranked[1])
+        if first - second < margin * first:
+            return None
+    return ranked[0]
+
+
+# ------------------------------------------------------------------ numbers and dates
+
+def _in_question(text: str, question: str) -> bool:
+    """Tell whether the question holds this number or word group as a whole."""
+    return bool(re.search(rf"(?<![\w.,]){re.escape(text)}(?![\w]|[.,]\d)", question, re.IGNORECASE))
+
+
+def _number_phrase(question: str, reading: _Reading) -> Span | None:
+    sentence = reading.sentence
+    counted = _COUNTED.search(question)
+    offers = []
+    for match in _NUMBER_PHRASE.finditer(sentence):
+        start, end = match.span()
+        if _YEAR.fullmatch(match.group(0)) or re.fullmatch(r"(?:1\d|20)\d\d\s?[-–]\s?\d\d", match.group(0)) \
+                or _is_day(sentence, end) or re.match(r"\.\s", sentence[end:end + 2]):
+            continue  # a year ("1620-21"), a day or an ordinal ("19. Jahrhundert")
+        number = re.search(r"\d+(?:[.,:]\d+)*|\w+", match.group(0))
+        if number and _in_question(number.group(0), question):
+            continue
+        words = match.group(0).split()
+        if counted and len(words) > 1 and words[-1][:1].isupper() and not _MAGNITUDE.fullmatch(words[-1]) \
+                and not _MEASURE.search(words[-1]):
+            end = start + len(match.group(0).rsplit(None, 1)[0])  # "308 Punkte": the thing counted is asked
+            noun = words[-1]
+        else:
+            noun = words[-1] if len(words) > 1 else ""
+        offers.append((start, end, noun))
+    if not offers:
+        return None
+
+    def preference(offer: tuple[int, int, str]) -> tuple[bool, bool, float]:
+        start, end, noun = offer
+        text = sentence[start:end]
+        counts = bool(counted and noun and _strength(_stem(noun), _stem(counted.group(1))))
+        if _PERCENT_QUESTION.search(question):
+            fits = bool(_PERCENT.search(text))
+        elif _AMOUNT.search(question):
+            fits = bool(_MAGNITUDE.search(text) or _MEASURE.search(text))
+        elif _AGE_QUESTION.search(question) or _DURATION_QUESTION.search(question):
+            fits = bool(_TIME_UNIT.search(text) or _TIME_UNIT.search(noun))
+        else:
+            fits = True
+        return counts, fits, reading.closeness(start, end)
+
+    start, end, _ = max(offers, key=preference)
+    text = sentence[start:end]
+    if _AGE_QUESTION.search(question) and re.fullmatch(r"\S+\s+Jahre?n?", text):
+        end = start + len(text.split()[0])
+    if _FREQUENCY_QUESTION.search(question) and sentence[max(0, start - 5):start] == "alle ":
+        start -= 5
+    return _trim(sentence, start, end)
+
+
+def _stem(word: str) -> str:
+    tokens = analyze(word)
+    return tokens[-1].stem if tokens else word.lower()
+
+
+def _date_phrase(question: str, reading: _Reading) -> Span | None:
+    sentence = reading.sentence
+    offers = [m.span() for m in _DATE_PHRASE.finditer(sentence) if not _in_question(m.group(0).strip(), question)]
+    offers = [(s, e) for s, e in offers if not _in_question(sentence[s:e].split()[-1], question)]
+    if not offers:
+        return None
+    chosen = _nearest(reading, offers, DATE_MARGIN)
+    if chosen is None:
+        return None
+    start, end = chosen
+    if _YEAR_ONLY.search(question):
+        year = re.compile(r"(?:1\d|20)\d\d(?!er|s\b)").search(sentence, start, end)
+        if year:
+            start, end = year.span()
+    return _trim(sentence, start, end)
+
+
+# ------------------------------------------------------------------ names
+
+_DETERMINER = frozenset("""
+    der die das den dem des ein eine einer eines einem einen kein keine keinen keinem keiner dieser diese
+    dieses diesem diesen jener jene jenes sein seine seinen seinem seiner seines ihr ihre ihren ihrem ihrer
+    ihres unser unsere jeder jede jedes jeden jedem alle allen aller mehrere viele vielen wenige einige
+    manche beiden im am beim zum zur vom ins ans the a an
+    """.split())
+_PARTICLES = frozenset("von van de du da di del la le al ibn bin of y & and".split())
+# Endings only common nouns have: a leading word with one is not part of a name ("Planung Henry Cole").
+_NOUN_SUFFIX = re.compile(r"(?:ung|heit|keit|schaft|tion|ität|ismus|nis|tum|ment)$")
+# A capitalised adjective opens a noun phrase, not a person's name: "Vereinigten Staaten".
+_ADJECTIVE = re.compile(r"(?:sch|lich|ig|t)(?:e|en|er|es|em)$")
+# "Welche Art von …": the noun names only the kind of answer.
+_TYPE_WORDS = frozenset("art arten sorte form typ kind type name namen begriff bezeichnung".split())
+_ROLES = _HEADS["person"] | frozenset("""
+    gelehrter gelehrte forscherin chemikerin kardinal fürst kurfürst graf gräfin pfarrer priester abt
+    reformator geologe geologen biologe künstlerin ingenieurin astronom pilot kampfpilot
+    """.split())
+
+
+_NUMBER_WORD = re.compile(r"\d+(?:[.,]\d+)*|(?i:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
+                          r"two|three|four|five|six|seven|eight|nine|ten)")
+
+
+def _words(sentence: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in _WORD_TOKEN.finditer(sentence)]
+
+
+def _capital(word: str) -> bool:
+    return word[:1].isupper() and word.rstrip(".").lower() not in STOPWORDS
+
+
+def _described(words: list[tuple[int, int, str]], first: int, last: int) -> bool:
+    """Tell whether a run opens with a hyphenated description before a full name ("Adept-Chef David Luan")."""
+    return "-" in words[first][2] and sum(1 for w in words[first + 1:last + 1] if _capital(w[2])) >= 2
+
+
+def _role(word: str, head: str) -> bool:
+    """Tell whether a noun names a role ("Dichter", "Luftwaffengeneral", "Pro Bowl-Cornerback")."""
+    last = re.split(r"[-–]", word.lower())[-1].rstrip(".")
+    if head and (last == head or last.endswith(head)):
+        return True
+    return last in _ROLES or any(last.endswith(role) for role in _ROLES if len(role) >= 6)
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A run of capitalised words read as a name."""
+
+    start: int
+    end: int
+    words: int  # capitalised words in it
+    article: bool  # follows an article: "die New England Patriots"
+    apposed: bool  # follows a word naming a role: "der Dichter Theodor Fontane"
+
+
+def _name_runs(sentence: str, head: str) -> list[_Name]:
+    """Find the runs of capitalised words that read as names.
+
+    A leading word that names a role ("der Dichter Theodor Fontane") or has the ending
+    of a common noun ("Planung Henry Cole") is left out; a lone word after an article,
+    a numeral or at the start of the sentence is taken for a noun ("die Verteidigung").
+    """
+    words = _words(sentence)
+    runs = []
+    i = 0
+    while i < len(words):
+        if not _capital(words[i][2]):
+            i += 1
+            continue
+        last = i
+        while True:
+            if last + 1 < len(words) and (_capital(words[last + 1][2]) or (
+                    words[last + 1][2].isdigit() and len(words[last + 1][2]) < 4)):
+                last += 1
+            elif last + 2 < len(words) and words[last + 1][2].lower() in _PARTICLES and _capital(words[last + 2][2]):
+                last += 2
+            else:
+                break
+        j = i - 1
+        while j >= 0 and words[j][2][:1].islower() and words[j][2].lower() not in _DETERMINER \
+                and re.search(r"(e|en|er|es|em)$", words[j][2]):
+            j -= 1  # adjectives between an article and its noun
+        article = j >= 0 and (words[j][2].lower() in _DETERMINER or bool(_NUMBER_WORD.fullmatch(words[j][2])))
+        first = i
+        apposed = False
+        while first < last and (_role(words[first][2], head) or _NOUN_SUFFIX.search(words[first][2].lower())
+                                or words[first][2].lower() in _PARTICLES or _described(words, first, last)):
+            apposed = apposed or _role(words[first][2], head) or _described(words, first, last)
+            first += 1
+        count = sum(1 for w in words[first:last + 1] if _capital(w[2]))
+        word = words[first][2].rstrip(".")
+        noun = count == 1 and not word.isupper() and (
+            len(word) < 2 or bool(_NOUN_ENDING.search(word.lower())) or (article and first == i) or first == 0)
+        if not noun:
+            runs.append(_Name(words[first][0], words[last][1], count, article and first == i, apposed))
+        i = last + 1
+    return runs
+
+
+def _listed(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join names listed with "und": "Robert Lane und Benjamin Vail", "Grissom, White und Chaffee"."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        gap = sentence[joined[-1][1]:start] if joined else ""
+        if joined and re.fullmatch(r"\s*(?:und|and|&|sowie|oder)\s*", gap):
+            joined[-1] = (joined[-1][0], end)
+            while len(joined) > 1 and re.fullmatch(r"\s*,\s*", sentence[joined[-2][1]:joined[-1][0]]):
+                joined[-2:] = [(joined[-2][0], joined[-1][1])]
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _head(question: str) -> str:
+    match = _WHICH_NOUN.search(question)
+    return re.split(r"[-–]", match.group(1).lower())[-1] if match else ""
+
+
+def _person(sentence: str, name: _Name) -> tuple[int, int] | None:
+    """Return the person a name run stands for: its last two names ("… Defensive Tackle Kawann Short").
+
+    None if the run opens with a capitalised adjective ("Deutschen Demokratischen Republik"), or
+    is one word in no role ("Sauerstoff" is as likely as "Miller").
+    """
+    words = _words(sentence[name.start:name.end])
+    if _ADJECTIVE.search(words[0][2]) or (name.words == 1 and not name.apposed):
+        return None
+    names = [i for i, w in enumerate(words) if _capital(w[2]) and not re.fullmatch(r"[A-ZÄÖÜ]\.", w[2])]
+    if len(names) <= 2 or name.article or any(w[2].lower() in _PARTICLES for w in words):
+        return name.start, name.end
+    return name.start + words[names[-2]][0], name.end
+
+
+_PASSIVE = re.compile(r"\b(?:wurde|wurden|worden|wird|werden)\b", re.IGNORECASE)
+
+
+def _name_phrase(question: str, reading: _Reading, kind: str) -> Span | None:
+    sentence = reading.sentence
+    names = [n for n in _name_runs(sentence, _head(question)) if not reading.asks_about(n.start, n.end)]
+    if kind == "person":
+        offers = _listed(sentence, [span for n in names if (span := _person(sentence, n)) is not None])
+        if _PASSIVE.search(sentence) and not _PASSIVE.search(question):
+            # "Wer entwickelte …?" over "… wurde von Charles Richard entwickelt": the agent after "von".
+            agents = [span for span in _listed(sentence, [(n.start, n.end) for n in names])
+                      if re.search(r"\b(?:von|durch)\s+$", sentence[:span[0]])]
+            offers = agents or offers
+    else:
+        offers = _listed(sentence, [(n.start, n.end) for n in names])
+    if kind == "name":
+        if _SCORE_QUESTION.search(question):
+            offers = [m.span() for m in _SCORE.finditer(sentence)]
+        else:
+            # A name may hold a word of the question ("Southwest Fresno" for the West Side of Fresno).
+            named = [span for span in _named(sentence) if not reading.asks_about(*span, only=True)]
+            offers = (named or offers) + [m.span(1) for m in _QUOTED.finditer(sentence)
+                                          if not reading.asks_about(*m.span(1), only=True)]
+    if not offers:
+        return None
+    chosen = _nearest(reading, offers)
+    if chosen is None:
+        return None
+    return _trim(sentence, chosen[0], _word_end(sentence, chosen[1]))
+
+
+# "Wie lautete der Endstand?" asks for a score: "20-18", "3:1".
+_SCORE_QUESTION = re.compile(r"(?:end|spiel)?(?:stand|ergebnis|resultat)\b|\bscore\b", re.IGNORECASE)
+_SCORE = re.compile(r"(?<![\w.,])\d{1,3}\s?[-:–]\s?\d{1,3}(?!\w|[.,]\d)")
+# "… wird Gemeinde genannt", "mit dem Namen Abilene", "auch „Southwest Fresno“ genannt".
+_NAMING = (
+    re.compile(r"(?:namens|Namen|genannt|bezeichnet als|bekannt als|called|named)\s+[„\"»]?"
+               r"([A-ZÄÖÜ][\w'’-]*(?:\s+[A-ZÄÖÜ][\w'’-]*)*)"),
+    re.compile(r"(?:als|wird|werden|auch)\s+(?:oft\s+|meist\s+|häufig\s+)?[„\"»]?"
+               r"([A-ZÄÖÜ][\w'’-]*(?:\s+[A-ZÄÖÜ][\w'’-]*)*)[“\"«]?(?:\s+\([^)]*\))?\s+(?:genannt|bezeichnet)"),
+)
+
+
+def _named(sentence: str) -> list[tuple[int, int]]:
+    return [m.span(1) for pattern in _NAMING for m in pattern.finditer(sentence)]
+
+
+def _place_phrase(question: str, reading: _Reading) -> Span | None:
+    sentence = reading.sentence
+    names = _name_runs(sentence, "")
+    offers = [m.span(1) for m in _PLACE_PHRASE.finditer(sentence)
+              if not _first_is_stop(m.group(1)) and not reading.asks_about(*m.span(1))
+              and any(n.start == m.start(1) for n in names)]
+    if not offers:
+        return None
+    chosen = _nearest(reading, offers)
+    if chosen is None:
+        return None
+    return _trim(sentence, chosen[0], _word_end(sentence, chosen[1]))
+
+
+# A capitalised adjective: "Japanischen", "Amerikanische", "Europäischen".
+_PROPER_ADJECTIVE = re.compile(r"[A-ZÄÖÜ][\w-]*(?:isch|ländisch|er)(?:e|en|er|es|em)?")
+
+
+def _which_phrase(question: str, reading: _Reading) -> Span | None:
+    """Answer "welche X" with the X of the sentence and what the question lacks.
+
+    A name right after X ("der Fluss Tyne", "Satellit Astra 2A") is the answer; else X
+    with the capitalised adjectives before it that the question lacks ("Welches Meer" →
+    "Japanischen Meer"), or a compound that ends in X ("Welcher Wald" → "Laubwald").
+    """
+    match = _WHICH_NOUN.search(question)
+    if not match or match.group(1).lower() in _TYPE_WORDS:
+        return None
+    head = _stem(re.split(r"[-–]", match.group(1))[-1])
+    sentence = reading.sentence
+    words = _words(sentence)
+    lowered = question.lower()
+    for i, (_, end, word) in enumerate(words):
+        stem = _stem(word)
+        if not (stem == head or (stem.endswith(head) and len(head) >= 4)):
+            continue
+        last = i
+        while last + 1 < len(words) and (_capital(words[last + 1][2]) or words[last + 1][2].isdigit()):
+            last += 1
+        if last > i and not reading.asks_about(words[i + 1][0], words[last][1]):
+            return _trim(sentence, words[i + 1][0], _word_end(sentence, words[last][1]))
+        first = i
+        while first > 0 and _PROPER_ADJECTIVE.fullmatch(words[first - 1][2]) \
+                and words[first - 1][2].lower() not in lowered:
+            first -= 1
+        if first < i or (stem != head and word.lower() not in lowered and len(stem) > len(head) + 2):
+            return _trim(sentence, words[first][0], end)
+    return None
+
+
+def answer_phrase(question: str, sentence: str, idf: IdfLookup | None = None,
+                  kinds: Collection[str] = SHOWN_KINDS) -> Span | None:
+    """Return the phrase of ``sentence`` that answers ``question``, or None when not sure.
+
+    ``sentence`` is one sentence that answers the question; ``idf`` maps stems to
+    inverse document frequencies (all 1 if not given) and weighs the question's words
+    when the phrase nearest to them is chosen. Only questions of the ``kinds`` given
+    (see :data:`SHOWN_KINDS`) get a phrase.
+    """
+    kind = question_type(question)
+    if kind not in kinds:
+        return None
+    reading = _read(question, sentence, idf)
+    if kind == "number":
+        return _number_phrase(question, reading)
+    if kind == "date":
+        return _date_phrase(question, reading)
+    if kind in ("person", "name"):
+        return _name_phrase(question, reading, kind)
+    if kind == "place":
+        return _which_phrase(question, reading) or _place_phrase(question, reading)
+    if kind == "other":
+        return _which_phrase(question, reading)
+    return None
+
+
+def with_phrase(answer: AnswerSpan, question: str, idf: IdfLookup | None = None) -> AnswerSpan:
+    """``answer`` (a sentence of a hit) with its :func:`answer_phrase` set, offsets in the hit's text."""
+    phrase = answer_phrase(question, answer.text, idf)
+    if phrase is None:
+        return answer
+    return replace(answer, phrase=Span(answer.start + phrase.start, answer.start + phrase.end, phrase.text))

@@ -1,0 +1,143 @@
+"""Index.ask: one answer (or none) chosen among the sentences of the top passages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import fundstelle
+from fundstelle import Index, Reply, ingest
+from fundstelle.answer import CONFIDENCE_INPUTS, FEATURES, lacks_count, load_model
+from fundstelle.cli import DEFAULT_CORPUS
+
+LONG_DOC = (
+    "Die Stadt Lindau liegt am Bodensee. Sie hat rund 25.000 Einwohner. Der Hafen wurde 1811 angelegt. "
+    "Am Hafen steht ein Leuchtturm aus dem Jahr 1856. Der Leuchtturm ist 33 Meter hoch. Daneben steht "
+    "ein bayerischer Löwe aus Marmor. Die Insel ist durch eine Brücke und einen Bahndamm mit dem Festland "
+    "verbunden. Der Bahndamm wurde 1853 gebaut. Heute halten dort Züge aus München und Zürich."
+)
+
+
+@pytest.fixture
+def overlapping_index(tmp_path: Path) -> Index:
+    """One document in small chunks that overlap by half: sentences stand in two chunks."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "lindau.txt").write_text(LONG_DOC, encoding="utf-8")
+    ingest([folder], tmp_path / "index", model="hashing", chunk_size=160, chunk_overlap=80)
+    return Index.open(tmp_path / "index")
+
+
+def test_answer_points_into_the_document(overlapping_index: Index) -> None:
+    reply = overlapping_index.ask("Wie hoch ist der Leuchtturm?", k=3)
+    assert isinstance(reply, Reply)
+    assert reply.hits, "ask always returns the closest passages"
+    text = overlapping_index.document(reply.hits[0].doc_id).text
+    for hit in reply.hits:
+        assert text[hit.start:hit.end] == hit.text
+        assert hit.text[hit.answer.start:hit.answer.end] == hit.answer.text
+    if reply.answer is not None:
+        assert text[reply.answer.start:reply.answer.end] == reply.answer.text
+        assert 0.0 <= reply.answer.confidence <= 1.0
+
+
+def test_overlapping_hits_never_repeat_an_answer_sentence(overlapping_index: Index) -> None:
+    for question in ("Wie hoch ist der Leuchtturm?", "Wann wurde der Bahndamm gebaut?", "Lindau Hafen Löwe"):
+        reply = overlapping_index.ask(question, k=5)
+        assert len(reply.hits) >= 2
+        shown = [(hit.doc_id, hit.start + hit.answer.start, hit.start + hit.answer.end) for hit in reply.hits]
+        sentences = [overlapping_index.document(doc).text[a:b] for doc, a, b in shown]
+        assert len(set(sentences)) == len(sentences), sentences
+
+
+def test_hits_are_ordered_by_their_best_answer(overlapping_index: Index) -> None:
+    reply = overlapping_index.ask("Wann wurde der Bahndamm gebaut?", k=4)
+    scores = [hit.answer.score for hit in reply.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert [hit.rank for hit in reply.hits] == list(range(1, len(reply.hits) + 1))
+
+
+def test_module_level_ask_and_bad_input(overlapping_index: Index) -> None:
+    reply = fundstelle.ask("Wann wurde der Hafen angelegt?", index=overlapping_index.path, k=2)
+    assert len(reply.hits) <= 2
+    with pytest.raises(ValueError, match="empty"):
+        overlapping_index.ask("   ")
+    with pytest.raises(ValueError, match="mode"):
+        overlapping_index.ask("Hafen", mode="fuzzy")
+
+
+def test_ask_on_the_command_line_as_json(overlapping_index: Index) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "fundstelle", "ask", "Wann wurde der Hafen angelegt?", "--index",
+         str(overlapping_index.path), "--k", "2", "--json"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert set(reply) == {"question", "answer", "hits"}
+    assert reply["question"] == "Wann wurde der Hafen angelegt?"
+    assert 1 <= len(reply["hits"]) <= 2
+    if reply["answer"] is not None:
+        assert set(reply["answer"]) == {"text", "phrase", "confidence", "doc_id", "source", "title", "start", "end"}
+
+
+def test_a_count_question_needs_a_number() -> None:
+    assert lacks_count("Wie viele Mitarbeiter hat die Firma?", "Die Firma wurde 2021 gegründet.")
+    assert not lacks_count("Wie viele Mitarbeiter hat die Firma?", "Sie hat 120 Mitarbeiter.")
+    assert not lacks_count("Wann wurde die Firma gegründet?", "Die Firma wurde 2021 gegründet.")
+
+
+def test_the_shipped_model_fits_this_version() -> None:
+    model = load_model()
+    for profile in (model.native, model.foreign):
+        assert len(profile.sentences.weights) == len(FEATURES)
+        assert len(profile.confidence.weights) == len(CONFIDENCE_INPUTS)
+    assert 0.0 < model.threshold < 1.0
+    assert model.provenance["command"].startswith("python benchmarks/answers.py --fit")
+    # Probabilities stay probabilities whatever the candidates look like, in either profile.
+    matrix = np.random.default_rng(0).normal(size=(7, len(FEATURES)))
+    for language in (0.0, 1.0):
+        matrix[:, FEATURES.index("language")] = language
+        assert model.profile(matrix) is (model.native if language else model.foreign)
+        assert 0.0 <= model.sure(model.score(matrix), matrix, "Wer baute das?") <= 1.0
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
+    data = json.loads(Path(fundstelle.answer.MODEL_FILE).read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    stale = tmp_path / "model.json"
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="refit"):
+        load_model(stale)
+
+
+@pytest.fixture(scope="module")
+def article_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    folder = tmp_path_factory.mktemp("article") / "index"
+    ingest([DEFAULT_CORPUS], folder)
+    return Index.open(folder)
+
+
+@pytest.mark.model
+def test_headline_question_gets_the_amount(article_index: Index) -> None:
+    reply = article_index.ask("Wie viel hat Amazon in Anthropic investiert?")
+    assert reply.answer is not None
+    assert reply.answer.phrase is not None and reply.answer.phrase.text == "vier Milliarden US-Dollar"
+    document = article_index.document(reply.answer.doc_id).text
+    assert document[reply.answer.phrase.start:reply.answer.phrase.end] == "vier Milliarden US-Dollar"
+    assert reply.answer.confidence > 0.5
+
+
+@pytest.mark.model
+def test_question_the_article_cannot_answer_gets_none(article_index: Index) -> None:
+    reply = article_index.ask("Wie viele Mitarbeiter hat Anthropic?")
+    assert reply.answer is None
+    assert len(reply.hits) == 5  # the closest passages are still there to read
