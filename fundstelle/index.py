@@ -214,10 +214,10 @@ class Index:
         similarity_query = found.vectors[0] if found.vectors and found.specs[0] == "e5-small-int4" else None
         hits: list[Hit] = []
         for passage in found.passages:
-            text = snapshot.documents[snapshot.chunks[passage.row].doc].text
             chunk = snapshot.chunks[passage.row]
-            answer, terms = highlight_hit(snapshot, passage.row, text[chunk.start:chunk.end], found.question,
-                                          found.content_tokens, similarity_query)
+            text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
+            answer, terms = highlight_hit(snapshot, passage.row, text, found.question, found.content_tokens,
+                                          similarity_query)
             hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
         return hits
 
