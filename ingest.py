@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Build or update a Fundstelle index: ``python ingest.py [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]``.
+"""Build or update a Fundstelle index.
+
+    python ingest.py [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]
 
 With no PATH it indexes the bundled German article into ``index/``.
 """

@@ -14,7 +14,7 @@ Query embeddings are computed once per question and reused across settings.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -22,7 +22,9 @@ from retrieval import evaluate
 from xquad import paragraph_ids, questions, xquad_index
 
 import fundstelle.ranking as search
+from fundstelle.backends import LexicalIndex
 from fundstelle.embed import DEFAULT_MODEL
+from fundstelle.lexical import Token
 
 
 @contextmanager
@@ -52,7 +54,7 @@ def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | No
          search.MIN_DENSE_WEIGHT) = saved
 
 
-def plain_share(tokens, lexical) -> float:  # type: ignore[no-untyped-def]
+def plain_share(tokens: Sequence[Token], lexical: LexicalIndex) -> float:
     """The trust rule without squaring and without stop words (the naive version)."""
     content = [t.stem for t in tokens if not t.stop]
     return sum(lexical.known(content)) / len(content) if content else 0.0
@@ -69,7 +71,8 @@ def main() -> None:
         cache: dict[str, np.ndarray] = {}
         original = embedder.embed_queries
 
-        def cached(texts, original=original, cache=cache):  # type: ignore[no-untyped-def]
+        def cached(texts: Sequence[str], original: Callable[[Sequence[str]], np.ndarray] = original,
+                   cache: dict[str, np.ndarray] = cache) -> np.ndarray:
             key = texts[0]
             if key not in cache:
                 cache[key] = original(texts)

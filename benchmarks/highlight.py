@@ -38,14 +38,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from xquad import CACHE, paragraphs, questions, xquad_index
+from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
 import fundstelle.index as index_module
-from fundstelle import highlight
+from fundstelle import Hit, Index, highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
-from fundstelle.highlight import AnswerSpan, pick_answer, question_type
+from fundstelle.highlight import AnswerSpan, IdfLookup, pick_answer, question_type
 from fundstelle.lexical import analyze
 from fundstelle.phrase import answer_phrase
 from fundstelle.sentences import split_sentences
@@ -172,7 +173,7 @@ def most_similar(vectors: VectorCache) -> Picker:
     return pick
 
 
-def highlighter(idf, vectors: VectorCache | None, scale: float = 1.0) -> Picker:  # type: ignore[no-untyped-def]
+def highlighter(idf: IdfLookup, vectors: VectorCache | None, scale: float = 1.0) -> Picker:
     """The library's highlighter, with sentence similarity from ``vectors`` (times ``scale``) if given."""
     def pick(question: str, passage: Passage) -> AnswerSpan | None:
         tokens = analyze(question)
@@ -193,7 +194,9 @@ def phrase_figures(outcomes: Sequence[Outcome], cases: Sequence[tuple[object, Pa
     return len(pairs) / len(outcomes), exact, f1
 
 
-def timed_searches(index, qs, k: int):  # type: ignore[no-untyped-def]
+def timed_searches(
+    index: Index, qs: Sequence[Question], k: int,
+) -> tuple[list[list[Hit]], list[float], list[float]]:
     """Run the searches, timing the whole search and the highlighting inside it.
 
     Highlighting is ``fundstelle.index.highlight_hit``: the sentence-similarity lookup,
@@ -202,8 +205,8 @@ def timed_searches(index, qs, k: int):  # type: ignore[no-untyped-def]
     spent = [0.0]
     original = index_module.highlight_hit
 
-    def timing(function):  # type: ignore[no-untyped-def]
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def timing(function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
@@ -226,7 +229,7 @@ def timed_searches(index, qs, k: int):  # type: ignore[no-untyped-def]
     return results, totals, highlights
 
 
-def cold_highlight_times(index, results, qs) -> list[float]:  # type: ignore[no-untyped-def]
+def cold_highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Question]) -> list[float]:
     """Highlighting time per query for the same hits, with the per-sentence cache emptied first."""
     snapshot = index._snapshot
     rows = {(c.doc, c.start, c.end): row for row, c in enumerate(snapshot.chunks)}

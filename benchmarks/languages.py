@@ -20,10 +20,11 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval import evaluate
-from xquad import corpus_folder, paragraph_ids, questions, xquad_index
+from xquad import Question, corpus_folder, paragraph_ids, questions, xquad_index
 
 from fundstelle import Index, ingest
 from fundstelle.embed import DEFAULT_MODEL
@@ -31,7 +32,7 @@ from fundstelle.lexical import analyze
 from fundstelle.ranking import SENTENCES_SUFFIX, rank
 
 
-def signal_ranks(index: Index, qs, ids, signal: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def signal_ranks(index: Index, qs: Sequence[Question], ids: Sequence[str], signal: str) -> dict[str, float]:
     """MRR@10 and hit@1 of one signal alone (an embedder's spec, or ``bm25``)."""
     snapshot = index._snapshot
     specs = [e.spec for e in index._embedders]
@@ -102,7 +103,7 @@ def main() -> None:
         baseline = xquad_index(baseline_model)
         german = [q.text for q in questions("de")]
         latencies: dict[str, list[float]] = {baseline_model: [], args.model: []}
-        for name, idx in ((baseline_model, baseline), (args.model, index)):
+        for _name, idx in ((baseline_model, baseline), (args.model, index)):
             idx.search(german[0])
         for text in german:  # interleaved, so both see the same machine load
             for name, idx in ((baseline_model, baseline), (args.model, index)):

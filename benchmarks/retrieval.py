@@ -15,13 +15,15 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 
-from xquad import paragraph_ids, questions, xquad_index
+from xquad import Question, paragraph_ids, questions, xquad_index
 
+from fundstelle import Index
 from fundstelle.embed import DEFAULT_MODEL
 
 
-def evaluate(index, qs, ids, mode: str, k: int = 10) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def evaluate(index: Index, qs: Sequence[Question], ids: Sequence[str], mode: str, k: int = 10) -> dict[str, float]:
     """hit@1, hit@5, MRR@10 and median latency of ``mode`` over the questions ``qs``."""
     hit1 = hit5 = reciprocal = 0.0
     ranks: list[int | None] = []

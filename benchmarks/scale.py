@@ -309,7 +309,7 @@ def choose(sizes: list[dict], budget_ms: float = EXACT_BUDGET_MS, min_recall: fl
     limit, for the graph in force.
     """
     slopes = {}
-    for spec, dim, *_ in MEMBERS:
+    for spec, _dim, *_ in MEMBERS:
         n = np.array([row["dense"][spec]["rows"] for row in sizes], dtype=float)
         ms = np.array([row["dense"][spec]["exact"]["p50_ms"] for row in sizes])
         slopes[spec] = float(n @ ms / (n @ n))

@@ -18,6 +18,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from fundstelle import Index, ingest  # noqa: E402
 from fundstelle import IndexError as IndexError_  # noqa: E402
+from fundstelle.ingest import Progress  # noqa: E402
 from fundstelle.load import document_id  # noqa: E402
 
 DATA = HERE / "data" / "xquad"
@@ -98,7 +99,7 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
     return Index.open(folder)
 
 
-def _progress():  # type: ignore[no-untyped-def]
+def _progress() -> Progress:
     from fundstelle.cli import _tqdm_progress
 
     return _tqdm_progress()

@@ -85,8 +85,10 @@ class FaissIndex:
 
     @classmethod
     def empty(cls, dim: int, rows: int, exact_limit: int | None = None) -> FaissIndex:
-        """An index for ``rows`` vectors of ``dim``: flat up to ``exact_limit`` rows
-        (default ``EXACT_SEARCH_LIMIT``), HNSW above."""
+        """An index for ``rows`` vectors of ``dim``: flat up to ``exact_limit`` rows, HNSW above.
+
+        ``exact_limit`` defaults to ``EXACT_SEARCH_LIMIT``.
+        """
         if rows <= (EXACT_SEARCH_LIMIT if exact_limit is None else exact_limit):
             index: faiss.Index = faiss.IndexFlatIP(dim)
             storage = index
@@ -94,6 +96,9 @@ class FaissIndex:
             index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             storage = faiss.downcast_index(index.storage)
+        # Both kinds keep their vectors in an IndexFlatCodes (an HNSWFlat's storage is an
+        # IndexFlat); faiss's stubs type downcast_index as returning the base Index.
+        assert isinstance(storage, faiss.IndexFlatCodes), type(storage).__name__
         # Reserve room for all rows up front: growing the vector storage slice by slice
         # doubles its capacity, and the copy briefly holds both, nearly twice the vectors'
         # size at peak. Shrinking a std::vector keeps its capacity, so this is a reserve.

@@ -48,7 +48,7 @@ class SentenceSplitter(TextSplitter):
         """Split ``text`` into chunks that are exact substrings of it."""
         pieces: list[str] = []
         spans = split_sentences(text)
-        for index, (start, end) in enumerate(spans):
+        for index, (start, _end) in enumerate(spans):
             piece_end = spans[index + 1][0] if index + 1 < len(spans) else len(text)
             piece_start = 0 if index == 0 else start
             piece = text[piece_start:piece_end]

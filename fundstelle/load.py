@@ -301,7 +301,7 @@ def _read_text(path: Path) -> tuple[str, str]:
 
 
 def _safe_cut(text: str) -> int:
-    """Where decoded text may be cut so that normalising the parts apart changes nothing.
+    r"""Where decoded text may be cut so that normalising the parts apart changes nothing.
 
     After the last line break; in a text without one, before the last character that
     starts a new letter (no mark that composes with what precedes it, no "\r\n" split).

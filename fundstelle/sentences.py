@@ -103,9 +103,11 @@ def _boundaries(text: str) -> list[int]:
     for match in _TERMINATOR.finditer(text):
         end = match.end()
         if end < len(text) and not text[end].isspace():
-            if _MISSING_SPACE.match(text, max(0, match.start() - 3)) and _WORD_BEFORE.search(
-                    text[max(0, match.start() - 40):match.start() + 1]).group(1).lower() not in ABBREVIATIONS:
-                cuts.append(end)  # "… zu erzählen.Politische Geografen …": a space lost in the source
+            if _MISSING_SPACE.match(text, max(0, match.start() - 3)):
+                word = _WORD_BEFORE.search(text[max(0, match.start() - 40):match.start() + 1])
+                assert word is not None, "_MISSING_SPACE matched three letters and this dot, so a word ends here"
+                if word.group(1).lower() not in ABBREVIATIONS:
+                    cuts.append(end)  # "… zu erzählen.Politische Geografen …": a space lost in the source
             continue
         next_pos = end
         while next_pos < len(text) and text[next_pos].isspace():

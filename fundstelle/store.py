@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -223,7 +223,7 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 # The first four bytes of the FAISS index kinds Fundstelle writes (FAISS's own format
 # tags). Other kinds are refused before FAISS reads them: some refer to further files.
 _FAISS_TAGS = {b"IxFI": "IndexFlatIP", b"IHNf": "IndexHNSWFlat"}
-_BM25_PARAMS = {
+_BM25_PARAMS: dict[str, type | tuple[type, ...]] = {
     "k1": (int, float), "b": (int, float), "delta": (int, float), "method": str, "idf_method": str,
     "dtype": str, "int_dtype": str, "num_docs": int, "version": str, "backend": str,
     "csc_backend": str, "auto_compile": bool,
@@ -234,7 +234,7 @@ class _Damaged(Exception):
     """A file of the version folder is unusable; the message says which and why."""
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return type(value) is int
 
 
@@ -306,7 +306,7 @@ def _read_documents(path: Path) -> dict[str, DocumentRecord]:
         for number, line in enumerate(handle, start=1):
             try:
                 row = json.loads(line)
-                fields = [row["id"], row["source"], row["title"], row["hash"], row["text"]]
+                fields = (row["id"], row["source"], row["title"], row["hash"], row["text"])
                 meta = row.get("meta", {})
             except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
                 raise _Damaged(f"documents.jsonl line {number} is not a document record") from None

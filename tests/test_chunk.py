@@ -50,7 +50,8 @@ def test_neighbours_overlap_by_whole_sentences() -> None:
 
 def test_random_texts_keep_offsets() -> None:
     rng = random.Random(7)
-    words = ["Der", "Fluss", "z. B.", "Nr.", "1.", "Mai", "2,2", "Mrd.", "Euro.", "Haus!", "Wo?", "\n\n", "„Zitat“", "ß"]
+    words = ["Der", "Fluss", "z. B.", "Nr.", "1.", "Mai", "2,2", "Mrd.", "Euro.",
+             "Haus!", "Wo?", "\n\n", "„Zitat“", "ß"]
     for _ in range(200):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 300)))
         for chunk in chunk_text(text, rng.choice([60, 120, 500]), 20):

@@ -23,8 +23,8 @@ def test_ingest_then_search_json(corpus: Path, index_dir: Path) -> None:
     again = run(str(ROOT / "ingest.py"), str(corpus), "--index", str(index_dir))
     assert "0 added, 0 updated, 4 unchanged" in again.stdout and "(0 embedded)" in again.stdout
 
-    found = run("-m", "fundstelle", "search", "Wer betrat als erster Mensch die Mondoberfläche?", "--index", str(index_dir),
-                "--k", "2", "--json")
+    found = run("-m", "fundstelle", "search", "Wer betrat als erster Mensch die Mondoberfläche?",
+                "--index", str(index_dir), "--k", "2", "--json")
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
     assert len(hits) == 2

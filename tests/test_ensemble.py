@@ -61,13 +61,14 @@ def test_trust_in_bm25_follows_the_questions_language(corpus: Path, index_dir: P
 
 
 QUESTIONS = {
-    "zh": [("阿波罗11号什么时候登月？", "mond.html"), ("莱茵河有多长？", "rhein.txt"), ("烤黑麦面包需要什么？", "brot.md"),
-           ("德国最高的山是哪座？", "zugspitze.pdf")],
+    "zh": [("阿波罗11号什么时候登月？", "mond.html"), ("莱茵河有多长？", "rhein.txt"),
+           ("烤黑麦面包需要什么？", "brot.md"), ("德国最高的山是哪座？", "zugspitze.pdf")],
     "es": [("¿Cuándo aterrizó el Apolo 11 en la Luna?", "mond.html"), ("¿Qué longitud tiene el Rin?", "rhein.txt"),
-           ("¿Qué se necesita para un pan de centeno?", "brot.md"), ("¿Cuál es la montaña más alta de Alemania?",
-                                                                     "zugspitze.pdf")],
+           ("¿Qué se necesita para un pan de centeno?", "brot.md"),
+           ("¿Cuál es la montaña más alta de Alemania?", "zugspitze.pdf")],
     "en": [("When did Apollo 11 land on the moon?", "mond.html"), ("How long is the Rhine?", "rhein.txt"),
-           ("What do you need for rye bread?", "brot.md"), ("What is the highest mountain in Germany?", "zugspitze.pdf")],
+           ("What do you need for rye bread?", "brot.md"),
+           ("What is the highest mountain in Germany?", "zugspitze.pdf")],
 }
 
 
@@ -77,7 +78,7 @@ def test_foreign_questions_never_rank_below_dense_because_of_bm25(corpus: Path, 
     ingest([corpus], index_dir, model="e5-small-int4+use-m3", chunk_size=120, chunk_overlap=0)
     index = Index.open(index_dir)
     for question, gold in QUESTIONS[language]:
-        def gold_rank(mode: str) -> int:
+        def gold_rank(mode: str, question: str = question, gold: str = gold) -> int:
             hits = index.search(question, k=10, mode=mode)
             return next((h.rank for h in hits if h.source.endswith(gold)), 99)
 

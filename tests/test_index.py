@@ -155,7 +155,8 @@ def test_manifest_and_files_on_disk(corpus: Path, index_dir: Path) -> None:
         if path.suffix == ".npy":
             np.load(path, allow_pickle=False)
         elif path.suffix in (".json", ".jsonl"):
-            for line in path.read_text(encoding="utf-8").splitlines() if path.suffix == ".jsonl" else [path.read_text()]:
+            for line in (path.read_text(encoding="utf-8").splitlines() if path.suffix == ".jsonl"
+                         else [path.read_text()]):
                 json.loads(line)
         elif path.is_file():
             assert path.suffix == ".faiss", path
