@@ -162,12 +162,12 @@ def _scale(s: dict) -> list[str]:
 
 def _answers(a: dict) -> list[str]:
     langs = [key.split("_", 1)[1] for key in a if key.startswith("full_")]
-    lines = ["| questions in | answer@1 | best sentence right | answered | any top-6 passage holds it |",
-             "|---|---|---|---|---|"]
+    lines = ["| questions in | answer@1 | best sentence right | answered | any top-6 passage holds it | "
+             "`search()`'s first hit |", "|---|---|---|---|---|---|"]
     for lang in langs:
         f = a[f"full_{lang}"]
         lines.append(f"| {lang} | {f['answer_at_1']:.3f} | {f['top_right']:.3f} | {f['answered']:.3f} | "
-                     f"{f['ceiling']:.3f} |")
+                     f"{f['ceiling']:.3f} | {f.get('search_at_1', float('nan')):.3f} |")
     lines += ["", "| questions in | answerable kept | unanswerable rejected | right among kept |", "|---|---|---|---|"]
     for lang in langs:
         e = a[f"even_{lang}"]
