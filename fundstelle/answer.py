@@ -8,13 +8,15 @@ it offers what the question word asks for (a number for "wie viele", a year for 
 that the question does not already hold, what its neighbours hold (the answer often sits
 in the sentence after the one that repeats the question), how well its passage ranked.
 
-A logistic regression, fitted by ``benchmarks/answers.py`` on XQuAD-de with
-cross-validation grouped by article, turns the features into a score; a second, small
-one turns the best candidate's score and its lead over the runner-up into ``confidence``,
-a calibrated probability that the chosen sentence holds the answer. Below the model's
-``threshold`` the reply has no answer: the documents hold none that the model trusts.
-The fitted numbers live in ``answer_model.json`` beside this file, with the command,
-data and date that produced them.
+A logistic regression, fitted by ``benchmarks/answers.py`` on XQuAD (German articles;
+German, Spanish and Chinese questions) with cross-validation grouped by article, turns
+the features into a score; a second, small one turns the best candidate's score, its
+lead over the runner-up and how close the question comes to anything at all
+(:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated probability that the chosen
+sentence holds the answer. Questions in the documents' language and the others get a
+pair of models each (:data:`NATIVE_SHARE`). Below the model's ``threshold`` the reply
+has no answer: the documents hold none that the model trusts. The fitted numbers live in
+``answer_model.json`` beside this file, with the command, data and date that produced them.
 """
 
 from __future__ import annotations
@@ -249,13 +251,13 @@ def features(
 # ------------------------------------------------------------------ the fitted model
 
 # What the confidence is computed from, per question: how sure the sentence model is of
-# its best candidate (its score and lead over the runner-up) and how close the question
+# its best candidate (its score and lead over the runner-up), how close the question
 # comes to anything in the candidates at all (best cosine, best coverage: these tell an
-# unanswerable question from an answerable one) and how much it speaks the documents'
-# language (lexical trust).
-# A question that asks for a number, date, person or place whose best candidate offers
-# none of it ("unmet_number", …) is often not answered by the documents at all; numbers
-# and dates are recognised more reliably than names, hence one input per kind.
+# unanswerable question from an answerable one), and how much it speaks the documents'
+# language (lexical trust). A question that asks for a number, date, person or place
+# whose best candidate offers none of it ("unmet_number", …) is often not answered by
+# the documents at all; numbers and dates are recognised more reliably than names,
+# hence one input per kind.
 _TYPED_KINDS = ("number", "date", "person", "place")
 CONFIDENCE_INPUTS = ("best_score", "lead", "best_cosine", "best_coverage", "trust",
                      *(f"unmet_{k}" for k in _TYPED_KINDS))
