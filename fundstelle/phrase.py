@@ -43,7 +43,9 @@ from dataclasses import dataclass, replace
 
 from .highlight import (
     _DATE_PHRASE,
+    _DETERMINERS,
     _HEADS,
+    _NAME_PARTICLES,
     _NOUN_ENDING,
     _NUMBER_PHRASE,
     _PLACE_PHRASE,
@@ -170,6 +172,14 @@ def _nearest(reading: _Reading, offers: list[tuple[int, int]], margin: float = 0
 
 # ------------------------------------------------------------------ numbers and dates
 
+def _nearest_whole(reading: _Reading, offers: list[tuple[int, int]]) -> Span | None:
+    """The offer nearest the question's words, to the end of its last word, trimmed; None without offers."""
+    chosen = _nearest(reading, offers) if offers else None
+    if chosen is None:
+        return None
+    return _trim(reading.sentence, chosen[0], _word_end(reading.sentence, chosen[1]))
+
+
 def _in_question(text: str, question: str) -> bool:
     """Tell whether the question holds this number or word group as a whole."""
     return bool(re.search(rf"(?<![\w.,]){re.escape(text)}(?![\w]|[.,]\d)", question, re.IGNORECASE))
@@ -245,13 +255,8 @@ def _date_phrase(question: str, reading: _Reading) -> Span | None:
 
 # ------------------------------------------------------------------ names
 
-_DETERMINER = frozenset("""
-    der die das den dem des ein eine einer eines einem einen kein keine keinen keinem keiner dieser diese
-    dieses diesem diesen jener jene jenes sein seine seinen seinem seiner seines ihr ihre ihren ihrem ihrer
-    ihres unser unsere jeder jede jedes jeden jedem alle allen aller mehrere viele vielen wenige einige
-    manche beiden im am beim zum zur vom ins ans the a an
-    """.split())
-_PARTICLES = frozenset("von van de du da di del la le al ibn bin of y & and".split())
+# Names listed with "&" or "and" are one answer ("Lane & Vail").
+_PARTICLES = _NAME_PARTICLES | {"&", "and"}
 # Endings only common nouns have: a leading word with one is not part of a name ("Planung Henry Cole").
 _NOUN_SUFFIX = re.compile(r"(?:ung|heit|keit|schaft|tion|ität|ismus|nis|tum|ment)$")
 # A capitalised adjective opens a noun phrase, not a person's name: "Vereinigten Staaten".
@@ -324,10 +329,10 @@ def _name_runs(sentence: str, head: str) -> list[_Name]:
             else:
                 break
         j = i - 1
-        while j >= 0 and words[j][2][:1].islower() and words[j][2].lower() not in _DETERMINER \
+        while j >= 0 and words[j][2][:1].islower() and words[j][2].lower() not in _DETERMINERS \
                 and re.search(r"(e|en|er|es|em)$", words[j][2]):
             j -= 1  # adjectives between an article and its noun
-        article = j >= 0 and (words[j][2].lower() in _DETERMINER or bool(_NUMBER_WORD.fullmatch(words[j][2])))
+        article = j >= 0 and (words[j][2].lower() in _DETERMINERS or bool(_NUMBER_WORD.fullmatch(words[j][2])))
         first = i
         apposed = False
         while first < last and (_role(words[first][2], head) or _NOUN_SUFFIX.search(words[first][2].lower())
@@ -401,12 +406,7 @@ def _name_phrase(question: str, reading: _Reading, kind: str) -> Span | None:
             named = [span for span in _named(sentence) if not reading.asks_about(*span, only=True)]
             offers = (named or offers) + [m.span(1) for m in _QUOTED.finditer(sentence)
                                           if not reading.asks_about(*m.span(1), only=True)]
-    if not offers:
-        return None
-    chosen = _nearest(reading, offers)
-    if chosen is None:
-        return None
-    return _trim(sentence, chosen[0], _word_end(sentence, chosen[1]))
+    return _nearest_whole(reading, offers)
 
 
 # "Wie lautete der Endstand?" asks for a score: "20-18", "3:1".
@@ -431,12 +431,7 @@ def _place_phrase(question: str, reading: _Reading) -> Span | None:
     offers = [m.span(1) for m in _PLACE_PHRASE.finditer(sentence)
               if not _first_is_stop(m.group(1)) and not reading.asks_about(*m.span(1))
               and any(n.start == m.start(1) for n in names)]
-    if not offers:
-        return None
-    chosen = _nearest(reading, offers)
-    if chosen is None:
-        return None
-    return _trim(sentence, chosen[0], _word_end(sentence, chosen[1]))
+    return _nearest_whole(reading, offers)
 
 
 # A capitalised adjective: "Japanischen", "Amerikanische", "Europäischen".
