@@ -30,8 +30,7 @@ from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
 from app.render import CSS, TARGET_ID, Position, answer_html, document_html, passage_html, position  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
 from app.uploads import ALLOWED_SUFFIXES, Outcome, add_uploads, remove_document  # noqa: E402
-from fundstelle import Hit, Index, IndexLockedError, IndexNotFoundError  # noqa: E402
-from fundstelle import IndexError as FundstelleError  # noqa: E402
+from fundstelle import FundstelleError, Hit, Index, IndexLockedError, IndexNotFoundError  # noqa: E402
 from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
 
 MODES = ("hybrid", "dense", "lexical")

@@ -25,10 +25,9 @@ from measure import emit
 from peers import LANGCHAIN_CHUNK_OVERLAP, LANGCHAIN_CHUNK_SIZE, LangChainRecipe, PlainBm25
 from xquad import CACHE, Question, corpus_folder, paragraph_ids, paragraphs, questions, xquad_index
 
-from fundstelle import Index, ingest
+from fundstelle import Index, IndexFolderError, ingest
 from fundstelle.chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from fundstelle.embed import DEFAULT_MODEL
-from fundstelle.store import IndexError_
 
 __all__ = ["E5", "metrics", "our_index", "paragraph_files", "recipe", "run"]
 
@@ -40,7 +39,7 @@ def our_index(model: str) -> Index:
     """Our XQuAD-de index for ``model`` with default chunking (cached; rebuilt if its format is outdated)."""
     try:
         return xquad_index(model, progress=False)
-    except IndexError_ as error:  # written by an older version of Fundstelle
+    except IndexFolderError as error:  # written by an older version of Fundstelle
         print(f"rebuilding the cached index: {error}", file=sys.stderr)
         folder = CACHE / f"index-{model}-{DEFAULT_CHUNK_SIZE}-{DEFAULT_CHUNK_OVERLAP}"
         ingest([corpus_folder()], folder, model=model, rebuild=True)

@@ -41,10 +41,9 @@ from measure import emit, folder_size, stats  # noqa: E402
 from quality import our_index  # noqa: E402
 from xquad import CACHE, questions  # noqa: E402
 
-from fundstelle import Index, ingest  # noqa: E402
+from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
 from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
-from fundstelle.store import IndexError_  # noqa: E402
 
 __all__ = ["article_index", "cold_start", "ingest_throughput", "run", "stats", "warm_latency"]
 
@@ -60,7 +59,7 @@ def article_index(model: str) -> Index:
     folder = CACHE / f"article-{model}-400-200"
     try:
         ingest([DEFAULT_CORPUS], folder, model=model)
-    except IndexError_:  # written by an older version of Fundstelle
+    except IndexFolderError:  # written by an older version of Fundstelle
         ingest([DEFAULT_CORPUS], folder, model=model, rebuild=True)
     return Index.open(folder)
 

@@ -16,8 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from fundstelle import Index, ingest  # noqa: E402
-from fundstelle import IndexError as IndexError_  # noqa: E402
+from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
 from fundstelle.ingest import Progress  # noqa: E402
 from fundstelle.load import document_id  # noqa: E402
 
@@ -91,7 +90,7 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
     options = dict(model=model, chunk_size=size, chunk_overlap=overlap, progress=_progress() if progress else None)
     try:
         report = ingest([corpus_folder()], folder, **options)
-    except IndexError_ as error:  # a cache from an older index format: build it again
+    except IndexFolderError as error:  # a cache from an older index format: build it again
         print(f"rebuilding {folder.name}: {error}", file=sys.stderr)
         report = ingest([corpus_folder()], folder, rebuild=True, **options)
     if report.chunks_embedded:
@@ -153,7 +152,7 @@ def articles_index(model: str = "e5-small-int4+use-m3", even_only: bool = False,
     options = dict(model=model, progress=_progress() if progress else None)
     try:
         report = ingest([article_folder(even_only)], folder, **options)
-    except IndexError_ as error:
+    except IndexFolderError as error:
         print(f"rebuilding {folder.name}: {error}", file=sys.stderr)
         report = ingest([article_folder(even_only)], folder, rebuild=True, **options)
     if report.chunks_embedded:

@@ -22,13 +22,19 @@ if "OMP_WAIT_POLICY" not in os.environ:
 
 from .answer import Answer, Reply
 from .cli import DEFAULT_CORPUS
+from .errors import (
+    FundstelleError,
+    IndexFolderError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    LoadError,
+)
 from .highlight import AnswerSpan, Span
 from .index import DocumentInfo, Index, IndexInfo, ask, search
-from .ingest import IndexMismatchError, IngestReport, ingest
+from .ingest import IngestReport, ingest
 from .load import SUPPORTED_SUFFIXES, Document, Skipped
 from .ranking import Hit
-from .store import IndexError_ as IndexError  # noqa: A001 - the package's own error type
-from .store import IndexLockedError, IndexNotFoundError
 
 __all__ = [
     "DEFAULT_CORPUS",
@@ -39,12 +45,14 @@ __all__ = [
     "DocumentInfo",
     "Hit",
     "Index",
-    "IndexError",
+    "FundstelleError",
+    "IndexFolderError",
     "IndexInfo",
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IngestReport",
+    "LoadError",
     "Reply",
     "Skipped",
     "Span",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .answer import Answer
 from .embed import DEFAULT_MODEL
+from .errors import FundstelleError
 from .ingest import IngestReport, Progress, ingest
 from .ranking import MODES, Hit
-from .store import IndexError_
 
 __all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
 
@@ -109,7 +109,7 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
                 progress=None if args.quiet else _tqdm_progress(),
             )
-    except (IndexError_, ValueError, ImportError, OSError) as error:
+    except (FundstelleError, ValueError, ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     _print_report(report, args.index)
@@ -146,7 +146,7 @@ def search_main(argv: Sequence[str] | None = None) -> int:
     try:
         with _notices():
             hits = Index.open(args.index).search(args.question, k=args.k, mode=args.mode)
-    except (IndexError_, ValueError, ImportError, OSError) as error:
+    except (FundstelleError, ValueError, ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:
@@ -193,7 +193,7 @@ def ask_main(argv: Sequence[str] | None = None) -> int:
     try:
         with _notices():
             reply = Index.open(args.index).ask(args.question, k=args.k, mode=args.mode)
-    except (IndexError_, ValueError, ImportError, OSError) as error:
+    except (FundstelleError, ValueError, ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:

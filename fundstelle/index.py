@@ -11,10 +11,11 @@ from pathlib import Path
 from . import query
 from .answer import Candidate, Reply
 from .embed import split_model_spec
-from .ingest import IndexMismatchError, IngestReport, Progress, get_embedders, ingest
+from .errors import IndexMismatchError
+from .ingest import IngestReport, Progress, get_embedders, ingest
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import Hit
-from .store import DocumentRecord, IndexError_, Snapshot, current_version, read_snapshot
+from .store import DocumentRecord, Snapshot, current_version, read_snapshot
 
 __all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "ask", "search"]
 
@@ -235,4 +236,4 @@ def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode
     return _open(index).ask(question, k=k, mode=mode)
 
 
-__all__ += ["IndexError_", "clean_question"]
+__all__ += ["clean_question"]

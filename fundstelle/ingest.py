@@ -22,23 +22,22 @@ import numpy as np
 from .backends import Bm25Index, FaissIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
+from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
-from .load import Document, LoadError, Skipped, discover_files, document_id, load_document, text_blocks
+from .load import Document, Skipped, discover_files, document_id, load_document, text_blocks
 from .sentences import split_sentences
 from .store import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ChunkRecord,
     DocumentRecord,
-    IndexError_,
-    IndexNotFoundError,
     Snapshot,
     ingest_lock,
     read_snapshot,
     write_snapshot,
 )
 
-__all__ = ["IndexMismatchError", "IngestReport", "Progress", "get_embedders", "ingest"]
+__all__ = ["IngestReport", "Progress", "get_embedders", "ingest"]
 
 # progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
 # (chunks, over all models), "sentences" (sentences) or "index" (chunks into BM25);
@@ -48,10 +47,6 @@ Progress = Callable[[str, int, int], None]
 
 # Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
 _EMBED_SLICE = 4096
-
-
-class IndexMismatchError(IndexError_):
-    """The index was built with other settings (model, chunking) than requested."""
 
 
 @dataclass

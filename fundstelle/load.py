@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import LoadError
+
 __all__ = [
     "BLOCK_CHARS",
     "MAX_FILE_BYTES",
     "SUPPORTED_SUFFIXES",
     "Document",
     "EncodingWarning_",
-    "LoadError",
     "Skipped",
     "discover_files",
     "document_id",
@@ -71,10 +72,6 @@ _ASCII = bytes(range(128))
 _LEADING_SPACE = re.compile(r"\s*")
 _NOT_SPACE = re.compile(r"\S")
 _TITLE_CHARS = 300
-
-
-class LoadError(Exception):
-    """A file could not be turned into a document; the message says why."""
 
 
 class EncodingWarning_(UserWarning):  # noqa: N801 - "EncodingWarning" is a builtin

@@ -39,14 +39,12 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from .backends import Bm25Index, FaissIndex, SentenceMaxIndex
+from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
 
 __all__ = [
     "FORMAT_VERSION",
     "ChunkRecord",
     "DocumentRecord",
-    "IndexError_",
-    "IndexLockedError",
-    "IndexNotFoundError",
     "SentenceSpans",
     "Snapshot",
     "ingest_lock",
@@ -57,18 +55,6 @@ __all__ = [
 FORMAT_VERSION = 1
 FORMAT_NAME = "fundstelle-index"
 _VERSION_DIR = re.compile(r"v(\d{6})")
-
-
-class IndexError_(Exception):  # noqa: N801 - "IndexError" is a builtin
-    """The index directory is missing, damaged, or does not fit the request."""
-
-
-class IndexNotFoundError(IndexError_):
-    """There is no index at the given path."""
-
-
-class IndexLockedError(IndexError_):
-    """Another ingest holds the index's write lock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +158,13 @@ def _current_name(root: Path) -> str | None:
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        raise IndexError_(f"{root} is a file, not an index folder; give the index folder with --index") from None
+        raise IndexFolderError(f"{root} is a file, not an index folder; give the index folder with --index") from None
     except OSError as error:
-        raise IndexError_(f"cannot read {root / 'CURRENT'} ({error.strerror or error}); "
+        raise IndexFolderError(f"cannot read {root / 'CURRENT'} ({error.strerror or error}); "
                           f"check the permissions, or rebuild the index with --rebuild") from None
     name = raw.decode("utf-8", errors="replace").strip()
     if not _VERSION_DIR.fullmatch(name):
-        raise IndexError_(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r}); "
+        raise IndexFolderError(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r}); "
                           f"rebuild the index with --rebuild")
     return name
 
@@ -195,7 +181,7 @@ class _VersionGone(Exception):
 def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
     """Read the live version of the index at ``root``.
 
-    Raises :class:`IndexNotFoundError` when there is no index and :class:`IndexError_`
+    Raises :class:`IndexNotFoundError` when there is no index and :class:`IndexFolderError`
     naming the problem and the fix when it is damaged, foreign or of a newer format.
     Every file is checked before use; nothing in the folder can run code.
     """
@@ -213,7 +199,7 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
             if _current_name(root) == name:
                 break
             time.sleep(0.05)
-    raise IndexError_(f"{root / 'CURRENT'} names version {name}, but that folder is missing or "
+    raise IndexFolderError(f"{root / 'CURRENT'} names version {name}, but that folder is missing or "
                       f"incomplete; rebuild the index with: python ingest.py [FILES ...] --index {root} --rebuild")
 
 
@@ -239,15 +225,15 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def _check_manifest(manifest: Any, folder: Path) -> None:
-    """Check the fields that reading and searching rely on; raise :class:`IndexError_` if any is off."""
+    """Check the fields that reading and searching rely on; raise :class:`IndexFolderError` if any is off."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise IndexError_(f"{folder} is not a Fundstelle index (manifest has no format "
+        raise IndexFolderError(f"{folder} is not a Fundstelle index (manifest has no format "
                           f"{FORMAT_NAME!r}); {_FIX}")
     version = manifest.get("format_version")
     if not _is_int(version) or version < 1:
-        raise IndexError_(f"{folder / 'manifest.json'} has no valid format_version ({version!r}); {_FIX}")
+        raise IndexFolderError(f"{folder / 'manifest.json'} has no valid format_version ({version!r}); {_FIX}")
     if version > FORMAT_VERSION:
-        raise IndexError_(
+        raise IndexFolderError(
             f"index {folder} has format version {version}, newer than this Fundstelle "
             f"understands ({FORMAT_VERSION}); upgrade fundstelle, or {_FIX}"
         )
@@ -282,7 +268,7 @@ def _check_manifest(manifest: Any, folder: Path) -> None:
     }
     bad = [name for name, ok in checks.items() if not ok]
     if bad:
-        raise IndexError_(f"{folder / 'manifest.json'} is damaged (bad or missing {', '.join(bad)}); {_FIX}")
+        raise IndexFolderError(f"{folder / 'manifest.json'} is damaged (bad or missing {', '.join(bad)}); {_FIX}")
 
 
 def _read_json(path: Path) -> Any:
@@ -420,15 +406,15 @@ def _read_version(folder: Path, name: str) -> Snapshot:
         if not folder.exists():
             raise _VersionGone(name) from None
         missing = os.path.relpath(error.filename, folder) if error.filename else "a file"
-        raise IndexError_(f"index {folder} is missing {missing}; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is missing {missing}; {_FIX}") from None
     except _Damaged as error:
-        raise IndexError_(f"index {folder} is damaged: {error}; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged: {error}; {_FIX}") from None
     except UnicodeDecodeError:
-        raise IndexError_(f"index {folder} is damaged: a .jsonl file is not UTF-8 text; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged: a .jsonl file is not UTF-8 text; {_FIX}") from None
     except MemoryError:
-        raise IndexError_(f"index {folder} is damaged or too large to load into memory; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged or too large to load into memory; {_FIX}") from None
     except OSError as error:
-        raise IndexError_(f"cannot read index {folder} ({error.strerror or error}); check the "
+        raise IndexFolderError(f"cannot read index {folder} ({error.strerror or error}); check the "
                           f"permissions, or {_FIX}") from None
     problems = [
         f"{len(index)} vectors in {member['file']}"
@@ -438,7 +424,7 @@ def _read_version(folder: Path, name: str) -> Snapshot:
     if len(lexical) != len(chunks):
         problems.append(f"{len(lexical)} BM25 rows")
     if problems:
-        raise IndexError_(
+        raise IndexFolderError(
             f"index {folder} is inconsistent ({len(chunks)} chunks but {', '.join(problems)}); {_FIX}"
         )
     return Snapshot(manifest, documents, chunks, dense, lexical, sentence_vectors, version=name)

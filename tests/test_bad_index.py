@@ -1,6 +1,6 @@
 """Bad, foreign or crafted index folders: a clear error naming the problem and the fix.
 
-Issue 6, items 3 and 6. Every damage below gives a one-line :class:`fundstelle.IndexError`
+Issue 6, items 3 and 6. Every damage below gives a one-line :class:`fundstelle.IndexFolderError`
 that names what is wrong and says how to fix it (``--rebuild``, or how to build an
 index when there is none), through the Python API and the command line alike, never
 a traceback from deep inside. Loading an index never unpickles anything: a pickle
@@ -197,7 +197,7 @@ def test_damaged_index_gives_a_clear_error_with_the_fix(
     built: tuple[Path, Path],
 ) -> None:
     damage(index_copy)
-    with pytest.raises(fundstelle.IndexError) as info:
+    with pytest.raises(fundstelle.IndexFolderError) as info:
         Index.open(index_copy).search("Rhein")
     message = str(info.value)
     one_line(message)
@@ -210,10 +210,10 @@ def test_damaged_index_gives_a_clear_error_with_the_fix(
 
     # An ingest into it stops with the same advice; --rebuild repairs it.
     if "cannot be loaded here" in expected:
-        with pytest.raises(fundstelle.IndexError, match="unknown model 'bert-base-german'.*--rebuild"):
+        with pytest.raises(fundstelle.IndexFolderError, match="unknown model 'bert-base-german'.*--rebuild"):
             ingest([built[1]], index_copy)
     else:
-        with pytest.raises(fundstelle.IndexError, match=re.escape(FIX)):
+        with pytest.raises(fundstelle.IndexFolderError, match=re.escape(FIX)):
             ingest([built[1]], index_copy)
     assert ingest([built[1]], index_copy, model="hashing", rebuild=True).documents == 3
     assert Index.open(index_copy).search("Rhein", k=1)[0].title == "Der Rhein"
@@ -225,7 +225,7 @@ def test_a_folder_without_an_index_says_how_to_build_one(tmp_path: Path, capsys:
     for path in (tmp_path / "leer", tmp_path / "gibt-es-nicht"):
         with pytest.raises(IndexNotFoundError, match=r"no index at .*; build one with: python ingest.py"):
             Index.open(path)
-    with pytest.raises(fundstelle.IndexError, match="is a file, not an index folder"):
+    with pytest.raises(fundstelle.IndexFolderError, match="is a file, not an index folder"):
         Index.open(tmp_path / "datei")
     assert main(["search", "Rhein", "--index", str(tmp_path / "leer")]) == 2
     assert capsys.readouterr().err.startswith("error: no index at ")
@@ -273,7 +273,7 @@ def test_a_pickle_in_any_index_file_never_runs(index_copy: Path, tmp_path: Path,
         np.save(path, np.array([Payload(marker), 1], dtype=object), allow_pickle=True)
     else:
         path.write_bytes(pickle.dumps(Payload(marker)))
-    with pytest.raises(fundstelle.IndexError) as info:
+    with pytest.raises(fundstelle.IndexFolderError) as info:
         Index.open(index_copy)
     one_line(str(info.value))
     assert FIX in str(info.value)

@@ -21,9 +21,9 @@ import pytest
 from conftest import PDF_TEXT, ROOT, make_pdf
 
 import fundstelle.load
-from fundstelle import Index, ingest
+from fundstelle import Index, LoadError, ingest
 from fundstelle.index import MAX_QUESTION_CHARS
-from fundstelle.load import EncodingWarning_, LoadError, load_document
+from fundstelle.load import EncodingWarning_, load_document
 
 GOOD = {"rhein.txt", "brot.md", "mond.html", "zugspitze.pdf"}
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import PDF_TEXT
 
-from fundstelle.load import LoadError, Skipped, discover_files, document_id, load_document, load_documents
+from fundstelle import LoadError
+from fundstelle.load import Skipped, discover_files, document_id, load_document, load_documents
 
 
 def test_loads_every_supported_format(corpus: Path) -> None:
