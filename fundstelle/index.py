@@ -100,10 +100,21 @@ class Index:
         """Ingest ``paths`` into the index at ``path`` (created if missing) and open it.
 
         See :func:`fundstelle.ingest.ingest` for the options and incremental behaviour.
+        Raises FileNotFoundError, before anything is written, when a path does not exist
+        (a typo would otherwise build an index without the documents meant).
         """
+        paths = list(paths)
+        missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
+        if missing:
+            raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         ingest(paths, path, model=model, rebuild=rebuild, chunk_size=chunk_size,
                chunk_overlap=chunk_overlap, progress=progress)
         return cls.open(path)
+
+    def __repr__(self) -> str:
+        info = self.info
+        return (f"Index({os.fspath(self.path)!r}, documents={info.documents}, chunks={info.chunks}, "
+                f"model={info.model!r})")
 
     def _check_dimensions(self, snapshot: Snapshot) -> None:
         for embedder, member in zip(self._embedders, snapshot.manifest["embedders"]):

@@ -257,3 +257,14 @@ def test_above_the_exact_limit_an_hnsw_graph_answers_the_same(
     assert snapshot.dense[0].kind == "IndexHNSWFlat" and len(snapshot.dense[0]) == len(snapshot.chunks)
     hit = Index.open(index_dir).search("Bei wie viel Grad backt Weißbrot?", k=1)[0]
     assert "220 Grad" in hit.text
+
+
+def test_build_refuses_a_path_that_does_not_exist(corpus: Path, index_dir: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nicht-da.txt"):
+        Index.build([corpus / "rhein.txt", corpus / "nicht-da.txt"], index_dir, model="hashing")
+    assert not index_dir.exists()  # nothing was written
+
+
+def test_an_index_says_what_it_holds(corpus: Path, index_dir: Path) -> None:
+    index = Index.build([corpus], index_dir, model="hashing")
+    assert repr(index) == f"Index({str(index_dir)!r}, documents=4, chunks={index.info.chunks}, model='hashing')"
