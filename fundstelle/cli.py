@@ -8,8 +8,9 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .answer import Answer
 from .embed import DEFAULT_MODEL
@@ -17,7 +18,12 @@ from .errors import FundstelleError
 from .ingest import IngestReport, Progress, ingest
 from .ranking import MODES, Hit
 
+if TYPE_CHECKING:
+    from .index import Index
+
 __all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
+
+T = TypeVar("T")
 
 DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 
@@ -141,13 +147,8 @@ def format_hit(hit: Hit, color: bool = False) -> str:
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
     args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
-    from .index import Index
-
-    try:
-        with _notices():
-            hits = Index.open(args.index).search(args.question, k=args.k, mode=args.mode)
-    except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode))
+    if hits is None:
         return 2
     if args.json:
         json.dump([hit.to_dict() for hit in hits], sys.stdout, ensure_ascii=False, indent=1)
@@ -174,6 +175,18 @@ def format_answer(answer: Answer | None, color: bool = False) -> str:
             f"   — {answer.title}, {answer.source}, characters {answer.start}–{answer.end}")
 
 
+def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
+    """Open the index in ``folder`` and return ``call(index)``; on an error, print it on one line and return None."""
+    from .index import Index
+
+    try:
+        with _notices():
+            return call(Index.open(folder))
+    except (FundstelleError, ValueError, ImportError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
 def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     """The arguments ``search`` and ``ask`` share."""
     parser = argparse.ArgumentParser(prog=f"python -m fundstelle {command}", description=description)
@@ -188,13 +201,8 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
 def ask_main(argv: Sequence[str] | None = None) -> int:
     """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
     args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
-    from .index import Index
-
-    try:
-        with _notices():
-            reply = Index.open(args.index).ask(args.question, k=args.k, mode=args.mode)
-    except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode))
+    if reply is None:
         return 2
     if args.json:
         json.dump(reply.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
