@@ -225,5 +225,7 @@ def document_html(document_text: str, hit: Hit, jump: str, limit: int = DOCUMENT
     after = " …" if first + limit < len(document_text) else ""
     return (
         f'<p><strong>{html.escape(hit.title)}</strong> · <a href="#{TARGET_ID}">{html.escape(jump)}</a></p>'
-        f'<div class="fs-doc">{before}{layered_html(shown, layers)}{after}</div>'
+        # Focusable, so that PageDown, the arrow keys and Space scroll it.
+        f'<div class="fs-doc" tabindex="0" role="region" aria-label="{html.escape(hit.title)}">'
+        f"{before}{layered_html(shown, layers)}{after}</div>"
     )

@@ -125,6 +125,12 @@ def test_question_shows_the_answer_highlighted(page, tmp_path):
         timeout=15_000,
     )
     assert "Project Rainier" in page.locator(".fs-doc").inner_text()
+    # The keyboard scrolls the document view: Home to the top, PageDown further down.
+    page.locator(".fs-doc").focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('.fs-doc').scrollTop === 0", timeout=15_000)
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => document.querySelector('.fs-doc').scrollTop > 0", timeout=15_000)
     page.screenshot(path=str(tmp_path / "document.png"))
 
 
