@@ -231,14 +231,15 @@ def ask_page(index: Index, lang: str, k: int, mode: str) -> None:
         st.warning(text(lang, "search_error", error=_md(str(error))))
         return
     took_ms = 1000 * (time.perf_counter() - started)
-    st.caption(text(lang, "took", count=len(hits), ms=f"{took_ms:.0f}"))
+    found_nothing = not hits if reply is None else reply.answer is None
+    if found_nothing:  # a hit count above "nothing found" would contradict it
+        st.info(text(lang, "nothing_found_words" if reply is None else "nothing_found"))
+    else:
+        st.caption(text(lang, "took", count=len(hits), ms=f"{took_ms:.0f}"))
     if reply is None:
-        if not hits:
-            st.info(text(lang, "nothing_found_words"))
         show_hits(index, hits, lang, keywords=True)
         return
     if reply.answer is None:
-        st.info(text(lang, "nothing_found"))
         show_hits(index, hits[:2], lang, answered=False)
         return
     best = hits[0]

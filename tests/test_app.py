@@ -266,6 +266,7 @@ def test_irrelevant_question_says_nothing_found(monkeypatch, index_dir):
     assert len(hit_htmls(at)) == 2 and not any('class="fs-answer"' in hit for hit in hit_htmls(at))
     at.text_input(key="question").input("Wie backe ich ein Roggenbrot?").run()
     assert len(at.info) == 1 and at.info[0].value == "Keine sichere Antwort in den Dokumenten. Die nächsten Stellen:"
+    assert not any("Treffer in" in caption.value for caption in at.caption)  # no count above "nothing found"
     assert not any(value.startswith('<div class="fs-best">') for value in htmls(at))
     # The two closest passages are shown, open, with no sentence marked as the answer.
     hits = hit_htmls(at)
