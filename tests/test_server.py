@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ def test_upload_limit_of_the_server_is_the_apps() -> None:
 @pytest.mark.slow
 def test_started_as_readme_says_it_listens_on_this_machine_only(tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")
-    from test_browser import free_port
+    from test_browser import free_port, wait_until_healthy
 
     port = free_port()
     log = tmp_path / "streamlit.log"
@@ -39,16 +37,7 @@ def test_started_as_readme_says_it_listens_on_this_machine_only(tmp_path: Path) 
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.3)
+            wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
             listening = {connection.laddr.ip for connection in psutil.Process(process.pid).net_connections("inet")
                          if connection.status == psutil.CONN_LISTEN}
         finally:
