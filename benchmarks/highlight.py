@@ -46,9 +46,10 @@ from xquad import CACHE, Question, paragraphs, questions, xquad_index
 import fundstelle.query as query_module
 from fundstelle import Hit, Index, highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
-from fundstelle.highlight import AnswerSpan, IdfLookup, pick_answer, question_type
+from fundstelle.highlight import IdfLookup, pick_answer, question_type
 from fundstelle.lexical import analyze
 from fundstelle.phrase import answer_phrase
+from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
 
 EMBEDDERS = {"use": "use-m3", "e5": "e5-small-int4"}

@@ -20,7 +20,6 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
-from .answer import Answer, Reply
 from .cli import DEFAULT_CORPUS
 from .errors import (
     FundstelleError,
@@ -30,14 +29,27 @@ from .errors import (
     IndexNotFoundError,
     LoadError,
 )
-from .highlight import AnswerSpan, Span
-from .index import DocumentInfo, Index, IndexInfo, ask, search
-from .ingest import IngestReport, ingest
-from .load import SUPPORTED_SUFFIXES, Document, Skipped
-from .ranking import Hit
+from .index import Index, ask, search
+from .ingest import ingest
+from .load import SUPPORTED_SUFFIXES
+from .results import (
+    MODES,
+    Answer,
+    AnswerSpan,
+    Document,
+    DocumentInfo,
+    Hit,
+    IndexInfo,
+    IngestReport,
+    Mode,
+    Reply,
+    Skipped,
+    Span,
+)
 
 __all__ = [
     "DEFAULT_CORPUS",
+    "MODES",
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSpan",
@@ -53,6 +65,7 @@ __all__ = [
     "IndexNotFoundError",
     "IngestReport",
     "LoadError",
+    "Mode",
     "Reply",
     "Skipped",
     "Span",

@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,7 +33,6 @@ import numpy as np
 
 from .highlight import (
     IdfLookup,
-    Span,
     _closeness,
     _grams,
     _match,
@@ -44,19 +43,16 @@ from .highlight import (
     question_type,
 )
 from .lexical import Token
-from .ranking import Hit
 
 __all__ = [
     "CONFIDENCE_INPUTS",
     "FEATURES",
     "MODEL_FILE",
-    "Answer",
     "AnswerModel",
     "Candidate",
     "Logistic",
     "NATIVE_SHARE",
     "Profile",
-    "Reply",
     "confidence_inputs",
     "features",
     "is_native",
@@ -112,54 +108,6 @@ class Candidate:
     text: str
     passage: int
     features: np.ndarray
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The answer to a question: the sentence that holds it, and where.
-
-    ``text`` is the sentence, ``start``/``end`` its offsets in the document's text;
-    ``phrase`` the narrow answer inside it where one is sure (offsets in the
-    document's text too), else None; ``confidence`` the calibrated probability
-    that the sentence holds the answer.
-    """
-
-    text: str
-    phrase: Span | None
-    confidence: float
-    doc_id: str
-    source: str
-    title: str
-    start: int
-    end: int
-
-    def to_dict(self) -> dict[str, object]:
-        """The answer as plain JSON-ready data."""
-        return {
-            "text": self.text, "phrase": None if self.phrase is None else vars(self.phrase),
-            "confidence": round(self.confidence, 4), "doc_id": self.doc_id, "source": self.source,
-            "title": self.title, "start": self.start, "end": self.end,
-        }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What :meth:`fundstelle.Index.ask` returns.
-
-    ``answer`` is the best answer, or None when the documents hold none the model
-    trusts; ``hits`` the passages, ordered by their best answer sentence, none
-    showing an answer sentence an earlier hit shows.
-    """
-
-    question: str
-    answer: Answer | None
-    hits: list[Hit] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, object]:
-        """The reply as plain JSON-ready data (the CLI's ``ask --json`` output)."""
-        return {"question": self.question, "answer": None if self.answer is None else self.answer.to_dict(),
-                "hits": [hit.to_dict() for hit in self.hits]}
-
 
 # ------------------------------------------------------------------ features
 

@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .answer import Answer
 from .embed import DEFAULT_MODEL
 from .errors import FundstelleError
-from .ingest import IngestReport, Progress, ingest
-from .ranking import MODES, Hit
+from .ingest import Progress, ingest
+from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:
     from .index import Index

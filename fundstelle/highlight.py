@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .lexical import STOPWORDS, Token, analyze
+from .results import AnswerSpan, Span
 
 __all__ = ["AnswerSpan", "Span", "find_terms", "pick_answer", "question_type"]
 
@@ -55,35 +56,6 @@ WEIGHTS = {"coverage": 1.0, "closeness": 0.5, "spelling": 0.7, "similarity": 5.0
 # reliably, names, places and reasons less so.
 OFFER_WEIGHTS = {"number": 0.7, "date": 0.7, "person": 0.25, "place": 0.25, "name": 0.25,
                  "reason": 0.25, "purpose": 0.25, "manner": 0.25}
-
-
-@dataclass(frozen=True)
-class Span:
-    """A stretch of a hit's text: ``hit.text[start:end] == text``."""
-
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class AnswerSpan:
-    """The part of a hit that answers the question.
-
-    ``start``/``end``/``text`` delimit the answering sentence in the hit's text;
-    ``phrase``, when set, is the narrower span inside it that holds the answer
-    itself (for example the number for "wie viele"); ``score`` is the sentence's
-    answer score: from :meth:`fundstelle.Index.ask`, the probability that it holds the
-    answer; from :meth:`fundstelle.Index.search`, the highlighter's score (higher is
-    better, comparable within one hit).
-    """
-
-    start: int
-    end: int
-    text: str
-    score: float
-    phrase: Span | None = None
-
 
 # ------------------------------------------------------------------ what is asked
 

@@ -5,45 +5,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import query
-from .answer import Candidate, Reply
+from .answer import Candidate
 from .embed import split_model_spec
 from .errors import IndexMismatchError
-from .ingest import IngestReport, Progress, get_embedders, ingest
+from .ingest import Progress, get_embedders, ingest
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
-from .ranking import Hit
-from .store import DocumentRecord, Snapshot, current_version, read_snapshot
+from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Reply
+from .store import Snapshot, current_version, read_snapshot
 
-__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "ask", "search"]
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """A document in the index: id, source path, title, chunk count, text size."""
-
-    id: str
-    source: str
-    title: str
-    chunks: int
-    characters: int
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """Facts about an index: where, how big, which model, when last updated."""
-
-    path: str
-    documents: int
-    chunks: int
-    model: str
-    chunk_size: int
-    chunk_overlap: int
-    updated: str
-    version: str
-
+__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "search"]
 
 class Index:
     """A searchable index folder.
@@ -175,7 +148,7 @@ class Index:
             for d in self._snapshot.documents.values()
         ]
 
-    def document(self, doc_id: str) -> DocumentRecord:
+    def document(self, doc_id: str) -> Document:
         """The stored document with id ``doc_id`` (full text included)."""
         try:
             return self._snapshot.documents[doc_id]

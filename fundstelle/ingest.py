@@ -12,7 +12,6 @@ import bisect
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,13 @@ from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
-from .load import Document, Skipped, discover_files, document_id, load_document, text_blocks
+from .load import discover_files, document_id, load_document, text_blocks
+from .results import Document, IngestReport, Skipped
 from .sentences import split_sentences
 from .store import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ChunkRecord,
-    DocumentRecord,
     Snapshot,
     ingest_lock,
     read_snapshot,
@@ -47,37 +46,6 @@ Progress = Callable[[str, int, int], None]
 
 # Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
 _EMBED_SLICE = 4096
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did: documents per outcome, chunks, time, the new version."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    chunks: int = 0
-    chunks_embedded: int = 0
-    documents: int = 0
-    seconds: float = 0.0
-    version: str = ""
-
-    @property
-    def failed(self) -> bool:
-        """True when any file could not be ingested or removed."""
-        return bool(self.skipped)
-
-    def summary(self) -> str:
-        """One line for people: counts per outcome, chunks and seconds."""
-        return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
-            f"{self.documents} documents, {self.chunks} chunks ({self.chunks_embedded} embedded) "
-            f"in {self.seconds:.1f} s"
-        )
-
 
 _EMBEDDER_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Embedder] = {}
 
@@ -100,7 +68,7 @@ def _manifest(
     embedders: list[Embedder],
     chunk_size: int,
     chunk_overlap: int,
-    documents: dict[str, DocumentRecord],
+    documents: dict[str, Document],
     chunk_counts: dict[str, int],
     dense: list[FaissIndex],
     sentence_count: int,
@@ -146,7 +114,7 @@ def _check_settings(old: Snapshot, model: str | None, chunk_size: int | None,
             )
 
 
-def _matches_removal(record: DocumentRecord, target: str) -> bool:
+def _matches_removal(record: Document, target: str) -> bool:
     """Does ``--remove target`` name this document (by path, folder, source or id)?"""
     if record.id == target or record.source == target or record.id == document_id(target):
         return True
@@ -210,7 +178,7 @@ def ingest(
                     f"{root}/ holds {member['dim']}-dimensional ones; rebuild it with --rebuild"
                 )
 
-        documents: dict[str, DocumentRecord] = dict(old.documents) if old else {}
+        documents: dict[str, Document] = dict(old.documents) if old else {}
         for target in remove:
             hits = [d.id for d in documents.values() if _matches_removal(d, os.fspath(target))]
             if not hits:
@@ -232,7 +200,7 @@ def ingest(
                     progress("load", done, len(files))
             previous = documents.get(doc.id)
             # Stored even when unchanged: the title may differ without a text change.
-            documents[doc.id] = DocumentRecord(doc.id, doc.source, doc.title, doc.hash, doc.text, doc.meta)
+            documents[doc.id] = doc
             if previous is not None and previous.hash == doc.hash:
                 report.unchanged.append(doc.source)
                 continue

@@ -21,11 +21,11 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from .errors import LoadError
+from .results import Document, Skipped
 
 __all__ = [
     "BLOCK_CHARS",
@@ -76,31 +76,6 @@ _TITLE_CHARS = 300
 
 class EncodingWarning_(UserWarning):  # noqa: N801 - "EncodingWarning" is a builtin
     """A text file mixed UTF-8 with bytes of another encoding; it was read, but check it."""
-
-
-@dataclass(frozen=True)
-class Document:
-    """One loaded document.
-
-    ``text`` is the full text every chunk offset refers to; ``hash`` is the SHA-256 of
-    that text, used to notice changed files; ``meta`` holds extras such as a date.
-    """
-
-    id: str
-    source: str
-    title: str
-    text: str
-    hash: str
-    meta: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not loaded, and the reason in one line."""
-
-    source: str
-    reason: str
-
 
 def text_hash(text: str) -> str:
     """Return the SHA-256 hex digest of ``text`` encoded as UTF-8."""

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import ranking
-from .answer import Answer, Candidate, Reply, features, load_model
+from .answer import Candidate, features, load_model
 from .backends import VectorIndex
 from .embed import Embedder
-from .highlight import AnswerSpan, Span, find_terms, pick_answer
+from .highlight import find_terms, pick_answer
 from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
-from .ranking import MODES, SENTENCES_SUFFIX, Hit, rank
+from .ranking import SENTENCES_SUFFIX, rank
+from .results import MODES, Answer, AnswerSpan, Hit, Reply, Span
 from .store import Snapshot
 
 __all__ = [
@@ -216,7 +217,7 @@ class Retrieval:
     passages: list[Passage]
 
 
-def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan | None, terms: list[Span]) -> Hit:
+def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, terms: list[Span]) -> Hit:
     """The :class:`Hit` for a retrieved passage."""
     chunk = snapshot.chunks[passage.row]
     doc = snapshot.documents[chunk.doc]
@@ -259,7 +260,7 @@ def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, fl
 def highlight_hit(
     snapshot: Snapshot, row: int, text: str, question: str, question_tokens: list[Token],
     similarity_query: np.ndarray | None,
-) -> tuple[AnswerSpan | None, list[Span]]:
+) -> tuple[AnswerSpan, list[Span]]:
     """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
 
     ``similarity_query``, the question's vector from the index's first model, lets the
@@ -269,9 +270,9 @@ def highlight_hit(
     similarity = (None if similarity_query is None
                   else snapshot.sentence_index.sentence_scores(similarity_query, row).tolist())
     answer = pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf, similarity)
-    if answer is not None:
-        answer = with_phrase(answer, question, snapshot.lexical.idf)
-    return answer, find_terms(text, question_tokens)
+    if answer is None:  # only for a text of white space, which no chunk is
+        return AnswerSpan(0, len(text), text, 0.0), []
+    return with_phrase(answer, question, snapshot.lexical.idf), find_terms(text, question_tokens)
 
 
 def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:

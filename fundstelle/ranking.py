@@ -16,21 +16,19 @@ none at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .backends import LexicalIndex, VectorIndex
-from .highlight import AnswerSpan, Span
 from .lexical import Token
+from .results import MODES
 
 __all__ = [
     "CANDIDATES",
     "LEXICAL_WEIGHT",
     "MIN_DENSE_WEIGHT",
-    "MODES",
     "SENTENCES_SUFFIX",
-    "Hit",
     "Ranking",
     "dense_weight",
     "language_share",
@@ -39,7 +37,6 @@ __all__ = [
     "wanted_models",
 ]
 
-MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
 # Set on XQuAD-de with benchmarks/retrieval.py; see README, "How hybrid search weighs".
 LEXICAL_WEIGHT = 0.5
@@ -78,47 +75,6 @@ def wanted_models(specs: Sequence[str], trust: float) -> list[bool]:
     """
     ensemble = len(set(specs)) > 1
     return [i == 0 or dense_weight(spec, trust, ensemble) >= MIN_DENSE_WEIGHT for i, spec in enumerate(specs)]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One passage that answers a question.
-
-    ``text`` is the chunk; ``start``/``end`` its offsets in the document's text;
-    ``answer`` the span of ``text`` that best answers the question (offsets into
-    ``text``); ``terms`` the question's words found in ``text``; ``score`` the fused
-    relevance (higher is better; comparable within one result list); ``signals`` the
-    per-signal scores it was fused from (cosine per embedder, BM25).
-    """
-
-    rank: int
-    score: float
-    text: str
-    source: str
-    title: str
-    doc_id: str
-    start: int
-    end: int
-    answer: AnswerSpan | None
-    terms: list[Span] = field(default_factory=list)
-    signals: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, object]:
-        """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
-        answer = None
-        if self.answer is not None:
-            answer = {
-                "start": self.answer.start, "end": self.answer.end, "text": self.answer.text,
-                "score": self.answer.score,
-                "phrase": None if self.answer.phrase is None else vars(self.answer.phrase),
-            }
-        return {
-            "rank": self.rank, "score": round(self.score, 4), "title": self.title,
-            "source": self.source, "doc_id": self.doc_id, "start": self.start, "end": self.end,
-            "text": self.text, "answer": answer, "terms": [vars(t) for t in self.terms],
-            "signals": {name: round(value, 4) for name, value in self.signals.items()},
-        }
-
 
 @dataclass(frozen=True)
 class Ranking:

@@ -40,11 +40,11 @@ import numpy as np
 
 from .backends import Bm25Index, FaissIndex, SentenceMaxIndex
 from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
+from .results import Document
 
 __all__ = [
     "FORMAT_VERSION",
     "ChunkRecord",
-    "DocumentRecord",
     "SentenceSpans",
     "Snapshot",
     "ingest_lock",
@@ -55,19 +55,6 @@ __all__ = [
 FORMAT_VERSION = 1
 FORMAT_NAME = "fundstelle-index"
 _VERSION_DIR = re.compile(r"v(\d{6})")
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    """A document as stored in the index."""
-
-    id: str
-    source: str
-    title: str
-    hash: str
-    text: str
-    meta: dict[str, str] = field(default_factory=dict)
-
 
 @dataclass(frozen=True, slots=True)
 class ChunkRecord:
@@ -89,7 +76,7 @@ class Snapshot:
     """One complete version of an index, as read from or written to disk."""
 
     manifest: dict[str, Any]
-    documents: dict[str, DocumentRecord]
+    documents: dict[str, Document]
     chunks: list[ChunkRecord]
     dense: list[FaissIndex]
     lexical: Bm25Index
@@ -286,7 +273,7 @@ def _first_line(error: BaseException) -> str:
     return text[:160]
 
 
-def _read_documents(path: Path) -> dict[str, DocumentRecord]:
+def _read_documents(path: Path) -> dict[str, Document]:
     documents = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -298,11 +285,12 @@ def _read_documents(path: Path) -> dict[str, DocumentRecord]:
                 raise _Damaged(f"documents.jsonl line {number} is not a document record") from None
             if not all(isinstance(value, str) for value in fields) or not isinstance(meta, dict):
                 raise _Damaged(f"documents.jsonl line {number} has a field of the wrong type")
-            documents[row["id"]] = DocumentRecord(*fields, meta=meta)
+            documents[row["id"]] = Document(id=fields[0], source=fields[1], title=fields[2], hash=fields[3],
+                                             text=fields[4], meta=meta)
     return documents
 
 
-def _read_chunks(path: Path, documents: dict[str, DocumentRecord], sentence_count: int) -> list[ChunkRecord]:
+def _read_chunks(path: Path, documents: dict[str, Document], sentence_count: int) -> list[ChunkRecord]:
     chunks = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):

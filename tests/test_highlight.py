@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fundstelle.highlight import AnswerSpan, find_terms, pick_answer, question_type
+from fundstelle.highlight import find_terms, pick_answer, question_type
 from fundstelle.lexical import analyze
 from fundstelle.phrase import with_phrase
+from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
 
 RAINIER = (

@@ -8,7 +8,8 @@ import pytest
 from conftest import PDF_TEXT
 
 from fundstelle import LoadError
-from fundstelle.load import Skipped, discover_files, document_id, load_document, load_documents
+from fundstelle.load import discover_files, document_id, load_document, load_documents
+from fundstelle.results import Skipped
 
 
 def test_loads_every_supported_format(corpus: Path) -> None:

@@ -1,0 +1,222 @@
+"""What Fundstelle hands back: documents, hits, answers, replies, reports.
+
+Every type a caller of :class:`fundstelle.Index` meets lives here, as a small frozen
+dataclass with plain fields; the modules that compute them import them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+__all__ = [
+    "MODES",
+    "Answer",
+    "AnswerSpan",
+    "Document",
+    "DocumentInfo",
+    "Hit",
+    "IndexInfo",
+    "IngestReport",
+    "Mode",
+    "Reply",
+    "Skipped",
+    "Span",
+]
+
+# How passages are found: meaning and words fused (hybrid), meaning only (dense), or
+# words only (lexical: BM25 with German stemming).
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document: loaded from a file, or as stored in the index.
+
+    ``text`` is the full text every chunk offset refers to; ``hash`` is the SHA-256 of
+    that text, used to notice changed files; ``meta`` holds extras such as a date.
+    """
+
+    id: str
+    source: str
+    title: str
+    text: str
+    hash: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not loaded, and the reason in one line."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a text: ``text[start:end]`` of the text it points into."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The part of a hit that answers the question.
+
+    ``start``/``end``/``text`` delimit the answering sentence in the hit's text;
+    ``phrase``, when set, is the narrower span inside it that holds the answer
+    itself (for example the number for "wie viele"); ``score`` is the sentence's
+    answer score: from :meth:`fundstelle.Index.ask`, the probability that it holds the
+    answer; from :meth:`fundstelle.Index.search`, the highlighter's score (higher is
+    better, comparable within one hit).
+    """
+
+    start: int
+    end: int
+    text: str
+    score: float
+    phrase: Span | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage that answers a question.
+
+    ``text`` is the chunk; ``start``/``end`` its offsets in the document's text;
+    ``answer`` the span of ``text`` that best answers the question (offsets into
+    ``text``); ``terms`` the question's words found in ``text``; ``score`` the fused
+    relevance (higher is better; comparable within one result list); ``signals`` the
+    per-signal scores it was fused from (cosine per embedder, BM25).
+    """
+
+    rank: int
+    score: float
+    text: str
+    source: str
+    title: str
+    doc_id: str
+    start: int
+    end: int
+    answer: AnswerSpan
+    terms: list[Span] = field(default_factory=list)
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
+        answer = {
+            "start": self.answer.start, "end": self.answer.end, "text": self.answer.text,
+            "score": self.answer.score,
+            "phrase": None if self.answer.phrase is None else vars(self.answer.phrase),
+        }
+        return {
+            "rank": self.rank, "score": round(self.score, 4), "title": self.title,
+            "source": self.source, "doc_id": self.doc_id, "start": self.start, "end": self.end,
+            "text": self.text, "answer": answer, "terms": [vars(t) for t in self.terms],
+            "signals": {name: round(value, 4) for name, value in self.signals.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to a question: the sentence that holds it, and where.
+
+    ``text`` is the sentence, ``start``/``end`` its offsets in the document's text;
+    ``phrase`` the narrow answer inside it where one is sure (offsets in the
+    document's text too), else None; ``confidence`` the calibrated probability
+    that the sentence holds the answer.
+    """
+
+    text: str
+    phrase: Span | None
+    confidence: float
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, object]:
+        """The answer as plain JSON-ready data."""
+        return {
+            "text": self.text, "phrase": None if self.phrase is None else vars(self.phrase),
+            "confidence": round(self.confidence, 4), "doc_id": self.doc_id, "source": self.source,
+            "title": self.title, "start": self.start, "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What :meth:`fundstelle.Index.ask` returns.
+
+    ``answer`` is the best answer, or None when the documents hold none the model
+    trusts; ``hits`` the passages, ordered by their best answer sentence, none
+    showing an answer sentence an earlier hit shows.
+    """
+
+    question: str
+    answer: Answer | None
+    hits: list[Hit] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """The reply as plain JSON-ready data (the CLI's ``ask --json`` output)."""
+        return {"question": self.question, "answer": None if self.answer is None else self.answer.to_dict(),
+                "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document in the index: id, source path, title, chunk count, text size."""
+
+    id: str
+    source: str
+    title: str
+    chunks: int
+    characters: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """Facts about an index: where, how big, which model, when last updated."""
+
+    path: str
+    documents: int
+    chunks: int
+    model: str
+    chunk_size: int
+    chunk_overlap: int
+    updated: str
+    version: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: documents per outcome, chunks, time, the new version."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    chunks_embedded: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+    version: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when any file could not be ingested or removed."""
+        return bool(self.skipped)
+
+    def summary(self) -> str:
+        """One line for people: counts per outcome, chunks and seconds."""
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
+            f"{self.documents} documents, {self.chunks} chunks ({self.chunks_embedded} embedded) "
+            f"in {self.seconds:.1f} s"
+        )
