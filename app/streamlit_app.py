@@ -30,10 +30,9 @@ from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
 from app.render import CSS, TARGET_ID, Position, answer_html, document_html, passage_html, position  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
 from app.uploads import ALLOWED_SUFFIXES, Outcome, add_uploads, remove_document  # noqa: E402
-from fundstelle import FundstelleError, Hit, Index, IndexLockedError, IndexNotFoundError  # noqa: E402
+from fundstelle import MODES, FundstelleError, Hit, Index, IndexLockedError, IndexNotFoundError, Mode  # noqa: E402
 from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
 
-MODES = ("hybrid", "dense", "lexical")
 MAX_HITS = 10
 BUILD_WAIT_SECONDS = 600
 
@@ -120,7 +119,7 @@ def _ask(question: str) -> None:
     st.session_state["question"] = question
 
 
-def sidebar(lang: str) -> tuple[int, str]:
+def sidebar(lang: str) -> tuple[int, Mode]:
     """Show the number of hits and the search mode, with short explanations; return both."""
     st.sidebar.header(text(lang, "search_settings"))
     k = st.sidebar.slider(text(lang, "hits"), 1, MAX_HITS, 5, key="k")
@@ -208,7 +207,7 @@ def show_document(index: Index, hit: Hit, lang: str) -> None:
     dialog()
 
 
-def ask_page(index: Index, lang: str, k: int, mode: str) -> None:
+def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
     """Show the question box, example questions, best answer and hits (or a plain nothing-found)."""
     documents = index.documents()
     if any(Path(d.source).name == DEFAULT_CORPUS.name for d in documents):

@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     index = xquad_index(DEFAULT_MODEL)
     ids = paragraph_ids()
-    for embedder in index._embedders:  # embed each question once, whatever the setting
+    for embedder in index.embedders:  # embed each question once, whatever the setting
         cache: dict[str, np.ndarray] = {}
         original = embedder.embed_queries
 

@@ -232,9 +232,9 @@ def timed_searches(
 
 def cold_highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Question]) -> list[float]:
     """Highlighting time per query for the same hits, with the per-sentence cache emptied first."""
-    snapshot = index._snapshot
+    snapshot = index.snapshot
     rows = {(c.doc, c.start, c.end): row for row, c in enumerate(snapshot.chunks)}
-    first = index._embedders[0]
+    first = index.embedders[0]
     times = []
     for hits, question in zip(results, qs):
         highlight._sentence.cache_clear()
@@ -261,7 +261,7 @@ def main() -> None:
         qs = qs[: args.limit]
     texts = paragraphs()
     index = xquad_index(args.model, progress=False)
-    snapshot = index._snapshot
+    snapshot = index.snapshot
     idf = snapshot.lexical.idf
     chunk_sentences = {(c.doc, c.start, c.end): c.sentences for c in snapshot.chunks}
 
@@ -283,7 +283,7 @@ def main() -> None:
                for q, hits in zip(qs, results)]
     # hit.answer weighs sentences by the e5 vectors the index stores (whole sentences, also
     # where a chunk holds only part of one), so its end-to-end figure is the library's own.
-    uses_e5 = index._embedders[0].spec == "e5-small-int4"
+    uses_e5 = index.embedders[0].spec == "e5-small-int4"
     rows = [
         ("baseline: most similar sentence (e5)", most_similar(caches["e5"]), None),
         ("highlighter, no sentence vectors", highlighter(idf, None), None if uses_e5 else library),

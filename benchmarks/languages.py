@@ -34,19 +34,19 @@ from fundstelle.ranking import SENTENCES_SUFFIX, rank
 
 def signal_ranks(index: Index, qs: Sequence[Question], ids: Sequence[str], signal: str) -> dict[str, float]:
     """MRR@10 and hit@1 of one signal alone (an embedder's spec, or ``bm25``)."""
-    snapshot = index._snapshot
-    specs = [e.spec for e in index._embedders]
+    snapshot = index.snapshot
+    specs = [e.spec for e in index.embedders]
     reciprocal = hit1 = 0.0
     for question in qs:
         tokens = analyze(question.text, keep_stopwords=True)
         if signal == "bm25":
             ranking = rank([], [], [], tokens, snapshot.lexical, 10, "lexical")
         elif signal.endswith(SENTENCES_SUFFIX):  # the first model's best-sentence signal
-            vector = index._embedders[0].embed_queries([question.text])[0]
+            vector = index.embedders[0].embed_queries([question.text])[0]
             ranking = rank([vector], [snapshot.sentence_index], [signal], tokens, snapshot.lexical, 10, "dense")
         else:
             member = specs.index(signal)
-            vector = index._embedders[member].embed_queries([question.text])[0]
+            vector = index.embedders[member].embed_queries([question.text])[0]
             ranking = rank([vector], [snapshot.dense[member]], [signal], tokens, snapshot.lexical, 10, "dense")
         docs = [snapshot.chunks[row].doc for row in ranking.rows.tolist()]
         gold = ids[question.paragraph]
@@ -82,7 +82,7 @@ def main() -> None:
 
     index = xquad_index(args.model)
     ids = paragraph_ids()
-    specs = [e.spec for e in index._embedders]
+    specs = [e.spec for e in index.embedders]
     signals = [*specs, specs[0] + SENTENCES_SUFFIX]
     print(f"XQuAD, 240 German paragraphs as documents, {index.info.chunks} chunks, model {index.info.model}")
     print(f"{'lang':4} {'n':>5} " + " ".join(f"{name:>30}" for name in

@@ -220,9 +220,9 @@ def _ingest_child(system: str, paragraphs: int) -> dict:
             built.save(folder)
             seconds, chunks = time.perf_counter() - started, len(built)
         else:
-            from fundstelle.ingest import get_embedders
+            from fundstelle.embed import load_models
 
-            for embedder in get_embedders(system):  # load the models before the clock starts
+            for embedder in load_models(system):  # load the models before the clock starts
                 embedder.embed_passages(["Aufwärmen."])
             started = time.perf_counter()
             report = ingest(files, folder, model=system)

@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
-from fundstelle.ingest import Progress  # noqa: E402
+from fundstelle.ingestion import Progress  # noqa: E402
 from fundstelle.load import document_id  # noqa: E402
 
 DATA = HERE / "data" / "xquad"
@@ -99,9 +99,9 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
 
 
 def _progress() -> Progress:
-    from fundstelle.cli import _tqdm_progress
+    from fundstelle.cli import progress_bar
 
-    return _tqdm_progress()
+    return progress_bar()
 
 
 # ------------------------------------------------------------------ one document per article

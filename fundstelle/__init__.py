@@ -30,7 +30,7 @@ from .errors import (
     LoadError,
 )
 from .index import Index, ask, search
-from .ingest import ingest
+from .ingestion import ingest
 from .load import SUPPORTED_SUFFIXES
 from .results import (
     MODES,

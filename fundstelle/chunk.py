@@ -10,6 +10,7 @@ abbreviations and ordinals. Every chunk keeps its character offsets, so
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from langchain_text_splitters import TextSplitter
@@ -46,8 +47,11 @@ class SentenceSplitter(TextSplitter):
 
     def split_text(self, text: str) -> list[str]:
         """Split ``text`` into chunks that are exact substrings of it."""
+        return self.split_at(text, split_sentences(text))
+
+    def split_at(self, text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+        """Split ``text``, whose sentence spans are ``spans``, into chunks that are exact substrings of it."""
         pieces: list[str] = []
-        spans = split_sentences(text)
         for index, (start, _end) in enumerate(spans):
             piece_end = spans[index + 1][0] if index + 1 < len(spans) else len(text)
             piece_start = 0 if index == 0 else start
@@ -83,11 +87,13 @@ def chunk_text(
     text: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
+    sentences: Sequence[tuple[int, int]] | None = None,
 ) -> list[Chunk]:
     """Split ``text`` into :class:`Chunk` objects with offsets and sentence spans.
 
     ``chunk_size`` is the largest chunk in characters; ``chunk_overlap`` how many
-    characters of whole sentences neighbouring chunks may share.
+    characters of whole sentences neighbouring chunks may share; ``sentences`` the
+    text's sentence spans if the caller has them (else they are split here).
     """
     if chunk_size < 50:
         raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
@@ -96,10 +102,10 @@ def chunk_text(
             f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
         )
     splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
-    sentence_spans = split_sentences(text)
+    sentence_spans = split_sentences(text) if sentences is None else sentences
     chunks: list[Chunk] = []
     search_from = 0
-    for piece in splitter.split_text(text):
+    for piece in splitter.split_at(text, sentence_spans):
         start = text.find(piece, search_from)
         if start < 0:  # cannot happen: pieces are substrings in order
             raise RuntimeError("chunker lost track of offsets; please report this text")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .embed import DEFAULT_MODEL
-from .errors import FundstelleError
-from .ingest import Progress, ingest
+from .errors import FundstelleError, IndexFolderError, IndexMismatchError
+from .ingestion import Progress, ingest
 from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _tqdm_progress() -> Progress:
+def progress_bar() -> Progress:
+    """A progress callback for :func:`fundstelle.ingest` that draws one tqdm bar per stage."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
@@ -112,13 +113,36 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
                 chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                 query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
-                progress=None if args.quiet else _tqdm_progress(),
+                progress=None if args.quiet else progress_bar(),
             )
     except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {advice(error)}", file=sys.stderr)
         return 2
     _print_report(report, args.index)
     return 1 if report.failed else 0
+
+
+def advice(error: BaseException) -> str:
+    """The error on one line, with what to do about it on the command line."""
+    message = " ".join(str(error).split())
+    if not isinstance(error, IndexFolderError):
+        return message
+    folder = error.folder or "index"
+    rebuild = f"rebuild it with: python ingest.py [FILES ...] --index {folder} --rebuild"
+    fixes = {
+        "rebuild": rebuild,
+        "build": f"build one with: python ingest.py [FILES ...] --index {folder}",
+        "wait": "wait for it to finish and try again",
+        "permissions": f"check the permissions, or {rebuild}",
+        "upgrade": f"upgrade fundstelle, or {rebuild}",
+        "folder": "give the index folder with --index",
+    }
+    fix = fixes[error.remedy]
+    if isinstance(error, IndexMismatchError) and error.setting == "model" and error.requested:
+        fix = f"rebuild it with --rebuild --model {error.requested} (or leave out --model)"
+    elif isinstance(error, IndexMismatchError) and error.setting in ("chunk_size", "chunk_overlap"):
+        fix = "use --rebuild to re-chunk everything"
+    return f"{message}; {fix}"
 
 
 def format_hit(hit: Hit, color: bool = False) -> str:
@@ -182,7 +206,7 @@ def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
         with _notices():
             return call(Index.open(folder))
     except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {advice(error)}", file=sys.stderr)
         return None
 
 

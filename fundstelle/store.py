@@ -34,16 +34,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 
 from .backends import Bm25Index, FaissIndex, SentenceMaxIndex
 from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
+from .manifest import Manifest, is_int
 from .results import Document
 
 __all__ = [
-    "FORMAT_VERSION",
     "ChunkRecord",
     "SentenceSpans",
     "Snapshot",
@@ -52,8 +52,6 @@ __all__ = [
     "write_snapshot",
 ]
 
-FORMAT_VERSION = 1
-FORMAT_NAME = "fundstelle-index"
 _VERSION_DIR = re.compile(r"v(\d{6})")
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,7 @@ class ChunkRecord:
 class Snapshot:
     """One complete version of an index, as read from or written to disk."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, Document]
     chunks: list[ChunkRecord]
     dense: list[FaissIndex]
@@ -145,14 +143,13 @@ def _current_name(root: Path) -> str | None:
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        raise IndexFolderError(f"{root} is a file, not an index folder; give the index folder with --index") from None
+        raise IndexFolderError(f"{root} is a file, not an index folder", str(root), "folder") from None
     except OSError as error:
-        raise IndexFolderError(f"cannot read {root / 'CURRENT'} ({error.strerror or error}); "
-                          f"check the permissions, or rebuild the index with --rebuild") from None
+        raise IndexFolderError(f"cannot read {root / 'CURRENT'} ({error.strerror or error})", str(root),
+                               "permissions") from None
     name = raw.decode("utf-8", errors="replace").strip()
     if not _VERSION_DIR.fullmatch(name):
-        raise IndexFolderError(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r}); "
-                          f"rebuild the index with --rebuild")
+        raise IndexFolderError(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r})", str(root))
     return name
 
 
@@ -176,9 +173,7 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
     for _attempt in range(5):
         name = _current_name(root)
         if name is None:
-            raise IndexNotFoundError(
-                f"no index at {root}/; build one with: python ingest.py [FILES ...] --index {root}"
-            )
+            raise IndexNotFoundError(f"no index at {root}/", str(root))
         try:
             return _read_version(root / name, name)
         except _VersionGone:
@@ -186,13 +181,10 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
             if _current_name(root) == name:
                 break
             time.sleep(0.05)
-    raise IndexFolderError(f"{root / 'CURRENT'} names version {name}, but that folder is missing or "
-                      f"incomplete; rebuild the index with: python ingest.py [FILES ...] --index {root} --rebuild")
+    raise IndexFolderError(f"{root / 'CURRENT'} names version {name}, but that folder is missing or incomplete",
+                           str(root))
 
 
-_FIX = "rebuild it with: python ingest.py [FILES ...] --rebuild"
-# File and folder names a manifest may point to: plain names inside the version folder.
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 # The first four bytes of the FAISS index kinds Fundstelle writes (FAISS's own format
 # tags). Other kinds are refused before FAISS reads them: some refer to further files.
 _FAISS_TAGS = {b"IxFI": "IndexFlatIP", b"IHNf": "IndexHNSWFlat"}
@@ -205,57 +197,6 @@ _BM25_PARAMS: dict[str, type | tuple[type, ...]] = {
 
 class _Damaged(Exception):
     """A file of the version folder is unusable; the message says which and why."""
-
-
-def _is_int(value: Any) -> TypeGuard[int]:
-    return type(value) is int
-
-
-def _check_manifest(manifest: Any, folder: Path) -> None:
-    """Check the fields that reading and searching rely on; raise :class:`IndexFolderError` if any is off."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise IndexFolderError(f"{folder} is not a Fundstelle index (manifest has no format "
-                          f"{FORMAT_NAME!r}); {_FIX}")
-    version = manifest.get("format_version")
-    if not _is_int(version) or version < 1:
-        raise IndexFolderError(f"{folder / 'manifest.json'} has no valid format_version ({version!r}); {_FIX}")
-    if version > FORMAT_VERSION:
-        raise IndexFolderError(
-            f"index {folder} has format version {version}, newer than this Fundstelle "
-            f"understands ({FORMAT_VERSION}); upgrade fundstelle, or {_FIX}"
-        )
-    embedders = manifest.get("embedders")
-    lexical = manifest.get("lexical")
-    chunking = manifest.get("chunking")
-    counts = manifest.get("counts")
-    documents = manifest.get("documents")
-    sentences = manifest.get("sentences")
-    checks = {
-        "model": isinstance(manifest.get("model"), str) and bool(manifest["model"]),
-        "updated": isinstance(manifest.get("updated"), str),
-        "embedders": isinstance(embedders, list) and bool(embedders) and all(
-            isinstance(m, dict) and isinstance(m.get("spec"), str) and _is_int(m.get("dim"))
-            and 0 < m["dim"] <= 65536 and isinstance(m.get("file"), str) and _PLAIN_NAME.fullmatch(m["file"])
-            and m["file"].endswith(".faiss") and isinstance(m.get("settings", {}), dict)
-            for m in embedders
-        ) and len({m["file"] for m in embedders}) == len(embedders),
-        "sentences": isinstance(sentences, dict) and isinstance(sentences.get("file"), str)
-        and bool(_PLAIN_NAME.fullmatch(sentences["file"])) and sentences["file"].endswith(".faiss")
-        and _is_int(sentences.get("count")) and sentences["count"] >= 0
-        and _is_int(sentences.get("embedder")) and isinstance(embedders, list)
-        and 0 <= sentences["embedder"] < len(embedders),
-        "lexical": isinstance(lexical, dict) and isinstance(lexical.get("folder"), str)
-        and bool(_PLAIN_NAME.fullmatch(lexical["folder"])),
-        "chunking": isinstance(chunking, dict) and _is_int(chunking.get("chunk_size"))
-        and _is_int(chunking.get("chunk_overlap")),
-        "counts": isinstance(counts, dict) and _is_int(counts.get("documents")) and _is_int(counts.get("chunks")),
-        "documents": isinstance(documents, list) and all(
-            isinstance(d, dict) and isinstance(d.get("id"), str) and _is_int(d.get("chunks")) for d in documents
-        ),
-    }
-    bad = [name for name, ok in checks.items() if not ok]
-    if bad:
-        raise IndexFolderError(f"{folder / 'manifest.json'} is damaged (bad or missing {', '.join(bad)}); {_FIX}")
 
 
 def _read_json(path: Path) -> Any:
@@ -303,12 +244,12 @@ def _read_chunks(path: Path, documents: dict[str, Document], sentence_count: int
                 raise _Damaged(f"chunks.jsonl line {number} is not a chunk record") from None
             text = documents[doc].text if isinstance(doc, str) and doc in documents else None
             if (
-                text is None or not (_is_int(start) and _is_int(end) and 0 <= start <= end <= len(text))
-                or not all(_is_int(s) and _is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
+                text is None or not (is_int(start) and is_int(end) and 0 <= start <= end <= len(text))
+                or not all(is_int(s) and is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
             ):
                 raise _Damaged(f"chunks.jsonl line {number} points outside its document's text")
             if len(sentence_rows) != len(sentences) or not sentences or not all(
-                _is_int(r) and 0 <= r < sentence_count for r in sentence_rows
+                is_int(r) and 0 <= r < sentence_count for r in sentence_rows
             ):
                 raise _Damaged(f"chunks.jsonl line {number} has sentence rows that do not fit its sentences")
             chunks.append(ChunkRecord(doc, start, end, sentences, sentence_rows))
@@ -334,7 +275,7 @@ def _read_bm25(folder: Path) -> Bm25Index:
     params = _read_json(folder / "params.index.json")
     if not isinstance(params, dict) or any(
         key not in _BM25_PARAMS or not isinstance(value, _BM25_PARAMS[key]) for key, value in params.items()
-    ) or params.get("backend", "numpy") != "numpy" or not _is_int(params.get("num_docs")):
+    ) or params.get("backend", "numpy") != "numpy" or not is_int(params.get("num_docs")):
         raise _Damaged("bm25/params.index.json has unexpected settings")
     if params.get("dtype", "float32") not in ("float32", "float64") or \
             params.get("int_dtype", "int32") not in ("int32", "int64"):
@@ -353,8 +294,8 @@ def _read_bm25(folder: Path) -> Bm25Index:
     data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
     rows = meta.get("rows") if isinstance(meta, dict) else None
     if (
-        not isinstance(vocab, dict) or not all(isinstance(k, str) and _is_int(v) for k, v in vocab.items())
-        or not _is_int(rows) or not isinstance(meta.get("stopwords_seen"), list)
+        not isinstance(vocab, dict) or not all(isinstance(k, str) and is_int(v) for k, v in vocab.items())
+        or not is_int(rows) or not isinstance(meta.get("stopwords_seen"), list)
         or not all(isinstance(word, str) for word in meta["stopwords_seen"])
         or any(a.ndim != 1 or a.dtype.kind not in "iuf" for a in (data, indices, indptr))
         or indptr.dtype.kind == "f" or indices.dtype.kind == "f"
@@ -376,44 +317,46 @@ def _read_bm25(folder: Path) -> Bm25Index:
 
 
 def _read_version(folder: Path, name: str) -> Snapshot:
+    root = str(folder.parent)
     if not folder.is_dir():
         raise _VersionGone(name)
     try:
-        manifest = _read_json(folder / "manifest.json")
-        _check_manifest(manifest, folder)
+        manifest = Manifest.from_json(_read_json(folder / "manifest.json"), str(folder))
         documents = _read_documents(folder / "documents.jsonl")
-        sentences = manifest["sentences"]
-        sentence_vectors = _read_faiss(folder / sentences["file"], manifest["embedders"][sentences["embedder"]]["dim"])
-        if len(sentence_vectors) != sentences["count"]:
-            raise _Damaged(f"{sentences['file']} holds {len(sentence_vectors)} vectors, the manifest says "
-                           f"{sentences['count']}")
-        chunks = _read_chunks(folder / "chunks.jsonl", documents, sentences["count"])
-        dense = [_read_faiss(folder / member["file"], member["dim"]) for member in manifest["embedders"]]
-        lexical = _read_bm25(folder / manifest["lexical"]["folder"])
+        sentence_vectors = _read_faiss(folder / manifest.sentences_file,
+                                       manifest.members[manifest.sentence_member].dim)
+        if len(sentence_vectors) != manifest.sentence_count:
+            raise _Damaged(f"{manifest.sentences_file} holds {len(sentence_vectors)} vectors, the manifest says "
+                           f"{manifest.sentence_count}")
+        chunks = _read_chunks(folder / "chunks.jsonl", documents, manifest.sentence_count)
+        dense = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
+        lexical = _read_bm25(folder / manifest.lexical_folder)
+    except IndexFolderError as error:  # the manifest's own check; name the index, not the version
+        raise IndexFolderError(str(error), root, error.remedy) from None
     except FileNotFoundError as error:
         if not folder.exists():
             raise _VersionGone(name) from None
         missing = os.path.relpath(error.filename, folder) if error.filename else "a file"
-        raise IndexFolderError(f"index {folder} is missing {missing}; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is missing {missing}", root) from None
     except _Damaged as error:
-        raise IndexFolderError(f"index {folder} is damaged: {error}; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged: {error}", root) from None
     except UnicodeDecodeError:
-        raise IndexFolderError(f"index {folder} is damaged: a .jsonl file is not UTF-8 text; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged: a .jsonl file is not UTF-8 text", root) from None
     except MemoryError:
-        raise IndexFolderError(f"index {folder} is damaged or too large to load into memory; {_FIX}") from None
+        raise IndexFolderError(f"index {folder} is damaged or too large to load into memory", root) from None
     except OSError as error:
-        raise IndexFolderError(f"cannot read index {folder} ({error.strerror or error}); check the "
-                          f"permissions, or {_FIX}") from None
+        raise IndexFolderError(f"cannot read index {folder} ({error.strerror or error})", root,
+                               "permissions") from None
     problems = [
-        f"{len(index)} vectors in {member['file']}"
-        for index, member in zip(dense, manifest["embedders"])
+        f"{len(index)} vectors in {member.file}"
+        for index, member in zip(dense, manifest.members)
         if len(index) != len(chunks)
     ]
     if len(lexical) != len(chunks):
         problems.append(f"{len(lexical)} BM25 rows")
     if problems:
         raise IndexFolderError(
-            f"index {folder} is inconsistent ({len(chunks)} chunks but {', '.join(problems)}); {_FIX}"
+            f"index {folder} is inconsistent ({len(chunks)} chunks but {', '.join(problems)})", root
         )
     return Snapshot(manifest, documents, chunks, dense, lexical, sentence_vectors, version=name)
 
@@ -455,17 +398,18 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
 
     _write_file(staging / "documents.jsonl", documents)
     _write_file(staging / "chunks.jsonl", chunks)
-    for member, index in zip(snapshot.manifest["embedders"], snapshot.dense):
-        index.save(staging / member["file"])
-    snapshot.sentence_vectors.save(staging / snapshot.manifest["sentences"]["file"])
-    lexical_folder = staging / snapshot.manifest["lexical"]["folder"]
+    for member, index in zip(snapshot.manifest.members, snapshot.dense):
+        index.save(staging / member.file)
+    snapshot.sentence_vectors.save(staging / snapshot.manifest.sentences_file)
+    lexical_folder = staging / snapshot.manifest.lexical_folder
     snapshot.lexical.save(lexical_folder)
     for path in [*staging.glob("*.faiss"), *lexical_folder.iterdir()]:
         with open(path, "rb+") as handle:
             os.fsync(handle.fileno())
     _fsync_dir(lexical_folder)
     # The manifest is written last: a version folder without one was never finished.
-    _write_file(staging / "manifest.json", lambda h: json.dump(snapshot.manifest, h, indent=1, ensure_ascii=False))
+    manifest = snapshot.manifest.to_json()
+    _write_file(staging / "manifest.json", lambda h: json.dump(manifest, h, indent=1, ensure_ascii=False))
     _fsync_dir(staging)
     os.rename(staging, root / name)
     pointer = root / ".CURRENT.partial"
@@ -511,9 +455,7 @@ def ingest_lock(root: str | os.PathLike[str]) -> Iterator[None]:
                 raise
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise IndexLockedError(
-                f"another ingest ({holder}) is writing to {root}/; wait for it to finish and try again"
-            ) from None
+            raise IndexLockedError(f"another ingest ({holder}) is writing to {root}/", str(root), holder) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")

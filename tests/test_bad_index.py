@@ -22,7 +22,7 @@ import pytest
 
 import fundstelle
 from fundstelle import Index, IndexMismatchError, IndexNotFoundError, ingest
-from fundstelle.cli import main
+from fundstelle.cli import advice, main
 
 FIX = "--rebuild"
 
@@ -144,7 +144,7 @@ DAMAGES: list[tuple[str, Callable[[Path], None], str]] = [
      "holds 64-dimensional vectors, the manifest says 256"),
     ("FAISS file with too few vectors", lambda i: write_faiss(i, np.ones((2, 256))), "inconsistent"),
     ("manifest from a newer format", edit_manifest(lambda m: m.update(format_version=99)),
-     "format version 99, newer than this Fundstelle understands (1); upgrade fundstelle, or"),
+     "format version 99, newer than this Fundstelle understands (1)"),
     ("manifest of something else", edit_manifest(lambda m: m.update(format="other-tool")),
      "is not a Fundstelle index"),
     ("manifest not JSON", lambda i: (version_of(i) / "manifest.json").write_text("{\"format\": "),
@@ -201,7 +201,7 @@ def test_damaged_index_gives_a_clear_error_with_the_fix(
         Index.open(index_copy).search("Rhein")
     message = str(info.value)
     one_line(message)
-    assert expected in message and FIX in message, message
+    assert expected in message and FIX in advice(info.value), message
 
     # The command line says the same in one line, exit status 2.
     assert main(["search", "Rhein", "--index", str(index_copy)]) == 2
@@ -209,12 +209,11 @@ def test_damaged_index_gives_a_clear_error_with_the_fix(
     assert err.startswith("error: ") and expected in err and err.count("\n") == 1, err
 
     # An ingest into it stops with the same advice; --rebuild repairs it.
+    with pytest.raises(fundstelle.IndexFolderError) as refused:
+        ingest([built[1]], index_copy)
     if "cannot be loaded here" in expected:
-        with pytest.raises(fundstelle.IndexFolderError, match="unknown model 'bert-base-german'.*--rebuild"):
-            ingest([built[1]], index_copy)
-    else:
-        with pytest.raises(fundstelle.IndexFolderError, match=re.escape(FIX)):
-            ingest([built[1]], index_copy)
+        assert "unknown model 'bert-base-german'" in str(refused.value)
+    assert FIX in advice(refused.value)
     assert ingest([built[1]], index_copy, model="hashing", rebuild=True).documents == 3
     assert Index.open(index_copy).search("Rhein", k=1)[0].title == "Der Rhein"
 
@@ -223,8 +222,9 @@ def test_a_folder_without_an_index_says_how_to_build_one(tmp_path: Path, capsys:
     (tmp_path / "leer").mkdir()
     (tmp_path / "datei").write_text("kein Index")
     for path in (tmp_path / "leer", tmp_path / "gibt-es-nicht"):
-        with pytest.raises(IndexNotFoundError, match=r"no index at .*; build one with: python ingest.py"):
+        with pytest.raises(IndexNotFoundError, match=r"no index at ") as info:
             Index.open(path)
+        assert "build one with: python ingest.py" in advice(info.value)
     with pytest.raises(fundstelle.IndexFolderError, match="is a file, not an index folder"):
         Index.open(tmp_path / "datei")
     assert main(["search", "Rhein", "--index", str(tmp_path / "leer")]) == 2
@@ -233,8 +233,9 @@ def test_a_folder_without_an_index_says_how_to_build_one(tmp_path: Path, capsys:
 
 def test_index_built_with_another_model(index_copy: Path, built: tuple[Path, Path],
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(IndexMismatchError, match=r"built with model 'hashing', not 'e5-small-int4'.*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"built with model 'hashing', not 'e5-small-int4'") as info:
         Index.open(index_copy, model="e5-small-int4")
+    assert "--rebuild" in advice(info.value)
     assert main(["ingest", str(built[1]), "--index", str(index_copy), "--model", "hashing-64", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: index ") and "built with model 'hashing', not 'hashing-64'" in err
@@ -276,7 +277,7 @@ def test_a_pickle_in_any_index_file_never_runs(index_copy: Path, tmp_path: Path,
     with pytest.raises(fundstelle.IndexFolderError) as info:
         Index.open(index_copy)
     one_line(str(info.value))
-    assert FIX in str(info.value)
+    assert FIX in advice(info.value)
     assert not marker.exists(), "loading the index ran code from it"
 
 

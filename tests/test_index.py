@@ -11,6 +11,7 @@ import pytest
 
 import fundstelle
 from fundstelle import Index, IndexMismatchError, IndexNotFoundError, ingest
+from fundstelle.cli import advice
 
 MODEL = "hashing"
 
@@ -109,10 +110,12 @@ def test_remove_and_rebuild(corpus: Path, index_dir: Path) -> None:
 
 def test_other_model_is_a_clear_error(corpus: Path, index_dir: Path) -> None:
     build(corpus, index_dir)
-    with pytest.raises(IndexMismatchError, match=r"built with model 'hashing'.*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=r"built with model 'hashing', not 'hashing-64'") as opened:
         Index.open(index_dir, model="hashing-64")
-    with pytest.raises(IndexMismatchError, match="--rebuild"):
+    assert (opened.value.setting, opened.value.built_with, opened.value.requested) == ("model", "hashing", "hashing-64")
+    with pytest.raises(IndexMismatchError) as ingested:
         ingest([corpus], index_dir, model="hashing-64")
+    assert ingested.value.remedy == "rebuild" and "--rebuild --model hashing-64" in advice(ingested.value)
     with pytest.raises(IndexMismatchError, match="chunk_size"):
         ingest([corpus], index_dir, chunk_size=123)
     assert build(corpus, index_dir, model="hashing-64", rebuild=True).chunks_embedded > 0
@@ -120,8 +123,9 @@ def test_other_model_is_a_clear_error(corpus: Path, index_dir: Path) -> None:
 
 
 def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
-    with pytest.raises(IndexNotFoundError, match="python ingest.py"):
+    with pytest.raises(IndexNotFoundError, match="no index at") as info:
         Index.open(tmp_path / "nichts")
+    assert info.value.remedy == "build" and "python ingest.py" in advice(info.value)
 
 
 def test_bad_arguments_are_explained(corpus: Path, index_dir: Path) -> None:
@@ -186,10 +190,10 @@ def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -
 
     build(corpus, index_dir, chunk_size=120, chunk_overlap=0)
     index = Index.open(index_dir)
-    snapshot = index._snapshot
+    snapshot = index.snapshot
     question = "Wer betrat als erster Mensch den Mond?"
     vectors = snapshot.dense[0].vectors()
-    query = index._embedders[0].embed_queries([question])[0]
+    query = index.embedders[0].embed_queries([question])[0]
     dense = vectors @ query
     tokens = analyze(question, keep_stopwords=True)
     bm25 = snapshot.lexical.scores([t.stem for t in tokens if not t.stop])
@@ -219,7 +223,7 @@ def test_every_chunk_sentence_points_at_its_whole_sentences_vector(corpus: Path,
                                     encoding="utf-8")
     ingest([corpus], index_dir, remove=[corpus / "rhein.txt"])
     index = Index.open(index_dir)
-    snapshot = index._snapshot
+    snapshot = index.snapshot
     vectors = snapshot.sentence_vectors.vectors()
     embedder = load_embedder(MODEL)
     assert len(vectors) == len({row for chunk in snapshot.chunks for row in chunk.sentence_rows})
@@ -243,8 +247,8 @@ def test_above_the_exact_limit_an_hnsw_graph_answers_the_same(
     monkeypatch.setattr(backends, "EXACT_SEARCH_LIMIT", 5)
     build(corpus, index_dir, chunk_size=80, chunk_overlap=30)
     exact, approximate = Index.open(tmp_path / "exact"), Index.open(index_dir)
-    snapshot = approximate._snapshot
-    assert exact._snapshot.dense[0].kind == "IndexFlatIP"
+    snapshot = approximate.snapshot
+    assert exact.snapshot.dense[0].kind == "IndexFlatIP"
     assert snapshot.dense[0].kind == snapshot.sentence_vectors.kind == "IndexHNSWFlat"
     for question in ("Wer betrat als erster Mensch den Mond?", "Wo mündet der Rhein?", "Wie backt man Brot?"):
         assert [(h.doc_id, h.start) for h in approximate.search(question, k=3)] == \
@@ -253,7 +257,7 @@ def test_above_the_exact_limit_an_hnsw_graph_answers_the_same(
     (corpus / "brot.md").write_text("# Brot\n\nWeißbrot braucht Hefe. Es backt bei 220 Grad.", encoding="utf-8")
     report = ingest([corpus], index_dir)
     assert report.updated and report.chunks_embedded < report.chunks
-    snapshot = Index.open(index_dir)._snapshot
+    snapshot = Index.open(index_dir).snapshot
     assert snapshot.dense[0].kind == "IndexHNSWFlat" and len(snapshot.dense[0]) == len(snapshot.chunks)
     hit = Index.open(index_dir).search("Bei wie viel Grad backt Weißbrot?", k=1)[0]
     assert "220 Grad" in hit.text

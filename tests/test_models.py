@@ -76,9 +76,9 @@ def test_sentence_transformers_prompts_are_recorded(corpus: Path, index_dir: Pat
     spec = f"sentence-transformers:{minilm_folder()}"
     ingest([corpus], index_dir, model=spec, query_prompt="query: ", passage_prompt="passage: ")
     index = Index.open(index_dir)
-    assert index._snapshot.manifest["embedders"][0]["settings"] == {"query_prompt": "query: ",
+    assert index.snapshot.manifest.settings == {"query_prompt": "query: ",
                                                                     "passage_prompt": "passage: "}
-    assert index._embedders[0].query_prompt == "query: "
+    assert index.embedders[0].query_prompt == "query: "
 
 
 def test_unknown_sentence_transformers_model_is_explained(tmp_path: Path) -> None:

@@ -1,0 +1,320 @@
+"""Building and updating an index from files, in named stages.
+
+    plan changes → load → chunk (sentences split once) → embed → index words → write
+
+Incremental: a document whose text hash is unchanged keeps its chunks and vectors
+from the previous version (nothing is embedded again); a changed one is replaced; a
+removed one is dropped. Every run writes a complete new version and switches to it
+atomically (see :mod:`fundstelle.store`), under the index's write lock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .backends import Bm25Index, FaissIndex
+from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
+from .embed import DEFAULT_MODEL, Embedder, load_models
+from .errors import IndexMismatchError, IndexNotFoundError, LoadError
+from .lexical import analyze
+from .load import discover_files, document_id, load_document, text_blocks
+from .manifest import DocumentEntry, Manifest, Member
+from .results import Document, IngestReport, Skipped
+from .sentences import split_sentences
+from .store import ChunkRecord, Snapshot, ingest_lock, read_snapshot, write_snapshot
+
+__all__ = ["Progress", "ingest"]
+
+# progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
+# (chunks, over all models), "sentences" (sentences) or "index" (chunks into BM25);
+# called as work advances.
+Progress = Callable[[str, int, int], None]
+
+
+# Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
+_EMBED_SLICE = 4096
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What the new version is built with: the old version's settings, or those asked for."""
+
+    model: str
+    chunk_size: int
+    chunk_overlap: int
+    prompts: dict[str, str]
+
+
+@dataclass
+class _Plan:
+    """The documents of the new version, and those among them that need chunking and embedding."""
+
+    documents: dict[str, Document]
+    changed: list[Document] = field(default_factory=list)
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike[str]] = (),
+    index: str | os.PathLike[str] = "index",
+    model: str | None = None,
+    rebuild: bool = False,
+    remove: Iterable[str | os.PathLike[str]] = (),
+    chunk_size: int | None = None,
+    chunk_overlap: int | None = None,
+    query_prompt: str = "",
+    passage_prompt: str = "",
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Add or update the files under ``paths`` in the index at ``index``; drop ``remove``.
+
+    ``model`` defaults to the model the index was built with (a new index:
+    ``e5-small-int4+use-m3``); asking for another is an :class:`IndexMismatchError` unless
+    ``rebuild`` is set, which starts the index over. Chunk settings likewise.
+    Unreadable files are reported in ``report.skipped`` and the rest go on.
+    """
+    started = time.perf_counter()
+    root = Path(index)
+    report = IngestReport()
+    with ingest_lock(root):
+        old = None if rebuild else _live_version(root)
+        settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt)
+        embedders = _load_models(settings, old, root)
+        plan = _plan(old, paths, remove, report, progress)
+        if old is not None and not plan.changed and not report.removed and plan.documents == old.documents:
+            # Nothing changed: keep the live version instead of writing a copy.
+            report.version, report.documents, report.chunks = old.version, len(plan.documents), len(old.chunks)
+        else:
+            snapshot, report.chunks_embedded = _build(old, plan, settings, embedders, progress)
+            report.version = write_snapshot(root, snapshot)
+            report.documents, report.chunks = len(plan.documents), len(snapshot.chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _live_version(root: Path) -> Snapshot | None:
+    """The index's live version, or None when there is none yet."""
+    try:
+        return read_snapshot(root)
+    except IndexNotFoundError:
+        return None
+
+
+def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: int | None,
+              chunk_overlap: int | None, query_prompt: str, passage_prompt: str) -> _Settings:
+    """The settings of the new version: the old version's (checked against what is asked), or the asked ones."""
+    if old is not None:
+        old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap)
+        return _Settings(old.manifest.model, old.manifest.chunk_size, old.manifest.chunk_overlap,
+                         old.manifest.settings)
+    return _Settings(
+        model or DEFAULT_MODEL, chunk_size or DEFAULT_CHUNK_SIZE,
+        DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
+        {"query_prompt": query_prompt, "passage_prompt": passage_prompt},
+    )
+
+
+def _load_models(settings: _Settings, old: Snapshot | None, root: Path) -> list[Embedder]:
+    """The embedders of the new version; an index whose model cannot load here is a mismatch."""
+    try:
+        embedders = load_models(settings.model, settings.prompts)
+    except ValueError as error:
+        if old is None:
+            raise
+        raise IndexMismatchError(
+            f"index {root}/ was built with model {settings.model!r}, which cannot be loaded here ({error})",
+            str(root), "model", settings.model,
+        ) from None
+    if old is not None:
+        old.manifest.check_compatible(str(root), embedders=embedders)
+    return embedders
+
+
+def _matches_removal(document: Document, target: str) -> bool:
+    """Does ``--remove target`` name this document (by path, folder, source or id)?"""
+    if document.id == target or document.source == target or document.id == document_id(target):
+        return True
+    folder = os.path.abspath(target).rstrip(os.sep) + os.sep
+    return os.path.abspath(document.source).startswith(folder)
+
+
+def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]],
+          remove: Iterable[str | os.PathLike[str]], report: IngestReport, progress: Progress | None) -> _Plan:
+    """Drop the documents ``remove`` names, load the files under ``paths``, and note what changed."""
+    plan = _Plan(dict(old.documents) if old else {})
+    for target in remove:
+        hits = [d.id for d in plan.documents.values() if _matches_removal(d, os.fspath(target))]
+        if not hits:
+            report.skipped.append(Skipped(os.fspath(target), "not in the index; nothing removed"))
+        for doc_id in hits:
+            report.removed.append(plan.documents.pop(doc_id).source)
+
+    files, skipped = discover_files(paths)
+    report.skipped.extend(skipped)
+    for done, path in enumerate(files, start=1):
+        try:
+            doc = load_document(path)
+        except LoadError as error:
+            report.skipped.append(Skipped(str(path), str(error)))
+            continue
+        finally:
+            if progress:
+                progress("load", done, len(files))
+        previous = plan.documents.get(doc.id)
+        # Stored even when unchanged: the title may differ without a text change.
+        plan.documents[doc.id] = doc
+        if previous is not None and previous.hash == doc.hash:
+            report.unchanged.append(doc.source)
+            continue
+        (report.updated if previous is not None else report.added).append(doc.source)
+        plan.changed.append(doc)
+    return plan
+
+
+def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: list[Embedder],
+           progress: Progress | None) -> tuple[Snapshot, int]:
+    """The new version and how many chunks were embedded for it.
+
+    Rows of unchanged documents are carried over with their vectors; changed documents
+    are chunked and embedded; all chunks' words are indexed.
+    """
+    changed = {doc.id for doc in plan.changed}
+    kept_rows = np.asarray([] if old is None else [
+        row for row, chunk in enumerate(old.chunks) if chunk.doc in plan.documents and chunk.doc not in changed
+    ], dtype=np.int64)
+    chunks, kept_sentences = _carry_over(old, kept_rows)
+    new_chunks, new_sentences = _chunk_documents(plan.changed, settings.chunk_size, settings.chunk_overlap,
+                                                 len(kept_sentences), progress)
+    chunks.extend(new_chunks)
+    documents = plan.documents
+
+    def chunk_texts(start: int, stop: int) -> list[str]:
+        return [documents[c.doc].text[c.start:c.end] for c in new_chunks[start:stop]]
+
+    def sentence_texts(start: int, stop: int) -> list[str]:
+        return [documents[doc].text[a:b] for doc, a, b in new_sentences[start:stop]]
+
+    dense = []
+    for member, embedder in enumerate(embedders):
+        vectors = FaissIndex.empty(embedder.dim, len(chunks))
+        if old is not None:
+            vectors.add(old.dense[member].vectors(kept_rows))
+        _embed(embedder, chunk_texts, len(new_chunks), vectors, "embed", member, len(embedders), progress)
+        dense.append(vectors)
+    # The first model also embeds every sentence once: chunks are scored by their best
+    # sentence too, and the highlighter weighs sentences by their similarity.
+    sentence_vectors = FaissIndex.empty(embedders[0].dim, len(kept_sentences) + len(new_sentences))
+    if old is not None:
+        sentence_vectors.add(old.sentence_vectors.vectors(kept_sentences))
+    _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
+
+    lexical = _index_words(chunks, documents, progress)
+    manifest = _manifest(settings, embedders, dense, documents, chunks, len(sentence_vectors))
+    snapshot = Snapshot(manifest.stamped(old.manifest.created if old else ""), documents, chunks, dense, lexical,
+                        sentence_vectors, version=old.version if old else "")
+    return snapshot, len(new_chunks)
+
+
+def _index_words(chunks: list[ChunkRecord], documents: dict[str, Document], progress: Progress | None) -> Bm25Index:
+    """BM25 over the chunks' stems; the stop words seen tell later which language the corpus speaks."""
+    chunk_stems: list[list[str]] = []
+    stopwords_seen: set[str] = set()
+    for row, c in enumerate(chunks, start=1):
+        tokens = analyze(documents[c.doc].text[c.start:c.end], keep_stopwords=True)
+        chunk_stems.append([t.stem for t in tokens if not t.stop])
+        stopwords_seen.update(t.stem for t in tokens if t.stop)
+        if progress and (row % 2000 == 0 or row == len(chunks)):
+            progress("index", row, len(chunks))
+    return Bm25Index.build(chunk_stems, stopwords_seen)
+
+
+def _manifest(settings: _Settings, embedders: list[Embedder], dense: list[FaissIndex],
+              documents: dict[str, Document], chunks: list[ChunkRecord], sentence_count: int) -> Manifest:
+    """The new version's manifest (timestamps are set by :meth:`Manifest.stamped`)."""
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        counts[chunk.doc] = counts.get(chunk.doc, 0) + 1
+    return Manifest(
+        model="+".join(e.spec for e in embedders),
+        members=tuple(Member(e.spec, e.dim, e.settings(), f"dense-{i}.faiss", index.kind)
+                      for i, (e, index) in enumerate(zip(embedders, dense))),
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        documents=tuple(DocumentEntry(d.id, d.source, d.title, d.hash, counts.get(d.id, 0))
+                        for d in documents.values()),
+        chunks=len(chunks),
+        sentence_count=sentence_count,
+        created="",
+        updated="",
+    )
+
+
+def _carry_over(old: Snapshot | None, kept_rows: np.ndarray) -> tuple[list[ChunkRecord], np.ndarray]:
+    """The kept chunks, their sentence rows renumbered, and the old sentence rows they keep."""
+    if old is None or not len(kept_rows):
+        return [], np.zeros(0, dtype=np.int64)
+    kept = [old.chunks[row] for row in kept_rows.tolist()]
+    kept_sentences = np.unique(np.fromiter((r for c in kept for r in c.sentence_rows), dtype=np.int64))
+    renumber = {int(old_row): new_row for new_row, old_row in enumerate(kept_sentences)}
+    chunks = [
+        ChunkRecord(c.doc, c.start, c.end, c.sentences, tuple(renumber[r] for r in c.sentence_rows)) for c in kept
+    ]
+    return chunks, kept_sentences
+
+
+def _chunk_documents(
+    docs: list[Document], chunk_size: int, chunk_overlap: int, first_sentence_row: int, progress: Progress | None,
+) -> tuple[list[ChunkRecord], list[tuple[str, int, int]]]:
+    """Chunk ``docs``; return the chunks and the documents' sentences ``(doc, start, end)``.
+
+    Sentence rows are numbered from ``first_sentence_row``; each chunk sentence points
+    at the whole sentence it is part of (a chunk may hold only part of one).
+    """
+    chunks: list[ChunkRecord] = []
+    sentences: list[tuple[str, int, int]] = []
+    characters, characters_done = sum(len(doc.text) for doc in docs), 0
+    for doc in docs:
+        # Long texts are chunked block by block (cut at paragraph breaks), which keeps
+        # the chunker's work linear in the length of the text.
+        for offset, block in text_blocks(doc.text):
+            spans = split_sentences(block)  # once: the chunker and the sentence vectors share them
+            starts = [start for start, _ in spans]
+            first = first_sentence_row + len(sentences)
+            sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)
+            for piece in chunk_text(block, chunk_size, chunk_overlap, spans):
+                rows = tuple(first + bisect.bisect_right(starts, piece.start + start) - 1
+                             for start, _ in piece.sentences)
+                chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences, rows))
+            characters_done += len(block)
+            if progress:
+                progress("chunk", characters_done, characters)
+    return chunks, sentences
+
+
+def _embed(
+    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, into: FaissIndex, stage: str,
+    member: int, members: int, progress: Progress | None,
+) -> None:
+    """Embed ``count`` passages, fetched by ``texts(start, stop)`` one slice at a time, into ``into``.
+
+    Slicing keeps memory bounded: passage texts are cut from their documents only
+    while their slice is embedded, and each slice's vectors go straight into the
+    FAISS index (no second copy of all vectors). ``progress(stage, …)`` counts over
+    all members.
+    """
+    done = [member * count]
+
+    def step(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress(stage, done[0], members * count)
+
+    for at in range(0, count, _EMBED_SLICE):
+        batch = texts(at, min(at + _EMBED_SLICE, count))
+        into.add(embedder.embed_passages(batch, progress=step))

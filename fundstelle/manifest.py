@@ -1,0 +1,214 @@
+"""The manifest of an index version: what it was built with and what it holds.
+
+``manifest.json`` is written last into each version folder (a version without one was
+never finished). :class:`Manifest` is its typed form; :meth:`Manifest.check_compatible`
+is the one place that decides whether an index fits a requested model, chunking, or the
+models loaded to search it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, TypeGuard
+
+from .embed import Embedder, split_model_spec
+from .errors import IndexFolderError, IndexMismatchError
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "DocumentEntry", "Manifest", "Member"]
+
+FORMAT_VERSION = 1
+FORMAT_NAME = "fundstelle-index"
+SPLITTER = "sentences-v1"
+ANALYZER = "german-snowball+stopwords-v1"
+LEXICAL_METHOD = "bm25s-lucene"
+# File and folder names a manifest may point to: plain names inside the version folder.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of the ensemble: its spec, vector size, settings, and the FAISS file of its vectors."""
+
+    spec: str
+    dim: int
+    settings: dict[str, str]
+    file: str
+    faiss: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """A document as the manifest lists it: id, source, title, text hash, chunk count."""
+
+    id: str
+    source: str
+    title: str
+    hash: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What one index version was built with and holds (``manifest.json``, typed)."""
+
+    model: str
+    members: tuple[Member, ...]
+    chunk_size: int
+    chunk_overlap: int
+    documents: tuple[DocumentEntry, ...]
+    chunks: int
+    sentence_count: int
+    created: str
+    updated: str
+    format_version: int = FORMAT_VERSION
+    sentences_file: str = "sentences.faiss"
+    sentence_member: int = 0
+    lexical_folder: str = "bm25"
+    splitter: str = SPLITTER
+    analyzer: str = ANALYZER
+    lexical_method: str = LEXICAL_METHOD
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The first model's settings (prompts), which every member was loaded with."""
+        return self.members[0].settings
+
+    def stamped(self, created: str = "") -> Manifest:
+        """The manifest with ``updated`` set to now, and ``created`` kept (or now for a new index)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return replace(self, created=created or now, updated=now)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as written to ``manifest.json``."""
+        return {
+            "format": FORMAT_NAME,
+            "format_version": self.format_version,
+            "created": self.created,
+            "updated": self.updated,
+            "model": self.model,
+            "embedders": [
+                {"spec": m.spec, "dim": m.dim, "settings": m.settings, "file": m.file, "faiss": m.faiss}
+                for m in self.members
+            ],
+            "sentences": {"file": self.sentences_file, "embedder": self.sentence_member,
+                          "count": self.sentence_count},
+            "chunking": {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap,
+                         "splitter": self.splitter},
+            "lexical": {"folder": self.lexical_folder, "analyzer": self.analyzer, "method": self.lexical_method},
+            "counts": {"documents": len(self.documents), "chunks": self.chunks},
+            "documents": [
+                {"id": d.id, "source": d.source, "title": d.title, "hash": d.hash, "chunks": d.chunks}
+                for d in self.documents
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, folder: str) -> Manifest:
+        """Check the fields that reading and searching rely on, and type them.
+
+        Raises :class:`IndexFolderError` naming what is off.
+        """
+        _check(data, folder)
+        chunking, sentences, lexical = data["chunking"], data["sentences"], data["lexical"]
+        return cls(
+            model=data["model"],
+            members=tuple(Member(m["spec"], m["dim"], dict(m.get("settings", {})), m["file"], m.get("faiss", ""))
+                          for m in data["embedders"]),
+            chunk_size=chunking["chunk_size"],
+            chunk_overlap=chunking["chunk_overlap"],
+            documents=tuple(DocumentEntry(d["id"], d.get("source", ""), d.get("title", ""), d.get("hash", ""),
+                                          d["chunks"]) for d in data["documents"]),
+            chunks=data["counts"]["chunks"],
+            sentence_count=sentences["count"],
+            created=data.get("created", ""),
+            updated=data["updated"],
+            format_version=data["format_version"],
+            sentences_file=sentences["file"],
+            sentence_member=sentences["embedder"],
+            lexical_folder=lexical["folder"],
+            splitter=chunking.get("splitter", SPLITTER),
+            analyzer=lexical.get("analyzer", ANALYZER),
+            lexical_method=lexical.get("method", LEXICAL_METHOD),
+        )
+
+    def check_compatible(
+        self, folder: str, model: str | None = None, chunk_size: int | None = None,
+        chunk_overlap: int | None = None, embedders: Sequence[Embedder] = (),
+    ) -> None:
+        """Raise :class:`IndexMismatchError` unless the index fits what is asked of it.
+
+        ``model``, ``chunk_size``, ``chunk_overlap``: settings a caller asks for (None:
+        whatever the index has). ``embedders``: the models loaded for this index, whose
+        vectors must still have the dimensions the index holds.
+        """
+        if model is not None and split_model_spec(model) != split_model_spec(self.model):
+            raise IndexMismatchError(f"index {folder}/ was built with model {self.model!r}, not {model!r}",
+                                     folder, "model", self.model, model)
+        for name, built, wanted in (("chunk_size", self.chunk_size, chunk_size),
+                                    ("chunk_overlap", self.chunk_overlap, chunk_overlap)):
+            if wanted is not None and wanted != built:
+                raise IndexMismatchError(f"index {folder}/ was built with {name}={built}, not {wanted}",
+                                         folder, name, built, wanted)
+        for embedder, member in zip(embedders, self.members):
+            if embedder.dim != member.dim:  # the same model name now gives other vectors
+                raise IndexMismatchError(
+                    f"model {member.spec!r} now gives {embedder.dim}-dimensional vectors but the index at "
+                    f"{folder}/ holds {member.dim}-dimensional ones (the model changed)",
+                    folder, "dim", member.dim, embedder.dim,
+                )
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    """True for an int proper (not a bool, not a float)."""
+    return type(value) is int
+
+
+def _check(manifest: Any, folder: str) -> None:
+    """Raise :class:`IndexFolderError` if a field that reading and searching rely on is off."""
+    path = f"{folder}/manifest.json"
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise IndexFolderError(f"{folder} is not a Fundstelle index (manifest has no format {FORMAT_NAME!r})",
+                               folder)
+    version = manifest.get("format_version")
+    if not is_int(version) or version < 1:
+        raise IndexFolderError(f"{path} has no valid format_version ({version!r})", folder)
+    if version > FORMAT_VERSION:
+        raise IndexFolderError(
+            f"index {folder} has format version {version}, newer than this Fundstelle "
+            f"understands ({FORMAT_VERSION})", folder, "upgrade",
+        )
+    embedders = manifest.get("embedders")
+    lexical = manifest.get("lexical")
+    chunking = manifest.get("chunking")
+    counts = manifest.get("counts")
+    documents = manifest.get("documents")
+    sentences = manifest.get("sentences")
+    checks = {
+        "model": isinstance(manifest.get("model"), str) and bool(manifest["model"]),
+        "updated": isinstance(manifest.get("updated"), str),
+        "embedders": isinstance(embedders, list) and bool(embedders) and all(
+            isinstance(m, dict) and isinstance(m.get("spec"), str) and is_int(m.get("dim"))
+            and 0 < m["dim"] <= 65536 and isinstance(m.get("file"), str) and _PLAIN_NAME.fullmatch(m["file"])
+            and m["file"].endswith(".faiss") and isinstance(m.get("settings", {}), dict)
+            for m in embedders
+        ) and len({m["file"] for m in embedders}) == len(embedders),
+        "sentences": isinstance(sentences, dict) and isinstance(sentences.get("file"), str)
+        and bool(_PLAIN_NAME.fullmatch(sentences["file"])) and sentences["file"].endswith(".faiss")
+        and is_int(sentences.get("count")) and sentences["count"] >= 0
+        and is_int(sentences.get("embedder")) and isinstance(embedders, list)
+        and 0 <= sentences["embedder"] < len(embedders),
+        "lexical": isinstance(lexical, dict) and isinstance(lexical.get("folder"), str)
+        and bool(_PLAIN_NAME.fullmatch(lexical["folder"])),
+        "chunking": isinstance(chunking, dict) and is_int(chunking.get("chunk_size"))
+        and is_int(chunking.get("chunk_overlap")),
+        "counts": isinstance(counts, dict) and is_int(counts.get("documents")) and is_int(counts.get("chunks")),
+        "documents": isinstance(documents, list) and all(
+            isinstance(d, dict) and isinstance(d.get("id"), str) and is_int(d.get("chunks")) for d in documents
+        ),
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise IndexFolderError(f"{path} is damaged (bad or missing {', '.join(bad)})", folder)
