@@ -238,7 +238,12 @@ def search_baseline(index: Index, asked: list[Asked]) -> float:
 # ------------------------------------------------------------------ latency
 
 def latency(index: Index, asked: list[str], rounds: int = 2) -> dict[str, float]:
-    """Warm p50 of ``search(q, k=5)`` and ``ask(q, k=5)`` in ms, the two taking turns question by question."""
+    """Warm p50 of ``search(q, k=5)`` and ``ask(q, k=5)`` in ms, the two taking turns question by question.
+
+    The models' question cache is off: each call embeds its question, as a new question would.
+    """
+    for embedder in index.embedders:
+        embedder.query_cache_size = 0
     for question in asked[:5]:
         index.search(question)
         index.ask(question)

