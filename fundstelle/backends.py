@@ -1,9 +1,10 @@
-"""Where vectors and postings live: one small interface, FAISS and bm25s behind it.
+"""Where vectors and postings live: two small interfaces, FAISS and bm25s behind them.
 
-Search and highlighting only talk to :class:`VectorIndex` and :class:`LexicalIndex`.
-A server-based engine (Milvus, with dense vectors and BM25) can implement the same
-few methods and slot in beside these local backends. Rows are numbered ``0..n-1`` in
-the order of the index's chunk table.
+Ingest, search and highlighting only talk to :class:`VectorIndex` and
+:class:`LexicalIndex`; the store saves and loads them. :class:`FaissIndex` and
+:class:`Bm25Index` are what an index folder holds; :class:`ArrayIndex`, exact search
+over a numpy array in memory, is a second vector backend (for tests and small
+in-memory corpora). Rows are numbered ``0..n-1`` in the order of the index's chunk table.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import numpy as np
 
 __all__ = [
     "EXACT_SEARCH_LIMIT",
+    "ArrayIndex",
     "Bm25Index",
     "FaissIndex",
     "LexicalIndex",
+    "Searchable",
     "SentenceMaxIndex",
     "VectorIndex",
 ]
@@ -43,11 +46,35 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
 
-class VectorIndex(Protocol):
-    """Dense vectors of the chunks, searched by inner product (cosine on unit vectors)."""
+class Searchable(Protocol):
+    """Rows scored against a question vector: what fusion needs of a dense signal."""
 
     def __len__(self) -> int:
-        """Number of vectors (one per chunk row)."""
+        """Number of rows."""
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(rows, scores)`` of the ``k`` best rows, best first."""
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Return the score of ``query`` against each row in ``rows``."""
+
+
+class VectorIndex(Searchable, Protocol):
+    """Dense unit vectors, one per row, searched by inner product (cosine on unit vectors)."""
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+
+    @property
+    def kind(self) -> str:
+        """The implementation, as the manifest records it (e.g. ``IndexFlatIP``)."""
+
+    def __len__(self) -> int:
+        """Number of vectors (one per row)."""
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append ``vectors`` (unit rows) after the rows already held."""
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(rows, scores)`` of the ``k`` nearest rows, best first."""
@@ -55,8 +82,11 @@ class VectorIndex(Protocol):
     def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Return the exact score of ``query`` against each row in ``rows``."""
 
-    def vectors(self) -> np.ndarray:
-        """Return all vectors as an ``(n, dim)`` array (to carry them into a new version)."""
+    def vectors(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Return the vectors of ``rows`` (all if None) as an ``(n, dim)`` array, e.g. to carry them over."""
+
+    def save(self, path: Path) -> None:
+        """Write the vectors to ``path``."""
 
 
 class LexicalIndex(Protocol):
@@ -73,6 +103,9 @@ class LexicalIndex(Protocol):
 
     def idf(self, stems: list[str]) -> list[float]:
         """Inverse document frequency of each stem (rare words weigh more)."""
+
+    def save(self, folder: Path) -> None:
+        """Write the postings into ``folder``."""
 
 
 class FaissIndex:
@@ -176,6 +209,58 @@ class FaissIndex:
         return self._index.reconstruct_n(0, len(self))
 
 
+class ArrayIndex:
+    """Exact inner-product search over vectors held in a numpy array (in memory only)."""
+
+    def __init__(self, dim: int) -> None:
+        self._dim = dim
+        self._parts: list[np.ndarray] = []
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return self._dim
+
+    @property
+    def kind(self) -> str:
+        """``ArrayIndex``: not a FAISS kind, so an index folder never holds one."""
+        return "ArrayIndex"
+
+    def _all(self) -> np.ndarray:
+        if self._parts:  # appended slices are joined on first use
+            self._matrix = np.concatenate([self._matrix, *self._parts])
+            self._parts = []
+        return self._matrix
+
+    def __len__(self) -> int:
+        return len(self._matrix) + sum(len(part) for part in self._parts)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append ``vectors`` (unit rows) after the rows already held."""
+        if len(vectors):
+            self._parts.append(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self._dim))
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(rows, scores)`` of the ``k`` nearest rows, best first (ties by row)."""
+        scores = self._all() @ np.asarray(query, dtype=np.float32)
+        rows = np.lexsort((np.arange(len(scores)), -scores))[:max(k, 0)]
+        return rows.astype(np.int64), scores[rows]
+
+    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner products of ``query`` with the given rows."""
+        return self.vectors(rows) @ np.asarray(query, dtype=np.float32)
+
+    def vectors(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """All vectors in row order, or only those of ``rows``."""
+        matrix = self._all()
+        return matrix.copy() if rows is None else matrix[np.asarray(rows, dtype=np.int64)]
+
+    def save(self, path: Path) -> None:
+        """Refuse: an in-memory index has no file format in an index folder."""
+        raise NotImplementedError("an ArrayIndex lives in memory only; index folders hold FAISS files")
+
+
 class SentenceMaxIndex:
     """Chunks scored by their best sentence: a :class:`VectorIndex` over chunk rows.
 
@@ -184,7 +269,7 @@ class SentenceMaxIndex:
     sentence's vector is not diluted by its neighbours the way a chunk's vector is.
     """
 
-    def __init__(self, sentences: FaissIndex, chunk_sentences: Sequence[Sequence[int]]) -> None:
+    def __init__(self, sentences: VectorIndex, chunk_sentences: Sequence[Sequence[int]]) -> None:
         self._sentences = sentences
         lengths = np.fromiter((len(rows) for rows in chunk_sentences), dtype=np.int64, count=len(chunk_sentences))
         if len(lengths) and lengths.min() < 1:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import Bm25Index, FaissIndex
+from .backends import Bm25Index, FaissIndex, VectorIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, load_models
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
@@ -200,7 +200,7 @@ def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: li
     def sentence_texts(start: int, stop: int) -> list[str]:
         return [documents[doc].text[a:b] for doc, a, b in new_sentences[start:stop]]
 
-    dense = []
+    dense: list[VectorIndex] = []
     for member, embedder in enumerate(embedders):
         vectors = FaissIndex.empty(embedder.dim, len(chunks))
         if old is not None:
@@ -234,7 +234,7 @@ def _index_words(chunks: list[ChunkRecord], documents: dict[str, Document], prog
     return Bm25Index.build(chunk_stems, stopwords_seen)
 
 
-def _manifest(settings: _Settings, embedders: list[Embedder], dense: list[FaissIndex],
+def _manifest(settings: _Settings, embedders: list[Embedder], dense: list[VectorIndex],
               documents: dict[str, Document], chunks: list[ChunkRecord], sentence_count: int) -> Manifest:
     """The new version's manifest (timestamps are set by :meth:`Manifest.stamped`)."""
     counts: dict[str, int] = {}
@@ -298,7 +298,7 @@ def _chunk_documents(
 
 
 def _embed(
-    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, into: FaissIndex, stage: str,
+    embedder: Embedder, texts: Callable[[int, int], list[str]], count: int, into: VectorIndex, stage: str,
     member: int, members: int, progress: Progress | None,
 ) -> None:
     """Embed ``count`` passages, fetched by ``texts(start, stop)`` one slice at a time, into ``into``.

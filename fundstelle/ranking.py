@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import LexicalIndex, VectorIndex
+from .backends import LexicalIndex, Searchable
 from .lexical import Token
 from .results import MODES, Mode
 
@@ -95,7 +95,7 @@ class Signal:
     """
 
     model: str
-    index: VectorIndex
+    index: Searchable
     foreign_weight: float | None = None
     sentences: bool = False
 

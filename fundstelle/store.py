@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Bm25Index, FaissIndex, SentenceMaxIndex
+from .backends import Bm25Index, FaissIndex, LexicalIndex, SentenceMaxIndex, VectorIndex
 from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
 from .manifest import Manifest, is_int
 from .results import Document
@@ -76,9 +76,9 @@ class Snapshot:
     manifest: Manifest
     documents: dict[str, Document]
     chunks: list[ChunkRecord]
-    dense: list[FaissIndex]
-    lexical: Bm25Index
-    sentence_vectors: FaissIndex
+    dense: list[VectorIndex]
+    lexical: LexicalIndex
+    sentence_vectors: VectorIndex
     version: str = ""
 
     @property
@@ -329,7 +329,7 @@ def _read_version(folder: Path, name: str) -> Snapshot:
             raise _Damaged(f"{manifest.sentences_file} holds {len(sentence_vectors)} vectors, the manifest says "
                            f"{manifest.sentence_count}")
         chunks = _read_chunks(folder / "chunks.jsonl", documents, manifest.sentence_count)
-        dense = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
+        dense: list[VectorIndex] = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
         lexical = _read_bm25(folder / manifest.lexical_folder)
     except IndexFolderError as error:  # the manifest's own check; name the index, not the version
         raise IndexFolderError(str(error), root, error.remedy) from None
