@@ -142,7 +142,7 @@ def index_facts(index: Index, lang: str) -> None:
     st.sidebar.header(text(lang, "index"))
     documents = text(lang, "documents_1") if info.documents == 1 else text(lang, "documents_n", n=info.documents)
     st.sidebar.markdown(text(lang, "facts", documents=documents, chunks=info.chunks, model=info.model,
-                             updated=_md(updated)), help=text(lang, "index_help", path=info.path))
+                             updated=_md(updated)), help=text(lang, "index_help", path=info.folder))
 
 
 def _where(index: Index, hit: Hit) -> Position:

@@ -122,7 +122,7 @@ def add_uploads(index: Index, files: Sequence[tuple[str, bytes]], progress: Prog
     outcomes, accepted = _check(files)
     if not accepted:
         return outcomes
-    folder = uploads_dir(index.path).resolve()
+    folder = uploads_dir(index.folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     saved: dict[str, tuple[Path, bytes | None]] = {}
     try:
@@ -167,6 +167,6 @@ def remove_document(index: Index, document: DocumentInfo) -> bool:
     report = index.remove([document.id])
     if not report.removed:
         return False
-    if is_upload(document.source, index.path):
+    if is_upload(document.source, index.folder):
         Path(document.source).unlink(missing_ok=True)
     return True

@@ -69,7 +69,7 @@ def main() -> None:
     print(f"{'setting':44} " + " ".join(f"{lang:>6}" for lang in langs))
     sets = {lang: questions(lang) for lang in langs}
     for name, options in rows:
-        tried = Index(index.path, index.snapshot, setting(**options))
+        tried = Index(index.folder, index.snapshot, setting(**options))
         cells = [evaluate(tried, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs]
         print(f"{name:44} " + " ".join(f"{cell:6.3f}" for cell in cells), flush=True)
 

@@ -51,9 +51,10 @@ import faiss  # noqa: E402
 from measure import emit, folder_size, stats  # noqa: E402
 
 from fundstelle import backends  # noqa: E402
-from fundstelle.backends import Bm25Index, FaissIndex, SentenceMaxIndex, VectorIndex  # noqa: E402
+from fundstelle.backends import Bm25Index, FaissIndex, Searchable, SentenceMaxIndex  # noqa: E402
+from fundstelle.embed import UseM3Embedder  # noqa: E402
 from fundstelle.lexical import analyze, stems  # noqa: E402
-from fundstelle.ranking import CANDIDATES, SENTENCES_SUFFIX, rank  # noqa: E402
+from fundstelle.ranking import CANDIDATES, SENTENCES_SUFFIX, Signal, rank  # noqa: E402
 from fundstelle.sentences import split_sentences  # noqa: E402
 
 CACHE = HERE / ".cache" / "scale"
@@ -253,7 +254,7 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
     out: dict = {"n": n, "queries": queries, "exact_limit": backends.EXACT_SEARCH_LIMIT,
                  "hnsw": {"M": backends.HNSW_NEIGHBOURS, "efConstruction": backends.HNSW_EF_CONSTRUCTION,
                           "efSearch": backends.HNSW_EF_SEARCH}, "dense": {}}
-    product: list[VectorIndex] = []
+    product: list[Searchable] = []
     query_vectors: list[np.ndarray] = []
     for spec, dim, per_chunk, stream in MEMBERS:
         qs = synthetic_queries(queries, dim)
@@ -280,15 +281,17 @@ def measure_size(n: int, queries: int = QUERIES, variants: tuple[tuple[int, int]
                    **summary(_timed(lambda i: lexical.scores(query_stems[i % len(texts)]), queries))}
     gc.collect()
     out["rss_bytes"] = process.memory_info().rss
-    specs = [spec for spec, *_ in MEMBERS]
+    signals = [Signal(spec.removesuffix(SENTENCES_SUFFIX), index, UseM3Embedder.foreign_weight if spec == "use-m3"
+                      else None, sentences=spec.endswith(SENTENCES_SUFFIX))
+               for (spec, *_), index in zip(MEMBERS, product)]
     e5 = [i for i, (spec, *_) in enumerate(MEMBERS) if spec.startswith("e5-small-int4")]
     out["fused"] = {}
     for mode in ("hybrid", "dense", "lexical"):
         out["fused"][mode] = summary(_timed(
-            lambda i, mode=mode: rank([qv[i] for qv in query_vectors], product, specs, tokens[i % len(texts)],
+            lambda i, mode=mode: rank([qv[i] for qv in query_vectors], signals, tokens[i % len(texts)],
                                       lexical, 15, mode), queries))
     out["fused"]["hybrid-e5"] = summary(_timed(
-        lambda i: rank([query_vectors[j][i] for j in e5], [product[j] for j in e5], [specs[j] for j in e5],
+        lambda i: rank([query_vectors[j][i] for j in e5], [signals[j] for j in e5],
                        tokens[i % len(texts)], lexical, 15, "hybrid"), queries))
     out["index_bytes"] = sum(
         (row["hnsw"][0]["bytes"] if row["product_kind"] == "HNSW" else row["exact"]["bytes"])

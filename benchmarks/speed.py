@@ -165,8 +165,8 @@ def cold_start(runs: int = 5) -> dict:
     recipe()  # make sure the recipe's store is saved
     lc_folder = next(CACHE.glob(f"langchain-{E5}-*"))
     systems = {
-        f"Fundstelle ({DEFAULT_MODEL})": ("ours", our_index(DEFAULT_MODEL).path),
-        f"Fundstelle ({E5})": ("ours", our_index(E5).path),
+        f"Fundstelle ({DEFAULT_MODEL})": ("ours", our_index(DEFAULT_MODEL).folder),
+        f"Fundstelle ({E5})": ("ours", our_index(E5).folder),
         f"LangChain recipe ({E5})": ("langchain", lc_folder),
     }
     samples: dict[str, list[dict]] = {name: [] for name in systems}

@@ -34,37 +34,37 @@ class Index:
     holds how hybrid search weighs its signals (the measured defaults).
     """
 
-    def __init__(self, path: str | os.PathLike[str], snapshot: Snapshot, fusion: Fusion = DEFAULT_FUSION) -> None:
-        self.path = Path(path)
+    def __init__(self, folder: str | os.PathLike[str], snapshot: Snapshot, fusion: Fusion = DEFAULT_FUSION) -> None:
+        self.folder = Path(folder)
         self.fusion = fusion
         self._snapshot = snapshot
         self._embedders = self._models_for(snapshot)
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = "index", model: str | None = None,
+    def open(cls, folder: str | os.PathLike[str] = "index", model: str | None = None,
              fusion: Fusion = DEFAULT_FUSION) -> Index:
-        """Open the index at ``path``.
+        """Open the index in ``folder``.
 
         ``model``, if given, must be the model the index was built with; otherwise
         :class:`IndexMismatchError` says which it was built with.
         """
-        snapshot = read_snapshot(path)
-        snapshot.manifest.check_compatible(os.fspath(path), model)
-        return cls(path, snapshot, fusion)
+        snapshot = read_snapshot(folder)
+        snapshot.manifest.check_compatible(os.fspath(folder), model)
+        return cls(folder, snapshot, fusion)
 
     @classmethod
     def build(
         cls,
         paths: Iterable[str | os.PathLike[str]],
-        path: str | os.PathLike[str] = "index",
+        folder: str | os.PathLike[str] = "index",
         model: str | None = None,
         rebuild: bool = False,
         chunk_size: int | None = None,
         chunk_overlap: int | None = None,
         progress: Progress | None = None,
     ) -> Index:
-        """Ingest ``paths`` into the index at ``path`` (created if missing) and open it.
+        """Ingest ``paths`` into the index in ``folder`` (created if missing) and open it.
 
         See :func:`fundstelle.ingest` for the options and incremental behaviour.
         Raises FileNotFoundError, before anything is written, when a path does not exist
@@ -76,13 +76,13 @@ class Index:
         missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
-        ingest(paths, path, model=model, rebuild=rebuild, chunk_size=chunk_size,
+        ingest(paths, folder, model=model, rebuild=rebuild, chunk_size=chunk_size,
                chunk_overlap=chunk_overlap, progress=progress)
-        return cls.open(path)
+        return cls.open(folder)
 
     def __repr__(self) -> str:
         info = self.info
-        return (f"Index({os.fspath(self.path)!r}, documents={info.documents}, chunks={info.chunks}, "
+        return (f"Index({os.fspath(self.folder)!r}, documents={info.documents}, chunks={info.chunks}, "
                 f"model={info.model!r})")
 
     def _models_for(self, snapshot: Snapshot) -> list[Embedder]:
@@ -92,10 +92,10 @@ class Index:
             embedders = load_models(manifest.model, manifest.settings)
         except ValueError as error:  # a model this installation does not know or cannot load
             raise IndexMismatchError(
-                f"index {self.path}/ was built with model {manifest.model!r}, which cannot be loaded here ({error})",
-                str(self.path), "model", manifest.model,
+                f"index {self.folder}/ was built with model {manifest.model!r}, which cannot be loaded here ({error})",
+                str(self.folder), "model", manifest.model,
             ) from None
-        manifest.check_compatible(str(self.path), embedders=embedders)
+        manifest.check_compatible(str(self.folder), embedders=embedders)
         return embedders
 
     @property
@@ -110,12 +110,12 @@ class Index:
 
     def refresh(self) -> bool:
         """Switch to the newest version on disk if an ingest wrote one; True if it did."""
-        live = current_version(self.path)
+        live = current_version(self.folder)
         if live is None or live == self._snapshot.version:
             return False
         with self._reload_lock:
-            if current_version(self.path) != self._snapshot.version:
-                snapshot = read_snapshot(self.path)
+            if current_version(self.folder) != self._snapshot.version:
+                snapshot = read_snapshot(self.folder)
                 self._embedders = self._models_for(snapshot)
                 self._snapshot = snapshot
         return True
@@ -124,7 +124,7 @@ class Index:
         """Add or update files in this index, then switch to the new version."""
         from .ingestion import ingest
 
-        report = ingest(paths, self.path, progress=progress)
+        report = ingest(paths, self.folder, progress=progress)
         self.refresh()
         return report
 
@@ -132,7 +132,7 @@ class Index:
         """Drop documents (by source path, folder or id), then switch to the new version."""
         from .ingestion import ingest
 
-        report = ingest((), self.path, remove=sources)
+        report = ingest((), self.folder, remove=sources)
         self.refresh()
         return report
 
@@ -141,7 +141,7 @@ class Index:
         """Facts about the index: size, model, chunking, last update."""
         manifest = self._snapshot.manifest
         return IndexInfo(
-            path=str(self.path),
+            folder=str(self.folder),
             documents=len(manifest.documents),
             chunks=manifest.chunks,
             model=manifest.model,
@@ -164,7 +164,7 @@ class Index:
         try:
             return self._snapshot.documents[doc_id]
         except KeyError:
-            raise KeyError(f"no document with id {doc_id!r} in {self.path}/") from None
+            raise KeyError(f"no document with id {doc_id!r} in {self.folder}/") from None
 
     def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         """Return the ``k`` passages that best answer ``question``, best first.
@@ -205,28 +205,28 @@ _OPEN_INDEXES: dict[str, Index] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-    """Search the index folder ``index`` for ``question``; the index stays open for next time.
+def search(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    """Search the index in ``folder`` for ``question``; the index stays open for next time.
 
     >>> from fundstelle import search                   # doctest: +SKIP
     >>> search("Wer hat Anthropic gegründet?")[0].answer.text  # doctest: +SKIP
     """
-    return _open(index).search(question, k=k, mode=mode)
+    return _open(folder).search(question, k=k, mode=mode)
 
 
-def _open(index: str | os.PathLike[str]) -> Index:
+def _open(folder: str | os.PathLike[str]) -> Index:
     """The open :class:`Index` for a folder, opened on first use."""
-    key = os.path.abspath(os.fspath(index))
+    key = os.path.abspath(os.fspath(folder))
     with _OPEN_LOCK:
         if key not in _OPEN_INDEXES:
-            _OPEN_INDEXES[key] = Index.open(index)
+            _OPEN_INDEXES[key] = Index.open(folder)
         return _OPEN_INDEXES[key]
 
 
-def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> Reply:
-    """Answer ``question`` from the index folder ``index`` (see :meth:`Index.ask`); the index stays open.
+def ask(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> Reply:
+    """Answer ``question`` from the index in ``folder`` (see :meth:`Index.ask`); the index stays open.
 
     >>> from fundstelle import ask                      # doctest: +SKIP
     >>> ask("Wie viel hat Amazon in Anthropic investiert?").answer.phrase.text  # doctest: +SKIP
     """
-    return _open(index).ask(question, k=k, mode=mode)
+    return _open(folder).ask(question, k=k, mode=mode)

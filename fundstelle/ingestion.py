@@ -62,7 +62,7 @@ class _Plan:
 
 def ingest(
     paths: Iterable[str | os.PathLike[str]] = (),
-    index: str | os.PathLike[str] = "index",
+    folder: str | os.PathLike[str] = "index",
     model: str | None = None,
     rebuild: bool = False,
     remove: Iterable[str | os.PathLike[str]] = (),
@@ -72,7 +72,7 @@ def ingest(
     passage_prompt: str = "",
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Add or update the files under ``paths`` in the index at ``index``; drop ``remove``.
+    """Add or update the files under ``paths`` in the index in ``folder``; drop ``remove``.
 
     ``model`` defaults to the model the index was built with (a new index:
     ``e5-small-int4+use-m3``); asking for another is an :class:`IndexMismatchError` unless
@@ -80,7 +80,7 @@ def ingest(
     Unreadable files are reported in ``report.skipped`` and the rest go on.
     """
     started = time.perf_counter()
-    root = Path(index)
+    root = Path(folder)
     report = IngestReport()
     with ingest_lock(root):
         old = None if rebuild else _live_version(root)

@@ -180,9 +180,9 @@ class DocumentInfo:
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """Facts about an index: where, how big, which model, when last updated."""
+    """Facts about an index: its folder, how big, which model, when last updated."""
 
-    path: str
+    folder: str
     documents: int
     chunks: int
     model: str

@@ -65,7 +65,7 @@ def test_hits_are_ordered_by_their_best_answer(overlapping_index: Index) -> None
 
 
 def test_module_level_ask_and_bad_input(overlapping_index: Index) -> None:
-    reply = fundstelle.ask("Wann wurde der Hafen angelegt?", index=overlapping_index.path, k=2)
+    reply = fundstelle.ask("Wann wurde der Hafen angelegt?", folder=overlapping_index.folder, k=2)
     assert len(reply.hits) <= 2
     with pytest.raises(ValueError, match="empty"):
         overlapping_index.ask("   ")
@@ -77,7 +77,7 @@ def test_ask_on_the_command_line_as_json(overlapping_index: Index) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "fundstelle", "ask", "Wann wurde der Hafen angelegt?", "--index",
-         str(overlapping_index.path), "--k", "2", "--json"],
+         str(overlapping_index.folder), "--k", "2", "--json"],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr

@@ -233,14 +233,15 @@ def test_a_second_ingest_is_refused_while_one_writes(setting: dict, tmp_path: Pa
     index_dir = tmp_path / "index"
     shutil.copytree(setting["base"], index_dir)
     with ingest_lock(index_dir):
-        with pytest.raises(IndexLockedError, match=rf"another ingest \(pid {os.getpid()}\) is writing to "
-                                                   r".*; wait for it to finish and try again"):
+        with pytest.raises(IndexLockedError, match=rf"another ingest \(pid {os.getpid()}\) is writing to ") as info:
             ingest([setting["new"]], index_dir)
+        assert info.value.holder == f"pid {os.getpid()}" and info.value.remedy == "wait"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         cli = subprocess.run([sys.executable, str(ROOT / "ingest.py"), str(setting["new"]), "--index",
                               str(index_dir), "--quiet"], capture_output=True, text=True, env=env, timeout=120)
         assert cli.returncode == 2
         assert cli.stderr.startswith(f"error: another ingest (pid {os.getpid()}) is writing to ")
+        assert "wait for it to finish and try again" in cli.stderr
         assert "Traceback" not in cli.stderr
     # Searching is never locked out, and the lock's end lets the next ingest through.
     assert state_of(index_dir) == setting["old"]

@@ -68,7 +68,7 @@ def test_lexical_mode_returns_nothing_without_shared_words(corpus: Path, index_d
 
 def test_module_level_search(corpus: Path, index_dir: Path) -> None:
     build(corpus, index_dir)
-    hits = fundstelle.search("Sauerteig Roggenbrot", index=index_dir, k=1)
+    hits = fundstelle.search("Sauerteig Roggenbrot", folder=index_dir, k=1)
     assert hits[0].title == "Brotbacken"
 
 
