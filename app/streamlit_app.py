@@ -30,8 +30,16 @@ from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
 from app.render import CSS, TARGET_ID, Position, answer_html, document_html, passage_html, position  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
 from app.uploads import ALLOWED_SUFFIXES, Outcome, add_uploads, remove_document  # noqa: E402
-from fundstelle import MODES, FundstelleError, Hit, Index, IndexLockedError, IndexNotFoundError, Mode  # noqa: E402
-from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
+from fundstelle import (  # noqa: E402
+    DEFAULT_CORPUS,  # noqa: E402
+    MODES,
+    FundstelleError,
+    Hit,
+    Index,
+    IndexLockedError,
+    IndexNotFoundError,
+    Mode,
+)
 
 MAX_HITS = 10
 BUILD_WAIT_SECONDS = 600

@@ -19,8 +19,7 @@ import time
 
 from xquad import CACHE, questions
 
-from fundstelle import Index, ingest
-from fundstelle.cli import DEFAULT_CORPUS
+from fundstelle import DEFAULT_CORPUS, Index, ingest
 
 # About the article: German, English, two other languages, and bare keywords.
 ARTICLE_QUESTIONS = (

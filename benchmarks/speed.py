@@ -41,8 +41,12 @@ from measure import emit, folder_size, stats  # noqa: E402
 from quality import our_index  # noqa: E402
 from xquad import CACHE, questions  # noqa: E402
 
-from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
-from fundstelle.cli import DEFAULT_CORPUS  # noqa: E402
+from fundstelle import (  # noqa: E402
+    DEFAULT_CORPUS,  # noqa: E402
+    Index,
+    IndexFolderError,
+    ingest,
+)
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
 
 __all__ = ["article_index", "cold_start", "ingest_throughput", "run", "stats", "warm_latency"]

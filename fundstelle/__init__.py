@@ -20,7 +20,6 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
-from .cli import DEFAULT_CORPUS
 from .errors import (
     FundstelleError,
     IndexFolderError,
@@ -31,7 +30,7 @@ from .errors import (
 )
 from .index import Index, ask, search
 from .ingestion import ingest
-from .load import SUPPORTED_SUFFIXES
+from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
 from .results import (
     MODES,
     Answer,

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, TypeVar
 from .embed import DEFAULT_MODEL
 from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .ingestion import Progress, ingest
+from .load import DEFAULT_CORPUS
 from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:
     from .index import Index
 
-__all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
+__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
 
 T = TypeVar("T")
 
-DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 
 
 def _display_path(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,6 +128,35 @@ class Index:
         self.refresh()
         return report
 
+    def add_texts(self, texts: Sequence[str], ids: Sequence[str] | None = None,
+                  metadata: Sequence[Mapping[str, str]] | None = None, titles: Sequence[str] | None = None,
+                  progress: Progress | None = None) -> IngestReport:
+        """Add or update texts already in memory, then switch to the new version.
+
+        ``ids`` name the texts (default: a hash of each text); a text given again under
+        the same id replaces the old one, and ``index.remove([id])`` drops it. A hit's
+        ``source`` is ``text:<id>``. ``metadata`` holds one mapping of extras per text
+        (kept as the document's ``meta``); ``titles`` one title per text.
+        """
+        from .ingestion import ingest
+        from .load import text_document, text_hash
+
+        if isinstance(texts, str):
+            texts = [texts]
+        for name, given in (("ids", ids), ("metadata", metadata), ("titles", titles)):
+            if given is not None and len(given) != len(texts):
+                raise ValueError(f"{name} has {len(given)} entries for {len(texts)} texts")
+        documents = [
+            text_document(text, ids[i] if ids else text_hash(text)[:16], titles[i] if titles else "",
+                          metadata[i] if metadata else None)
+            for i, text in enumerate(texts)
+        ]
+        if len({d.id for d in documents}) != len(documents):
+            raise ValueError("two texts have the same id")
+        report = ingest((), self.folder, documents=documents, progress=progress)
+        self.refresh()
+        return report
+
     def remove(self, sources: Iterable[str | os.PathLike[str]]) -> IngestReport:
         """Drop documents (by source path, folder or id), then switch to the new version."""
         from .ingestion import ingest
@@ -166,14 +195,17 @@ class Index:
         except KeyError:
             raise KeyError(f"no document with id {doc_id!r} in {self.folder}/") from None
 
-    def search(self, question: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, question: str, k: int = 5, mode: Mode = "hybrid", highlight: bool = True) -> list[Hit]:
         """Return the ``k`` passages that best answer ``question``, best first.
 
         ``mode``: ``hybrid`` (default: dense and BM25 fused), ``dense`` (meaning only)
         or ``lexical`` (BM25 with German stemming only). Each hit carries the answer
-        span and the question's words found in it.
+        span and the question's words found in it; ``highlight=False`` skips that work
+        for code that only wants the passages (the answer is then the sentence most
+        similar to the question, without phrase, and no terms are marked).
         """
-        return query.highlighted_hits(self._retrieve(question, k, mode))
+        found = self._retrieve(question, k, mode)
+        return query.highlighted_hits(found) if highlight else query.plain_hits(found)
 
     def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.

@@ -71,8 +71,12 @@ def ingest(
     query_prompt: str = "",
     passage_prompt: str = "",
     progress: Progress | None = None,
+    documents: Iterable[Document] = (),
 ) -> IngestReport:
     """Add or update the files under ``paths`` in the index in ``folder``; drop ``remove``.
+
+    ``documents`` are added or updated too: texts already in memory (see
+    :func:`fundstelle.load.text_document`).
 
     ``model`` defaults to the model the index was built with (a new index:
     ``e5-small-int4+use-m3``); asking for another is an :class:`IndexMismatchError` unless
@@ -86,7 +90,7 @@ def ingest(
         old = None if rebuild else _live_version(root)
         settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt)
         embedders = _load_models(settings, old, root)
-        plan = _plan(old, paths, remove, report, progress)
+        plan = _plan(old, paths, remove, documents, report, progress)
         if old is not None and not plan.changed and not report.removed and plan.documents == old.documents:
             # Nothing changed: keep the live version instead of writing a copy.
             report.version, report.documents, report.chunks = old.version, len(plan.documents), len(old.chunks)
@@ -144,9 +148,9 @@ def _matches_removal(document: Document, target: str) -> bool:
     return os.path.abspath(document.source).startswith(folder)
 
 
-def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]],
-          remove: Iterable[str | os.PathLike[str]], report: IngestReport, progress: Progress | None) -> _Plan:
-    """Drop the documents ``remove`` names, load the files under ``paths``, and note what changed."""
+def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]], remove: Iterable[str | os.PathLike[str]],
+          given: Iterable[Document], report: IngestReport, progress: Progress | None) -> _Plan:
+    """Drop the documents ``remove`` names, load the files under ``paths``, add ``given``; note what changed."""
     plan = _Plan(dict(old.documents) if old else {})
     for target in remove:
         hits = [d.id for d in plan.documents.values() if _matches_removal(d, os.fspath(target))]
@@ -166,15 +170,22 @@ def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]],
         finally:
             if progress:
                 progress("load", done, len(files))
-        previous = plan.documents.get(doc.id)
-        # Stored even when unchanged: the title may differ without a text change.
-        plan.documents[doc.id] = doc
-        if previous is not None and previous.hash == doc.hash:
-            report.unchanged.append(doc.source)
-            continue
-        (report.updated if previous is not None else report.added).append(doc.source)
-        plan.changed.append(doc)
+        _take(plan, report, doc)
+    for doc in given:
+        _take(plan, report, doc)
     return plan
+
+
+def _take(plan: _Plan, report: IngestReport, doc: Document) -> None:
+    """Put ``doc`` into the plan: added, updated, or unchanged (same text hash)."""
+    previous = plan.documents.get(doc.id)
+    # Stored even when unchanged: the title may differ without a text change.
+    plan.documents[doc.id] = doc
+    if previous is not None and previous.hash == doc.hash:
+        report.unchanged.append(doc.source)
+        return
+    (report.updated if previous is not None else report.added).append(doc.source)
+    plan.changed.append(doc)
 
 
 def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: list[Embedder],

@@ -20,7 +20,7 @@ import stat
 import threading
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +42,8 @@ __all__ = [
     "text_hash",
 ]
 
+# The bundled article (German news, July 2025): what an index holds when no file is given.
+DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # A document's text is held in memory while it is chunked and embedded; larger files
 # are refused with a reason instead of exhausting the machine.
@@ -451,3 +453,25 @@ def load_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document
             yield load_document(path)
         except LoadError as error:
             yield Skipped(str(path), str(error))
+
+
+def text_document(text: str, doc_id: str, title: str = "", meta: Mapping[str, str] | None = None) -> Document:
+    """A :class:`Document` for text already in memory (see :meth:`fundstelle.Index.add_texts`).
+
+    ``doc_id`` names it; its ``source`` is ``text:<doc_id>``. The title defaults to the
+    text's first line where that line stands alone as a heading, else the id. Raises
+    :class:`LoadError` for a text with nothing but white space, ValueError for an empty id.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text {doc_id!r} must be a string, not {type(text).__name__}")
+    if not doc_id.strip():
+        raise ValueError("a text's id must not be empty")
+    text = _normalise(text)
+    if not _NOT_SPACE.search(text):
+        raise LoadError(f"text {doc_id!r} has no text (empty, or only white space)")
+    if not title:
+        first_line, _, rest = text.lstrip()[:1000].partition("\n")
+        standalone = rest.startswith("\n") and 0 < len(first_line.strip()) <= 100
+        title = first_line.strip() if standalone and first_line.rstrip()[-1] not in ".!?:" else doc_id
+    return Document(id=doc_id, source=f"text:{doc_id}", title=_short_title(title), text=text, hash=text_hash(text),
+                    meta=dict(meta or {}))

@@ -32,6 +32,7 @@ __all__ = [
     "clean_question",
     "highlight_hit",
     "highlighted_hits",
+    "plain_hits",
     "reply",
     "retrieve",
 ]
@@ -116,6 +117,28 @@ def highlighted_hits(found: Retrieval) -> list[Hit]:
         answer, terms = highlight_hit(snapshot, passage.row, text, found.question, found.content_tokens,
                                       similarity_query, first.similarity_scale or 1.0)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
+    return hits
+
+
+def plain_hits(found: Retrieval) -> list[Hit]:
+    """The retrieved passages as hits without the highlighter's work (``search(..., highlight=False)``).
+
+    A hit's answer is its sentence most similar to the question by the stored sentence
+    vectors (its first sentence in lexical mode, where the question has no vector),
+    without a phrase; no terms are marked.
+    """
+    snapshot = found.snapshot
+    query_vector = found.vectors[0] if found.vectors else None
+    hits: list[Hit] = []
+    for passage in found.passages:
+        chunk = snapshot.chunks[passage.row]
+        text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
+        best, score = 0, 0.0
+        if query_vector is not None:
+            scores = snapshot.sentence_index.sentence_scores(query_vector, passage.row)
+            best, score = int(np.argmax(scores)), float(np.max(scores))
+        start, end = chunk.sentences[best]
+        hits.append(_hit(snapshot, passage, len(hits) + 1, AnswerSpan(start, end, text[start:end], score), []))
     return hits
 
 

@@ -13,9 +13,8 @@ import pytest
 from conftest import ROOT
 
 import fundstelle
-from fundstelle import Index, Reply, ingest
+from fundstelle import DEFAULT_CORPUS, Index, Reply, ingest
 from fundstelle.answer import CONFIDENCE_INPUTS, FEATURES, lacks_count, load_model
-from fundstelle.cli import DEFAULT_CORPUS
 
 LONG_DOC = (
     "Die Stadt Lindau liegt am Bodensee. Sie hat rund 25.000 Einwohner. Der Hafen wurde 1811 angelegt. "

@@ -19,8 +19,7 @@ from app.confidence import level
 from app.render import Layer, answer_html, document_html, layered_html, passage_html, position
 from app.texts import EXAMPLES, TEXTS
 from app.uploads import UploadError, safe_name
-from fundstelle import AnswerSpan, Hit, Index, Span
-from fundstelle.cli import DEFAULT_CORPUS
+from fundstelle import DEFAULT_CORPUS, AnswerSpan, Hit, Index, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app" / "streamlit_app.py")

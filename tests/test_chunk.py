@@ -7,10 +7,11 @@ import random
 import pytest
 from conftest import DOCS
 
+import fundstelle
 from fundstelle.chunk import chunk_text
 from fundstelle.sentences import split_sentences
 
-ARTICLE = (__import__("fundstelle.cli", fromlist=["DEFAULT_CORPUS"]).DEFAULT_CORPUS).read_text(encoding="utf-8")
+ARTICLE = fundstelle.DEFAULT_CORPUS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("text", [*DOCS.values(), ARTICLE])

@@ -272,3 +272,34 @@ def test_build_refuses_a_path_that_does_not_exist(corpus: Path, index_dir: Path)
 def test_an_index_says_what_it_holds(corpus: Path, index_dir: Path) -> None:
     index = Index.build([corpus], index_dir, model="hashing")
     assert repr(index) == f"Index({str(index_dir)!r}, documents=4, chunks={index.info.chunks}, model='hashing')"
+
+
+def test_add_texts_indexes_text_from_memory(corpus: Path, index_dir: Path) -> None:
+    index = Index.build([corpus], index_dir, model=MODEL)
+    report = index.add_texts(
+        ["Die Zugspitze ist mit 2962 Metern der höchste Berg Deutschlands.", "Der Bodensee liegt am Alpenrand."],
+        ids=["zugspitze", "bodensee"], metadata=[{"quelle": "Notiz"}, {}],
+    )
+    assert len(report.added) == 2 and report.chunks_embedded == 2
+    top = index.search("Wie hoch ist die Zugspitze?", k=1)[0]
+    assert (top.doc_id, top.source) == ("zugspitze", "text:zugspitze")
+    assert index.document("zugspitze").meta == {"quelle": "Notiz"}
+    # The same id again replaces the text; unchanged texts embed nothing; remove() takes the id.
+    assert index.add_texts(["Der Bodensee liegt am Alpenrand."], ids=["bodensee"]).unchanged == ["text:bodensee"]
+    assert index.add_texts(["Die Zugspitze misst 2962 Meter."], ids=["zugspitze"]).updated == ["text:zugspitze"]
+    assert index.remove(["zugspitze"]).removed == ["text:zugspitze"]
+    assert "zugspitze" not in {d.id for d in index.documents()}
+    with pytest.raises(ValueError, match="ids has 1 entries for 2 texts"):
+        index.add_texts(["a", "b"], ids=["a"])
+    with pytest.raises(fundstelle.LoadError, match="no text"):
+        index.add_texts(["   "], ids=["leer"])
+
+
+def test_search_without_highlighting_returns_the_same_passages(corpus: Path, index_dir: Path) -> None:
+    index = Index.build([corpus], index_dir, model=MODEL)
+    for mode in ("hybrid", "dense", "lexical"):
+        full = index.search("Wann wurde der Rhein begradigt?", k=3, mode=mode)
+        plain = index.search("Wann wurde der Rhein begradigt?", k=3, mode=mode, highlight=False)
+        where = [(h.doc_id, h.start, h.end, h.score) for h in full]
+        assert [(h.doc_id, h.start, h.end, h.score) for h in plain] == where
+        assert all(not h.terms and h.answer.phrase is None and h.answer.text in h.text for h in plain)

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fundstelle import Index, ingest
-from fundstelle.cli import DEFAULT_CORPUS
+from fundstelle import DEFAULT_CORPUS, Index, ingest
 from fundstelle.embed import load_embedder
 
 pytestmark = pytest.mark.model
