@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 
@@ -66,3 +67,12 @@ def test_remove_from_the_command_line(corpus: Path, index_dir: Path) -> None:
     run(str(ROOT / "ingest.py"), str(corpus), "--index", str(index_dir), "--model", "hashing")
     removed = run(str(ROOT / "ingest.py"), "--index", str(index_dir), "--remove", str(corpus / "brot.md"))
     assert removed.returncode == 0 and "1 removed" in removed.stdout
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from fundstelle.cli import main
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n  {command} " in out for command in ("ask", "search", "ingest"))
+    assert main(["frag"]) == 2 and "usage:" in capsys.readouterr().err

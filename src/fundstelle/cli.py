@@ -242,10 +242,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m fundstelle {ask,search,ingest} …``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main}
+    usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+             "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+             "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
+             "\ncommands:\n"
+             "  ask      answer a question from the index: the answer sentence (or none) and passages\n"
+             "  search   the passages that best answer a question, without choosing an answer\n"
+             "  ingest   build or update an index from files (the same as python ingest.py)\n"
+             "\neach command has --help of its own; 'fundstelle' is the same as 'python -m fundstelle'")
+    if argv[:1] in (["-h"], ["--help"]):
+        print(usage)
+        return 0
     if not argv or argv[0] not in commands:
-        print("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
-              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
-              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]",
-              file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     return commands[argv[0]](argv[1:])
