@@ -111,6 +111,8 @@ class Candidate:
 
 # ------------------------------------------------------------------ features
 
+# One long function on purpose: each block computes one group of FEATURES in their order,
+# and reading them top to bottom is how the feature table is checked.
 def features(
     question: str,
     question_tokens: Sequence[Token],

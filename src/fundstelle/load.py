@@ -10,6 +10,10 @@ files, pipes, devices, oversized files and PDFs without text are refused with a 
 symlink loops and folders or HTML nested arbitrarily deep are walked without recursion.
 """
 
+# Longer than most modules (~480 lines): one reader per format (text, Markdown, HTML, PDF)
+# plus the checks that keep a hostile file from taking time or memory; they share encoding
+# detection and text normalisation.
+
 from __future__ import annotations
 
 import codecs

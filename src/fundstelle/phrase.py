@@ -35,6 +35,10 @@ and by its idf when the caller gives one. ``benchmarks/phrases.py`` measures the
 XQuAD-de's answering sentences.
 """
 
+# Longer than most modules (~500 lines): one reading per kind of answer (number, date, name,
+# place, "which"), each with its own patterns; they share the question's reading (_Reading),
+# so they stay together.
+
 from __future__ import annotations
 
 import re

@@ -151,6 +151,8 @@ def _zscores(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return (values - float(reference.mean())) / spread
 
 
+# Kept whole: the candidate set, the reference scores and the fusion share the pool
+# and the rows, and the steps read best in order.
 def rank(
     query_vectors: Sequence[np.ndarray | None],
     signals: Sequence[Signal],

@@ -21,6 +21,10 @@ Loading reads JSON, numpy arrays (``allow_pickle=False``) and FAISS's binary for
 nothing in an index can run code.
 """
 
+# Longer than most modules (~470 lines): every file of a version is checked before it is used
+# (the _read_* functions), which is half of it; reading and writing share the layout and stay
+# in one place.
+
 from __future__ import annotations
 
 import contextlib
