@@ -55,6 +55,7 @@ def run_ingest(*args: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_searches_keep_working_while_another_process_ingests(tmp_path: Path) -> None:
     old, new = write_corpus(tmp_path)
     removed = [str(new / f"neu{n:04d}.txt") for n in range(0, 300, 3)]
@@ -133,6 +134,7 @@ def load_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "index"
 
 
+@pytest.mark.slow
 def test_eight_threads_for_30_seconds_match_single_threaded_results(load_index: Path) -> None:
     index = Index.open(load_index)
     questions = [*QUESTIONS, "Wie hoch ist die Zugspitze?", "Sauerteig Roggenbrot backen", "Who walked on the moon?",

@@ -175,6 +175,7 @@ def check_after_crash(setting: dict, index_dir: Path) -> str:
     return outcome
 
 
+@pytest.mark.slow
 def test_kill_at_many_points_leaves_old_or_new_never_a_mix(setting: dict) -> None:
     duration = setting["duration"]
     rng = random.Random(4)
