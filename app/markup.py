@@ -50,15 +50,19 @@ def _plain_heading(paragraph: str) -> bool:
             and (line[0].isalnum() or line[0] in "„\"'«»") and not _NUMBERED.match(line))
 
 
-def find_markup(text: str, markdown: bool = False) -> Markup:
-    """Headings of ``text``, and for Markdown (``markdown``) its emphasis, code, links and hidden syntax."""
+def find_markup(text: str, markdown: bool = False, continues: bool = False) -> Markup:
+    """Headings of ``text``, and for Markdown (``markdown``) its emphasis, code, links and hidden syntax.
+
+    A heading needs text after it: the last paragraph is one only if the document
+    ``continues`` after ``text`` (``text`` is a passage).
+    """
     found = Markup()
     paragraphs = list(_PARAGRAPH.finditer(text))
     for number, paragraph in enumerate(paragraphs):
         body = paragraph.group(0)
         if markdown and body.startswith("#"):
             continue  # an ATX heading, found below
-        if number + 1 < len(paragraphs) and _plain_heading(body):
+        if (continues or number + 1 < len(paragraphs)) and _plain_heading(body):
             lead = len(body) - len(body.lstrip())
             found.headings.append((paragraph.start() + lead, paragraph.start() + len(body.rstrip())))
     if not markdown:

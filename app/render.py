@@ -176,8 +176,8 @@ def _hit_layers(hit: Hit, shift: int = 0, answer: bool = True) -> list[Layer]:
     return layers
 
 
-def _markup(text: str, source: str) -> Markup:
-    return find_markup(text, markdown=Path(source).suffix.lower() in MARKDOWN_SUFFIXES)
+def _markup(text: str, source: str, continues: bool = False) -> Markup:
+    return find_markup(text, markdown=Path(source).suffix.lower() in MARKDOWN_SUFFIXES, continues=continues)
 
 
 def _markup_layers(markup: Markup, heading_tag: str) -> tuple[list[Layer], list[Layer]]:
@@ -240,7 +240,7 @@ def passage_html(hit: Hit, where: Position, labels: Mapping[str, str], answer: b
     """
     before = "… " if where.start > 0 else ""
     after = " …" if where.end < where.length else ""
-    markup = _markup(hit.text, hit.source)
+    markup = _markup(hit.text, hit.source, continues=bool(after))
     outer, inner = _markup_layers(markup, "strong")
     passage = layered_html(hit.text, [*outer, *_hit_layers(hit, answer=answer), *inner], markup.hidden)
     return (
@@ -293,7 +293,7 @@ def document_html(document_text: str, hit: Hit, jump: str, limit: int = DOCUMENT
     first = max(0, min(hit.start - limit // 2, len(document_text) - limit))
     shown = document_text[first:first + limit]
     shift = hit.start - first
-    markup = _markup(shown, hit.source)
+    markup = _markup(shown, hit.source, continues=first + limit < len(document_text))
     outer, inner = _markup_layers(markup, "h4")
     layers = [*outer, Layer("fs-passage", [(shift, hit.end - first)], tag="span", anchor=TARGET_ID),
               *_hit_layers(hit, shift), *inner]

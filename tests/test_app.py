@@ -178,6 +178,8 @@ def test_headings_are_short_lines_of_their_own_not_sentences_or_list_items():
             "Zwei Zeilen\nsind ein Absatz\n\nSchluss ohne Folgeabsatz")
     headings = [text[a:b] for a, b in find_markup(text).headings]
     assert headings == ["Ein Titel", "Zwischentitel"]
+    # In a passage that the document continues after, the last line may head what follows.
+    assert [text[a:b] for a, b in find_markup(text, continues=True).headings][-1] == "Schluss ohne Folgeabsatz"
     md = "Wort mit snake_case_name und 2*3*4.\n\n```\n# kein Titel, **kein Fett**\n```\n\n## Echt ##\n"
     found = find_markup(md, markdown=True)
     assert [md[a:b] for a, b in found.headings] == ["Echt"]
