@@ -27,9 +27,10 @@ _PAGE_SCRIPT = """<script>/* fundstelle page script */
     return [new RegExp("^" + parts.join("(.+?)") + "$"), WORDS[key]];
   });
   function translated(value) {
+    var words = value.trim();
     for (var i = 0; i < patterns.length; i++) {
-      var match = patterns[i][0].exec(value.trim());
-      if (match) { return patterns[i][1].replace("{}", match[1] || ""); }
+      var match = patterns[i][0].exec(words);
+      if (match) { return value.replace(words, patterns[i][1].replace("{}", match[1] || "")); }
     }
     return null;
   }
@@ -43,7 +44,7 @@ _PAGE_SCRIPT = """<script>/* fundstelle page script */
     document.documentElement.lang = LANG;
     if (patterns.length) {
       document.querySelectorAll('[data-testid="stSkipToContent"], [data-testid="stStatusWidget"], '
-                                + '[data-testid="stFileUploader"]').forEach(translate);
+        + '[data-testid="stFileUploader"], [data-testid="stMainMenuPopover"]').forEach(translate);
       document.querySelectorAll("button[aria-label]").forEach(function (button) {
         var words = translated(button.getAttribute("aria-label"));
         if (words) { button.setAttribute("aria-label", words); }

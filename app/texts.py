@@ -192,8 +192,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# Streamlit's own words on the page (the skip link, the uploader's parts, tooltips and the
-# dialog's close button) are English; the page script puts these in their place. Keys are
+# Streamlit's own words on the page (the skip link, the uploader's parts, tooltips, the
+# running indicator, the menu and the dialog's close button) are English; the page script puts
+# these in their place. Keys are
 # Streamlit's texts, "{}" stands for the part that varies.
 STREAMLIT_WORDS: dict[str, dict[str, str]] = {
     "de": {
@@ -209,6 +210,12 @@ STREAMLIT_WORDS: dict[str, dict[str, str]] = {
         "Stop": "Anhalten",
         "Running...": "Läuft …",
         "Remove {}": "{} entfernen",
+        "Add files": "Weitere Dateien hinzufügen",
+        "Error:": "Fehler:",
+        "Light": "Hell",
+        "Dark": "Dunkel",
+        "Print": "Drucken",
+        "Record screen": "Bildschirm aufnehmen",
     },
     "en": {},
 }

@@ -236,6 +236,14 @@ def test_question_shows_the_answer_on_the_first_screen_and_in_the_document(page,
     assert box and example and box["y"] < example["y"]
     assert page.get_by_role("heading", name=f"Fragen zu: {HEADLINE}").is_visible()
     assert page.evaluate("document.documentElement.lang") == "de"
+    # Viewers get no Deploy button and no developer menu (.streamlit/config.toml).
+    assert page.get_by_text("Deploy").count() == 0
+    page.get_by_test_id("stMainMenuButton").click()
+    menu = page.get_by_test_id("stMainMenuPopover")
+    menu.get_by_text("Drucken").wait_for()
+    assert "cache" not in menu.inner_text().lower() and "Print" not in menu.inner_text()
+    page.keyboard.press("Escape")
+    page.get_by_role("textbox", name="Ihre Frage").focus()
 
     page.keyboard.type("Wer hat Anthropic gegründet?")
     page.keyboard.press("Enter")
@@ -420,6 +428,18 @@ def test_uploads_speak_german_make_safe_names_and_report_once(page, tmp_path, ax
     page.get_by_role("button", name="Ja, entfernen").click()
     page.get_by_text("„Bienen“ wurde aus dem Index entfernt.").wait_for()
     assert page.locator(".fs-document").filter(has_text="Notizen, Bienen & Co.txt").count() == 0
+
+
+def test_a_file_over_the_limit_is_refused_in_german(page, tmp_path):
+    big = tmp_path / "gross.txt"
+    with open(big, "wb") as out:
+        out.truncate(MAX_UPLOAD_MB * 2**20 + 1)  # one byte over
+    open_tab(page, "Dokumente")
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    uploader.locator('input[type="file"]').set_input_files(str(big))
+    page.get_by_text(f"Die Datei darf höchstens {MAX_UPLOAD_MB}.0MB groß sein.").wait_for()
+    assert "Fehler: Die Datei" in uploader.inner_text() and "Error" not in uploader.inner_text()
+    assert page.get_by_role("button", name="Zum Index hinzufügen").is_disabled()
 
 
 def test_script_in_a_document_is_shown_as_text_and_never_runs(page, tmp_path):
