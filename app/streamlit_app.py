@@ -4,14 +4,15 @@
 
 The index folder is ``$FUNDSTELLE_INDEX``, else ``index/`` at the repository root; when
 it holds no index yet, the page builds one from the bundled article first. The index
-(and with it the model) is opened once per process and shared by all sessions.
+(and with it the model) is opened once per process and shared by all sessions. With
+``FUNDSTELLE_READ_ONLY=1`` the page offers no upload and no removal, for a page that
+others share.
 """
 
 from __future__ import annotations
 
 import html
 import os
-import re
 import sys
 import time
 from datetime import datetime
@@ -27,11 +28,23 @@ except ImportError as error:  # pragma: no cover - depends on the installation
     raise SystemExit("the app needs Streamlit: pip install -e '.[app]'") from error
 
 from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
-from app.render import CSS, TARGET_ID, Position, answer_html, document_html, passage_html, position  # noqa: E402
+from app.render import (  # noqa: E402
+    CSS,
+    TARGET_ID,
+    Position,
+    answer_html,
+    document_html,
+    focus_offset,
+    passage_html,
+    position,
+    status_html,
+)
+from app.scripts import page_script, scroll_script  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
-from app.uploads import ALLOWED_SUFFIXES, Outcome, add_uploads, remove_document  # noqa: E402
+from app.uploads import ALLOWED_SUFFIXES, add_uploads, remove_document  # noqa: E402
+from app.wording import counted, md_escape, number, subject, upload_summary  # noqa: E402
 from fundstelle import (  # noqa: E402
-    DEFAULT_CORPUS,  # noqa: E402
+    DEFAULT_CORPUS,
     MODES,
     FundstelleError,
     Hit,
@@ -41,28 +54,20 @@ from fundstelle import (  # noqa: E402
     Mode,
 )
 
+TABS = ("ask", "documents")
 MAX_HITS = 10
 BUILD_WAIT_SECONDS = 600
-
-# Scrolls the document view to the passage; the only script on the page, and it carries no
-# document text. Runs again for each passage because the marker comment differs.
-_SCROLL_SCRIPT = """<script>/* {marker} */
-(function () {{
-  var tries = 0;
-  function go() {{
-    var target = document.getElementById("{target}");
-    var box = target && target.closest(".fs-doc");
-    if (!box) {{ if (tries++ < 50) setTimeout(go, 100); return; }}
-    box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 4;
-  }}
-  go();
-}})();
-</script>"""
+READ_ONLY_VARIABLE = "FUNDSTELLE_READ_ONLY"
 
 
 def index_dir() -> Path:
     """Return the index folder: ``$FUNDSTELLE_INDEX`` or ``index/`` at the repository root."""
     return Path(os.environ.get("FUNDSTELLE_INDEX") or ROOT / "index")
+
+
+def read_only() -> bool:
+    """Whether ``$FUNDSTELLE_READ_ONLY`` asks for a page that only shows documents (1, true, yes, on)."""
+    return os.environ.get(READ_ONLY_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @st.cache_resource(show_spinner=False)
@@ -96,19 +101,28 @@ def load_index(lang: str) -> Index | None:
     """Return the shared index, built first if missing; None (with a message) if it cannot be opened."""
     path = str(index_dir())
     try:
-        try:
-            return open_index(path)
-        except IndexNotFoundError:
-            build_default_index(path, lang)
-            return open_index(path)
+        # Shown after half a second, so only when the model is not loaded yet.
+        with st.spinner(text(lang, "loading")):
+            try:
+                return open_index(path)
+            except IndexNotFoundError:
+                build_default_index(path, lang)
+                return open_index(path)
     except FundstelleError as error:
-        st.error(text(lang, "index_error", path=_md(path), error=_md(str(error))))
+        st.error(text(lang, "index_error", path=md_escape(path), error=md_escape(str(error))))
         return None
 
 
-def _md(value: str) -> str:
-    """Escape Markdown's special characters in ``value``, for messages that quote names."""
-    return re.sub(r"([\\`*_{}\[\]()#!|<>~$:])", r"\\\1", value)
+# --- settings that survive a language switch ------------------------------------------
+# A widget whose labels change with the language is a new widget to Streamlit's browser
+# side, which then shows its default. So each such widget has a key per language, and its
+# value is kept under a key of its own, from which the next language's widget starts.
+
+
+def _keep(name: str, widget_key: str, by_label: dict[str, str] | None = None) -> None:
+    """Copy a widget's value into ``st.session_state[name]`` (through ``by_label``, if given)."""
+    value = st.session_state[widget_key]
+    st.session_state[name] = by_label[value] if by_label else value
 
 
 def _flash(kind: str, message: str) -> None:
@@ -129,50 +143,44 @@ def _ask(question: str) -> None:
 
 def sidebar(lang: str) -> tuple[int, Mode]:
     """Show the number of hits and the search mode, with short explanations; return both."""
-    st.sidebar.header(text(lang, "search_settings"))
+    st.session_state.setdefault("mode", MODES[0])
+    st.sidebar.header(text(lang, "search_settings"), anchor=False)
     k = st.sidebar.slider(text(lang, "hits"), 1, MAX_HITS, 5, key="k")
     mode = st.sidebar.radio(
-        text(lang, "mode"), MODES, key="mode",
-        format_func=lambda m: text(lang, f"mode_{m}"),
-        captions=[text(lang, f"mode_{m}_help") for m in MODES],
+        text(lang, "mode"), MODES, index=MODES.index(st.session_state["mode"]), key=f"mode-{lang}",
+        format_func=lambda m: text(lang, f"mode_{m}"), captions=[text(lang, f"mode_{m}_help") for m in MODES],
+        on_change=_keep, args=("mode", f"mode-{lang}"),
     )
-    return k, mode
+    return k, mode or MODES[0]
 
 
 def index_facts(index: Index, lang: str) -> None:
-    """Show documents, chunks, model and last update of the index in the sidebar."""
+    """Show how many documents the index holds, with chunks, model, last update and folder folded away."""
     info = index.info
     try:
-        stamp = datetime.fromisoformat(info.updated)
-        updated = stamp.strftime("%d.%m.%Y, %H:%M %Z" if lang == "de" else "%Y-%m-%d %H:%M %Z")
+        stamp = datetime.fromisoformat(info.updated).astimezone()
+        updated = stamp.strftime("%d.%m.%Y, %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
     except ValueError:
         updated = info.updated
-    st.sidebar.header(text(lang, "index"))
-    documents = text(lang, "documents_1") if info.documents == 1 else text(lang, "documents_n", n=info.documents)
-    st.sidebar.markdown(text(lang, "facts", documents=documents, chunks=info.chunks, model=info.model,
-                             updated=_md(updated)), help=text(lang, "index_help", path=info.folder))
+    details = text(lang, "index_details", chunks=counted(lang, info.chunks, "chunks"), model=info.model,
+                   updated=updated, path=info.folder)
+    st.sidebar.header(text(lang, "index"), anchor=False)
+    documents = counted(lang, info.documents, "documents")
+    st.sidebar.html(f'<details class="fs-details fs-index"><summary>{html.escape(documents)}</summary>'
+                    f"<p>{html.escape(details)}</p></details>")
 
 
-def _where(index: Index, hit: Hit) -> Position:
+def _where(index: Index, hit: Hit, answer: bool) -> Position:
+    """Where ``hit`` stands: the paragraph of what it points at (see :func:`focus_offset`), its characters."""
     try:
-        return position(index.document(hit.doc_id).text, hit.start, hit.end)
+        document_text = index.document(hit.doc_id).text
     except KeyError:  # removed by another process since the search
         return Position(0, 0, hit.start, hit.end, hit.end)
+    return position(document_text, hit.start, hit.end, focus=focus_offset(hit, answer))
 
 
-def _number(value: int, lang: str) -> str:
-    """Format 12345 as 12.345 (German) or 12,345 (English)."""
-    return f"{value:,}".replace(",", ".") if lang == "de" else f"{value:,}"
-
-
-def _location(where: Position, lang: str) -> tuple[str, str]:
-    def number(value: int) -> str:
-        return _number(value, lang)
-
-    paragraph = text(lang, "paragraph", n=where.paragraph, total=where.paragraphs) if where.paragraph else ""
-    characters = text(lang, "characters", start=number(where.start), end=number(where.end),
-                      total=number(where.length))
-    return paragraph, characters
+def _paragraph(where: Position, lang: str) -> str:
+    return text(lang, "paragraph", n=where.paragraph, total=where.paragraphs) if where.paragraph else ""
 
 
 def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, answered: bool = True) -> None:
@@ -182,26 +190,31 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
     and the model gives that sentence at least even odds of holding it. For a keyword
     search (``keywords``) nothing is marked but the search words, and the header counts them.
     """
-    for hit in hits:
-        where = _where(index, hit)
-        paragraph, characters = _location(where, lang)
-        marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
-        if keywords:
-            words = len({term.text.casefold() for term in hit.terms})
-            characters += " · " + (text(lang, "words_1") if words == 1 else text(lang, "words_n", n=words))
-        labels = {"rank": text(lang, "rank", rank=hit.rank), "paragraph": paragraph, "characters": characters,
-                  "level_help": text(lang, "level_help")}
-        with st.container(border=True, gap=None):
-            st.html(passage_html(hit, where, labels, 0, "", answer=marked))
-            if st.button(text(lang, "show_in_document"), key=f"document-{hit.rank}", icon=":material/article:",
-                         type="tertiary"):
-                show_document(index, hit, lang)
+    with st.container(key="fs-hits", gap="small"):
+        for hit in hits:
+            marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
+            where = _where(index, hit, marked)
+            facts = [_paragraph(where, lang)]
+            if keywords:
+                facts.append(counted(lang, len({term.text.casefold() for term in hit.terms}), "words"))
+            labels = {
+                "heading": text(lang, "heading", rank=hit.rank, count=len(hits)),
+                "where": " · ".join(fact for fact in facts if fact),
+                "details_summary": text(lang, "details"),
+                "details": text(lang, "details_text", start=number(where.start, lang), end=number(where.end, lang),
+                                total=number(where.length, lang), file=Path(hit.source).name),
+            }
+            with st.container(border=True, gap=None, key=f"fs-hit-{hit.rank}"):
+                st.html(passage_html(hit, where, labels, answer=marked))
+                if st.button(text(lang, "show_in_document"), key=f"document-{hit.rank}", icon=":material/article:",
+                             type="tertiary"):
+                    show_document(index, hit, lang)
 
 
 def show_document(index: Index, hit: Hit, lang: str) -> None:
     """Open the whole document in a dialog, scrolled to the passage, highlights in place."""
 
-    @st.dialog(text(lang, "document_dialog"), width="large")
+    @st.dialog(text(lang, "document_dialog"), width="medium")
     def dialog() -> None:
         try:
             document = index.document(hit.doc_id)
@@ -209,23 +222,30 @@ def show_document(index: Index, hit: Hit, lang: str) -> None:
             st.warning(text(lang, "document_gone"))
             return
         st.html(document_html(document.text, hit, text(lang, "jump")))
-        marker = f"{hit.doc_id}:{hit.start}:{time.monotonic_ns()}"
-        st.html(_SCROLL_SCRIPT.format(marker=marker, target=TARGET_ID), unsafe_allow_javascript=True)
+        st.html(scroll_script(TARGET_ID, f"{hit.doc_id}:{hit.start}:{time.monotonic_ns()}"),
+                unsafe_allow_javascript=True)
 
     dialog()
 
 
+def _examples(lang: str) -> None:
+    st.caption(text(lang, "examples"))
+    with st.container(horizontal=True, gap="small"):
+        for number_, example in enumerate(EXAMPLES[lang]):
+            st.button(example, key=f"example-{number_}", on_click=_ask, args=(example,))
+
+
 def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
-    """Show the question box, example questions, best answer and hits (or a plain nothing-found)."""
+    """Show what is indexed, the question box, the best answer and hits (or a plain nothing-found), examples."""
     documents = index.documents()
-    if any(Path(d.source).name == DEFAULT_CORPUS.name for d in documents):
-        st.caption(text(lang, "examples"))
-        with st.container(horizontal=True, gap="small"):
-            for number, example in enumerate(EXAMPLES[lang]):
-                st.button(example, key=f"example-{number}", on_click=_ask, args=(example,))
-    question = st.text_input(text(lang, "question"), key="question", placeholder=text(lang, "question_placeholder"),
-                             help=text(lang, "question_help"))
+    st.html(f'<h2 class="fs-section">{html.escape(subject([d.title for d in documents], lang))}</h2>')
+    question = st.text_input(text(lang, "question"), key="question", placeholder=text(lang, "question_placeholder"))
+    status = st.empty()  # always there, so that screen readers announce what it says after a search
+    status.html(status_html(""))
+    with_examples = any(Path(d.source).name == DEFAULT_CORPUS.name for d in documents)
     if not question.strip():
+        if with_examples:
+            _examples(lang)
         return
     started = time.perf_counter()
     try:
@@ -235,99 +255,115 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
             reply = index.ask(question, k=k, mode=mode)
             hits = reply.hits
     except ValueError as error:
-        st.warning(text(lang, "search_error", error=_md(str(error))))
+        st.warning(text(lang, "search_error", error=md_escape(str(error))))
         return
     took_ms = 1000 * (time.perf_counter() - started)
-    found_nothing = not hits if reply is None else reply.answer is None
-    if found_nothing:  # a hit count above "nothing found" would contradict it
-        st.info(text(lang, "nothing_found_words" if reply is None else "nothing_found"))
+    if reply is None and not hits:
+        status.html(status_html(text(lang, "nothing_found_words"), nothing_found=True))
+    elif reply is not None and reply.answer is None:  # a hit count above "nothing found" would contradict it
+        status.html(status_html(text(lang, "nothing_found"), nothing_found=True))
+        hits = hits[:2]
     else:
-        st.caption(text(lang, "took", count=len(hits), ms=f"{took_ms:.0f}"))
-    if reply is None:
-        show_hits(index, hits, lang, keywords=True)
-        return
-    if reply.answer is None:
-        show_hits(index, hits[:2], lang, answered=False)
-        return
-    best = hits[0]
-    paragraph, _ = _location(_where(index, best), lang)
-    answer_level = level(reply.answer.confidence)
-    cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
-               percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
-    st.html(answer_html(best, text(lang, "answer"), " · ".join(part for part in (best.title, paragraph) if part),
-                        answer_level, cue, text(lang, "level_help")))
-    show_hits(index, hits, lang)
+        status.html(status_html(text(lang, "took", count=len(hits), ms=f"{took_ms:.0f}")))
+    if reply is not None and reply.answer is not None:
+        best = hits[0]
+        answer_level = level(reply.answer.confidence)
+        cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
+                   percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
+        source = " · ".join(part for part in (best.title, _paragraph(_where(index, best, True), lang)) if part)
+        st.html(answer_html(best, text(lang, "answer"), source, answer_level, cue, text(lang, "level_help")))
+    show_hits(index, hits, lang, keywords=reply is None, answered=reply is not None and reply.answer is not None)
+    if with_examples:
+        _examples(lang)
 
 
-def _outcome_message(outcome: Outcome, lang: str) -> tuple[str, str]:
-    name = _md(outcome.name)
-    if outcome.status != "rejected":
-        return ("success" if outcome.status != "unchanged" else "info"), text(lang, outcome.status, name=name)
-    details = {key: _md(value) for key, value in outcome.details.items()}
-    if outcome.code == "suffix":
-        details["allowed"] = ", ".join(ALLOWED_SUFFIXES)
-    reason = text(lang, f"reason_{outcome.code}", **details)
-    return "error", text(lang, "rejected", name=name, reason=reason)
+def _add_files(index: Index, files: list, lang: str) -> None:  # type: ignore[type-arg]
+    """Add the uploaded ``files`` with a progress bar; keep one message on what became of them."""
+    bar = st.progress(0.0)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        key = f"progress_{stage}" if stage in ("load", "chunk", "embed", "index") else "progress_other"
+        bar.progress(min(1.0, done / total) if total else 1.0, text=text(lang, key, done=done, total=total))
+
+    try:
+        outcomes = add_uploads(index, [(file.name, file.getvalue()) for file in files], progress)
+    except IndexLockedError:
+        _flash("error", text(lang, "busy"))
+    else:
+        _flash(*upload_summary(outcomes, lang))
+
+
+def _confirm_removal(document_id: str | None) -> None:
+    st.session_state["confirm_remove"] = document_id
 
 
 def documents_page(index: Index, lang: str) -> None:
-    """Upload files into the index (with progress), list the documents, remove one."""
+    """Upload files into the index (with progress), list the documents, remove one after asking."""
     _show_flash()
-    round_ = st.session_state.setdefault("upload_round", 0)
-    files = st.file_uploader(text(lang, "upload"), type=[suffix.lstrip(".") for suffix in ALLOWED_SUFFIXES],
-                             accept_multiple_files=True, key=f"uploader-{round_}", help=text(lang, "upload_help"))
-    if st.button(text(lang, "add"), key="add", type="primary", disabled=not files):
-        bar = st.progress(0.0)
+    writable = not read_only()
+    if writable:
+        st.html(f'<h2 class="fs-section">{html.escape(text(lang, "add_heading"))}</h2>')
+        round_ = st.session_state.setdefault("upload_round", 0)
+        files = st.file_uploader(text(lang, "upload", allowed=", ".join(ALLOWED_SUFFIXES)), accept_multiple_files=True,
+                                 key=f"uploader-{round_}")
+        if st.button(text(lang, "add"), key="add", type="primary", disabled=not files):
+            _add_files(index, list(files or []), lang)
+            st.session_state["upload_round"] = round_ + 1  # a fresh, empty uploader
+            st.rerun()
+    else:
+        st.info(text(lang, "read_only"))
 
-        def progress(stage: str, done: int, total: int) -> None:
-            key = f"progress_{stage}" if stage in ("load", "chunk", "embed", "index") else "progress_other"
-            bar.progress(min(1.0, done / total) if total else 1.0, text=text(lang, key, done=done, total=total))
-
-        try:
-            outcomes = add_uploads(index, [(file.name, file.getvalue()) for file in files or []], progress)
-        except IndexLockedError:
-            _flash("error", text(lang, "busy"))
-        else:
-            for outcome in outcomes:
-                _flash(*_outcome_message(outcome, lang))
-        st.session_state["upload_round"] = round_ + 1  # a fresh, empty uploader
-        st.rerun()
-
-    st.subheader(text(lang, "documents"))
+    st.html(f'<h2 class="fs-section">{html.escape(text(lang, "documents"))}</h2>')
     documents = index.documents()
     if not documents:
         st.caption(text(lang, "no_documents"))
     for document in documents:
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
-            size = text(lang, "size", chunks=document.chunks, characters=_number(document.characters, lang))
+            size = text(lang, "size", chunks=counted(lang, document.chunks, "chunks"),
+                        characters=number(document.characters, lang))
             st.html(
                 f'<div class="fs-document"><strong>{html.escape(document.title)}</strong><br>'
                 f"<small>{html.escape(Path(document.source).name)} · {html.escape(size)}</small></div>",
                 width="stretch",
             )
-            if st.button(text(lang, "remove"), key=f"remove-{document.id}", icon=":material/delete:"):
-                try:
-                    if remove_document(index, document):
-                        _flash("success", text(lang, "removed", title=_md(document.title)))
-                except IndexLockedError:
-                    _flash("error", text(lang, "busy"))
-                st.rerun()
+            if not writable:
+                continue
+            if st.session_state.get("confirm_remove") != document.id:
+                st.button(text(lang, "remove"), key=f"remove-{document.id}", icon=":material/delete:",
+                          on_click=_confirm_removal, args=(document.id,))
+                continue
+            with st.container(horizontal=True, vertical_alignment="center", width="content"):
+                st.markdown(text(lang, "remove_confirm", title=md_escape(document.title)))
+                if st.button(text(lang, "remove_yes"), key=f"remove-yes-{document.id}", type="primary"):
+                    _confirm_removal(None)
+                    try:
+                        if remove_document(index, document):
+                            _flash("success", text(lang, "removed", title=md_escape(document.title)))
+                    except IndexLockedError:
+                        _flash("error", text(lang, "busy"))
+                    st.rerun()
+                st.button(text(lang, "remove_no"), key=f"remove-no-{document.id}", on_click=_confirm_removal,
+                          args=(None,))
 
 
 def main() -> None:
     """Draw the page."""
-    st.set_page_config(page_title="Fundstelle", page_icon="🔎")
+    st.set_page_config(page_title="Fundstelle", page_icon="🔎", layout="wide")
     st.html(CSS)
     lang = st.sidebar.radio("Sprache / Language", list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True,
-                            key="lang")
+                            key="lang") or "de"
+    st.html(page_script(lang), unsafe_allow_javascript=True)
     k, mode = sidebar(lang)
-    st.title(text(lang, "page_title"))
+    st.title(text(lang, "page_title"), anchor=False)
     st.caption(text(lang, "tagline"))
     index = load_index(lang)
     if index is None:
         return
     index.refresh()
-    ask_tab, documents_tab = st.tabs([text(lang, "tab_ask"), text(lang, "tab_documents")])
+    st.session_state.setdefault("tab", TABS[0])
+    labels = {text(lang, f"tab_{tab}"): tab for tab in TABS}
+    ask_tab, documents_tab = st.tabs(list(labels), default=text(lang, f"tab_{st.session_state['tab']}"),
+                                     key=f"tab-{lang}", on_change=_keep, args=("tab", f"tab-{lang}", labels))
     with ask_tab:
         ask_page(index, lang, k, mode)
     with documents_tab:

@@ -1,10 +1,10 @@
 """Adding uploaded files to the index and removing documents, without surprises.
 
 Uploaded files are saved as ``<index folder>/uploads/<name>``. The name comes from the
-browser and is untrusted: :func:`safe_name` keeps only a plain file name (no folders, no
-``..``, no hidden files, no odd characters, a supported suffix), and the final path is
-checked to lie in ``uploads/``. A file the index cannot read is deleted again, or, if it
-replaced an earlier upload of the same name, the earlier file is put back: a bad file
+browser and is untrusted: :func:`safe_name` makes a plain file name of it (no folders, no
+``..``, no hidden names, odd characters replaced, a supported suffix), and the final path
+is checked to lie in ``uploads/``. A file the index cannot read is deleted again, or, if
+it replaced an earlier upload of the same name, the earlier file is put back: a bad file
 changes nothing.
 """
 
@@ -33,8 +33,8 @@ __all__ = [
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_UPLOAD_MB = 50
 MAX_NAME_CHARS = 120
-# Letters and digits of any script, space, and . _ - ( ) + ; must start with a letter or digit.
-_NAME = re.compile(r"[^\W_][\w .()+-]*")
+# Letters and digits of any script, space, and _ . , & ( ) + - stay; anything else becomes _.
+_UNSAFE = re.compile(r"[^\w .,&()+-]")
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,23 +49,24 @@ class UploadError(ValueError):
 
 
 def safe_name(raw: str) -> str:
-    """Return the file name to save an upload under; raise :class:`UploadError` if there is none.
+    """Return the file name to save an upload under, made from ``raw``; raise :class:`UploadError` if none.
 
-    >>> safe_name("Bericht 2024 (final).pdf")
-    'Bericht 2024 (final).pdf'
-    >>> safe_name("reports/2024/notes.txt")
-    'notes.txt'
+    >>> safe_name("Notizen, Bienen & Co.txt")
+    'Notizen, Bienen & Co.txt'
+    >>> safe_name("../berichte/<neu>..2024.pdf")
+    'neu_.2024.pdf'
     """
     name = unicodedata.normalize("NFC", raw or "")
-    if ".." in name or "\x00" in name:
-        raise UploadError("traversal")
-    name = re.split(r"[/\\]", name)[-1].strip()  # strip folders, Unix or Windows style
-    if not name or len(name) > MAX_NAME_CHARS or not _NAME.fullmatch(name):
+    name = re.split(r"[/\\]", name)[-1]  # folders dropped, Unix or Windows style
+    name = _UNSAFE.sub("_", name)
+    name = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", re.sub(r"\s+", " ", name)))  # never ".."
+    stem, suffix = os.path.splitext(name)
+    stem = stem.strip(" ._-")  # no hidden names, no stray separators at either end
+    if not stem:
         raise UploadError("name")
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix not in ALLOWED_SUFFIXES:
+    if suffix.lower() not in ALLOWED_SUFFIXES:
         raise UploadError("suffix", suffix=suffix or "—")
-    return name
+    return stem[:MAX_NAME_CHARS - len(suffix)].rstrip(" ._-") + suffix
 
 
 def uploads_dir(index_dir: str | os.PathLike[str]) -> Path:
@@ -83,20 +84,23 @@ def is_upload(source: str, index_dir: str | os.PathLike[str]) -> bool:
 class Outcome:
     """What became of one uploaded file: ``added``, ``updated``, ``unchanged`` or ``rejected``.
 
-    For ``rejected``: ``code`` names the reason (``name``, ``traversal``, ``suffix``,
-    ``empty``, ``size``, ``twice``, ``loader``) and ``details`` fill in its text.
+    ``name`` is the name the browser gave, ``saved_as`` the safe name it was saved under.
+    For ``rejected``: ``code`` names the reason (``name``, ``suffix``, ``empty``, ``size``,
+    ``twice``, ``loader``) and ``details`` fill in its text (for ``loader``, the
+    library's reason).
     """
 
     name: str
     status: str
     code: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    saved_as: str = ""
 
 
-def _check(files: Sequence[tuple[str, bytes]]) -> tuple[list[Outcome], dict[str, bytes]]:
+def _check(files: Sequence[tuple[str, bytes]]) -> tuple[list[Outcome], dict[str, tuple[str, bytes]]]:
     """Refuse what can be refused without the index; return the accepted files by safe name."""
     outcomes: list[Outcome] = []
-    accepted: dict[str, bytes] = {}
+    accepted: dict[str, tuple[str, bytes]] = {}
     for raw_name, data in files:
         try:
             name = safe_name(raw_name)
@@ -109,7 +113,7 @@ def _check(files: Sequence[tuple[str, bytes]]) -> tuple[list[Outcome], dict[str,
         except UploadError as error:
             outcomes.append(Outcome(raw_name, "rejected", error.code, error.details))
             continue
-        accepted[name] = data
+        accepted[name] = (raw_name, data)
     return outcomes, accepted
 
 
@@ -124,33 +128,33 @@ def add_uploads(index: Index, files: Sequence[tuple[str, bytes]], progress: Prog
         return outcomes
     folder = uploads_dir(index.folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    saved: dict[str, tuple[Path, bytes | None]] = {}
+    saved: dict[str, tuple[str, Path, bytes | None]] = {}
     try:
-        for name, data in accepted.items():
+        for name, (raw_name, data) in accepted.items():
             path = folder / name
             if path.resolve().parent != folder:  # a symlink or other trick: refuse
-                outcomes.append(Outcome(name, "rejected", "name"))
+                outcomes.append(Outcome(raw_name, "rejected", "name"))
                 continue
             previous = path.read_bytes() if path.is_file() else None
             partial = folder / f".{name}.partial"
             partial.write_bytes(data)
             os.replace(partial, path)
-            saved[name] = (path, previous)
-        report = index.add([path for path, _ in saved.values()], progress=progress)
+            saved[name] = (raw_name, path, previous)
+        report = index.add([path for _, path, _ in saved.values()], progress=progress)
     except BaseException:
-        for path, previous in saved.values():
+        for _, path, previous in saved.values():
             _restore(path, previous)
         raise
     skipped = {os.path.abspath(s.source): s.reason for s in report.skipped}
     kinds = [("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)]
-    for name, (path, previous) in saved.items():
+    for name, (raw_name, path, previous) in saved.items():
         key = os.path.abspath(path)
         if key in skipped:
             _restore(path, previous)
-            outcomes.append(Outcome(name, "rejected", "loader", {"detail": skipped[key]}))
+            outcomes.append(Outcome(raw_name, "rejected", "loader", {"reason": skipped[key]}))
             continue
         status = next((kind for kind, sources in kinds if key in {os.path.abspath(s) for s in sources}), "added")
-        outcomes.append(Outcome(name, status))
+        outcomes.append(Outcome(raw_name, status, saved_as=name))
     return outcomes
 
 

@@ -83,6 +83,17 @@ def test_pdf_without_text_layer_is_reported(tmp_path: Path) -> None:
         load_document(path)
 
 
+def test_pdf_title_is_its_info_title_else_a_heading_on_its_first_line(tmp_path: Path) -> None:
+    from conftest import make_pdf
+
+    path = tmp_path / "protokoll.pdf"
+    path.write_bytes(make_pdf("Protokoll der Sitzung vom 3. März\nAnwesend waren alle Mitglieder."))
+    assert load_document(path).title == "Protokoll der Sitzung vom 3. März"
+    # The conftest PDF starts with a sentence: no heading, so the file name is the title.
+    path.write_bytes(make_pdf(PDF_TEXT))
+    assert load_document(path).title == "protokoll"
+
+
 def test_folder_walk_skips_unsupported_and_goes_on(corpus: Path) -> None:
     (corpus / "tabelle.xlsx").write_bytes(b"PK\x03\x04")
     (corpus / "leer.txt").write_text("", encoding="utf-8")

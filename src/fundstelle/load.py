@@ -317,6 +317,12 @@ def _short_title(title: str) -> str:
     return title if len(title) <= _TITLE_CHARS else title[:_TITLE_CHARS - 1].rstrip() + "…"
 
 
+def _heading(line: str) -> str:
+    """``line`` stripped if it reads as a heading (short, not ending like a sentence), else ""."""
+    line = line.strip()
+    return line if 0 < len(line) <= 100 and line[-1] not in ".!?:" else ""
+
+
 def _load_text(path: Path) -> tuple[str, str, dict[str, str]]:
     text, encoding = _read_text(path)
     meta: dict[str, str] = {} if encoding in ("utf-8", "utf-16") else {"encoding": encoding}
@@ -332,9 +338,8 @@ def _load_text(path: Path) -> tuple[str, str, dict[str, str]]:
         heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
         if heading:
             title = _short_title(heading.group(1))
-    elif rest.startswith("\n") and rest.strip() and 0 < len(first_line.strip()) <= 100 \
-            and first_line.rstrip()[-1] not in ".!?:":
-        title = first_line.strip()
+    elif rest.startswith("\n") and rest.strip() and _heading(first_line):
+        title = _heading(first_line)
     return title, text, meta
 
 
@@ -406,7 +411,10 @@ def _load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
     text = _normalise("\n\n".join(page.strip() for page in pages if page.strip()))
     if not text.strip():
         raise LoadError("PDF has no text layer (scanned image?); run OCR on it first")
-    return _short_title(str(info_title)) or _title_from_name(path), text, {"pages": str(len(pages))}
+    # Without a title in the PDF's info, a heading-like first line (followed by more text) is the title.
+    first_line, _, rest = text.lstrip().partition("\n")
+    title = _short_title(str(info_title)) or (_heading(first_line) if rest.strip() else "")
+    return title or _title_from_name(path), text, {"pages": str(len(pages))}
 
 
 def load_document(path: str | os.PathLike[str]) -> Document:
