@@ -19,7 +19,7 @@ import time
 
 from xquad import CACHE, questions
 
-from fundstelle import DEFAULT_CORPUS, Index, ingest
+from fundstelle import DEFAULT_CORPUS, Index, IndexFolderError, ingest
 
 # About the article: German, English, two other languages, and bare keywords.
 ARTICLE_QUESTIONS = (
@@ -71,7 +71,7 @@ OFF_TOPIC = (
 )
 
 
-def article_index(model: str | None, chunk_size: int | None, chunk_overlap: int | None) -> Index:
+def article_index(model: str | None = None, chunk_size: int | None = None, chunk_overlap: int | None = None) -> Index:
     """Index the bundled article alone (once, under benchmarks/.cache/) and open it."""
     from fundstelle.chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
     from fundstelle.embed import DEFAULT_MODEL
@@ -80,8 +80,16 @@ def article_index(model: str | None, chunk_size: int | None, chunk_overlap: int 
     size = chunk_size or DEFAULT_CHUNK_SIZE
     overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
     folder = CACHE / f"article-{model.replace(':', '_').replace('/', '_')}-{size}-{overlap}"
-    ingest([DEFAULT_CORPUS], folder, model=model, chunk_size=size, chunk_overlap=overlap)
-    return Index.open(folder)
+    options = dict(model=model, chunk_size=size, chunk_overlap=overlap)
+    try:
+        ingest([DEFAULT_CORPUS], folder, **options)
+    except IndexFolderError:  # written by an older version of Fundstelle
+        ingest([DEFAULT_CORPUS], folder, rebuild=True, **options)
+    index = Index.open(folder)
+    if len(index.documents()) != 1:  # the article moved (another path is another document): start over
+        ingest([DEFAULT_CORPUS], folder, rebuild=True, **options)
+        index = Index.open(folder)
+    return index
 
 
 def main() -> None:

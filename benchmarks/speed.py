@@ -44,7 +44,6 @@ from xquad import CACHE, questions  # noqa: E402
 from fundstelle import (  # noqa: E402
     DEFAULT_CORPUS,  # noqa: E402
     Index,
-    IndexFolderError,
     ingest,
 )
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
@@ -59,13 +58,10 @@ COLD_QUESTION = "Wie viel hat Amazon bisher in Anthropic investiert?"
 
 
 def article_index(model: str) -> Index:
-    """Our index of the bundled article alone (cached like ``benchmarks/relevance.py``'s)."""
-    folder = CACHE / f"article-{model}-400-200"
-    try:
-        ingest([DEFAULT_CORPUS], folder, model=model)
-    except IndexFolderError:  # written by an older version of Fundstelle
-        ingest([DEFAULT_CORPUS], folder, model=model, rebuild=True)
-    return Index.open(folder)
+    """Our index of the bundled article alone (``benchmarks/relevance.py``'s, cached)."""
+    from relevance import article_index as built
+
+    return built(model)
 
 
 def _live_size(index_folder: Path) -> int:
