@@ -31,7 +31,7 @@ from .errors import (
     LoadError,
 )
 from .highlight import AnswerSpan, Span
-from .index import DocumentInfo, Index, IndexInfo, ask, search
+from .index import DocumentInfo, Index, IndexInfo, ask, ask_many, search, search_many
 from .ingest import IngestReport, ingest
 from .load import SUPPORTED_SUFFIXES, Document, Skipped
 from .ranking import Hit
@@ -57,7 +57,9 @@ __all__ = [
     "Skipped",
     "Span",
     "ask",
+    "ask_many",
     "ingest",
     "search",
+    "search_many",
 ]
 __version__ = "0.1.0"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .answer import Answer
 from .embed import DEFAULT_MODEL
 from .errors import FundstelleError
+from .filters import parse_where
 from .ingest import IngestReport, Progress, ingest
 from .ranking import MODES, Hit
 
@@ -147,7 +148,8 @@ def format_hit(hit: Hit, color: bool = False) -> str:
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
     args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
-    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode))
+    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode,
+                                                            where=parse_where(args.where)))
     if hits is None:
         return 2
     if args.json:
@@ -194,6 +196,9 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
     parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
+    parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                        help="search only some documents: doc_id=ID or source=GLOB (e.g. 'source=docs/*.pdf'); "
+                             "repeat a key for either value")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -201,7 +206,8 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
 def ask_main(argv: Sequence[str] | None = None) -> int:
     """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
     args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
-    reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode))
+    reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode,
+                                                          where=parse_where(args.where)))
     if reply is None:
         return 2
     if args.json:
@@ -220,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main}
     if not argv or argv[0] not in commands:
-        print("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
-              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+        print("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
+              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
               "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]",
               file=sys.stderr)
         return 2

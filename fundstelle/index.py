@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,12 +12,23 @@ from . import query
 from .answer import Candidate, Reply
 from .embed import split_model_spec
 from .errors import IndexMismatchError
+from .filters import Where
 from .ingest import IngestReport, Progress, get_embedders, ingest
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import Hit
 from .store import DocumentRecord, Snapshot, current_version, read_snapshot
 
-__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "DocumentInfo", "Index", "IndexInfo", "ask", "search"]
+__all__ = [
+    "ANSWER_PASSAGES",
+    "MAX_QUESTION_CHARS",
+    "DocumentInfo",
+    "Index",
+    "IndexInfo",
+    "ask",
+    "ask_many",
+    "search",
+    "search_many",
+]
 
 
 @dataclass(frozen=True)
@@ -182,25 +193,38 @@ class Index:
         except KeyError:
             raise KeyError(f"no document with id {doc_id!r} in {self.path}/") from None
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(self, question: str, k: int = 5, mode: str = "hybrid", where: Where | None = None) -> list[Hit]:
         """Return the ``k`` passages that best answer ``question``, best first.
 
         ``mode``: ``hybrid`` (default: dense and BM25 fused), ``dense`` (meaning only)
         or ``lexical`` (BM25 with German stemming only). Each hit carries the answer
-        span and the question's words found in it.
+        span and the question's words found in it. ``where`` searches only some
+        documents, e.g. ``{"source": "berichte/*.pdf"}`` or ``{"doc_id": [...]}``
+        (:mod:`fundstelle.filters`); it applies before ranking.
         """
-        return query.highlighted_hits(self._retrieve(question, k, mode))
+        return query.highlighted_hits(self._retrieve(question, k, mode, where))
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Reply:
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", where: Where | None = None) -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.
 
         The answer is chosen among all sentences of the top passages by the fitted
         answer model (:mod:`fundstelle.answer`); ``reply.answer`` is None when its
         confidence is below the model's threshold: the documents hold no answer it
         trusts. ``reply.hits`` are ordered by their best answer sentence, and no two
-        show the same one. ``mode`` chooses the retrieval, as in :meth:`search`.
+        show the same one. ``mode`` and ``where`` choose the retrieval, as in :meth:`search`.
         """
-        return query.reply(self._retrieve(question, max(k, ANSWER_PASSAGES), mode), k)
+        return query.reply(self._retrieve(question, max(query.check_k(k), ANSWER_PASSAGES), mode, where), k)
+
+    def search_many(self, questions: Sequence[str], k: int = 5, mode: str = "hybrid",
+                    where: Where | None = None) -> list[list[Hit]]:
+        """:meth:`search` for each of ``questions``; each model embeds all of them in one call."""
+        return [query.highlighted_hits(found) for found in self._retrieve_many(questions, k, mode, where)]
+
+    def ask_many(self, questions: Sequence[str], k: int = 5, mode: str = "hybrid",
+                 where: Where | None = None) -> list[Reply]:
+        """:meth:`ask` for each of ``questions``; each model embeds all of them in one call."""
+        return [query.reply(found, k)
+                for found in self._retrieve_many(questions, max(query.check_k(k), ANSWER_PASSAGES), mode, where)]
 
     def answer_candidates(self, question: str, mode: str = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
@@ -210,23 +234,32 @@ class Index:
         """
         return query.candidates(self._retrieve(question, passages, mode))
 
-    def _retrieve(self, question: str, k: int, mode: str) -> query.Retrieval:
+    def _retrieve(self, question: str, k: int, mode: str, where: Where | None = None) -> query.Retrieval:
         """Retrieve on the newest version, with one consistent snapshot and models throughout."""
         self.refresh()
-        return query.retrieve(self._snapshot, self._embedders, question, k, mode)
+        return query.retrieve(self._snapshot, self._embedders, question, k, mode, where)
+
+    def _retrieve_many(self, questions: Sequence[str], k: int, mode: str,
+                       where: Where | None) -> list[query.Retrieval]:
+        """:meth:`_retrieve` for several questions at once."""
+        if isinstance(questions, str):
+            raise TypeError("questions must be a list of strings; for one question use search() or ask()")
+        self.refresh()
+        return query.retrieve_many(self._snapshot, self._embedders, list(questions), k, mode, where)
 
 
 _OPEN_INDEXES: dict[str, Index] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid") -> list[Hit]:
+def search(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid",
+           where: Where | None = None) -> list[Hit]:
     """Search the index folder ``index`` for ``question``; the index stays open for next time.
 
     >>> from fundstelle import search                   # doctest: +SKIP
     >>> search("Wer hat Anthropic gegründet?")[0].answer.text  # doctest: +SKIP
     """
-    return _open(index).search(question, k=k, mode=mode)
+    return _open(index).search(question, k=k, mode=mode, where=where)
 
 
 def _open(index: str | os.PathLike[str]) -> Index:
@@ -238,13 +271,26 @@ def _open(index: str | os.PathLike[str]) -> Index:
         return _OPEN_INDEXES[key]
 
 
-def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid") -> Reply:
+def ask(question: str, index: str | os.PathLike[str] = "index", k: int = 5, mode: str = "hybrid",
+        where: Where | None = None) -> Reply:
     """Answer ``question`` from the index folder ``index`` (see :meth:`Index.ask`); the index stays open.
 
     >>> from fundstelle import ask                      # doctest: +SKIP
     >>> ask("Wie viel hat Amazon in Anthropic investiert?").answer.phrase.text  # doctest: +SKIP
     """
-    return _open(index).ask(question, k=k, mode=mode)
+    return _open(index).ask(question, k=k, mode=mode, where=where)
+
+
+def search_many(questions: Sequence[str], index: str | os.PathLike[str] = "index", k: int = 5,
+                mode: str = "hybrid", where: Where | None = None) -> list[list[Hit]]:
+    """:func:`search` for several questions, embedded in one call per model (see :meth:`Index.search_many`)."""
+    return _open(index).search_many(questions, k=k, mode=mode, where=where)
+
+
+def ask_many(questions: Sequence[str], index: str | os.PathLike[str] = "index", k: int = 5,
+             mode: str = "hybrid", where: Where | None = None) -> list[Reply]:
+    """:func:`ask` for several questions, embedded in one call per model (see :meth:`Index.ask_many`)."""
+    return _open(index).ask_many(questions, k=k, mode=mode, where=where)
 
 
 __all__ += ["clean_question"]

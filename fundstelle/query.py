@@ -1,23 +1,27 @@
 """The query path: one question, from its text to the passages and the answer.
 
-clean the question → analyse it (lexical trust and language share, once) → embed it →
-rank the passages (:func:`fundstelle.ranking.rank`) → drop those that mostly repeat a
-better one; then either highlight each passage (:func:`highlighted_hits`, for
-``Index.search``) or choose the answer among all their sentences (:func:`reply`, for
-``Index.ask``). :class:`fundstelle.Index` holds the open index and calls these.
+clean the question → analyse it (lexical trust and language share, once) → embed it
+(several questions: each model embeds them in one call) → rank the passages
+(:func:`fundstelle.ranking.rank`; with a filter, only the rows of the documents it keeps,
+:mod:`fundstelle.filters`) → drop those that mostly repeat a better one; then either
+highlight each passage (:func:`highlighted_hits`, for ``Index.search``) or choose the
+answer among all their sentences (:func:`reply`, for ``Index.ask``).
+:class:`fundstelle.Index` holds the open index and calls these.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import ranking
+from . import filters, ranking
 from .answer import Answer, Candidate, Reply, features, load_model
-from .backends import VectorIndex
+from .backends import LexicalIndex, VectorIndex
 from .embed import Embedder
+from .filters import Where
 from .highlight import AnswerSpan, Span, find_terms, pick_answer
 from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
@@ -30,11 +34,13 @@ __all__ = [
     "Passage",
     "Retrieval",
     "candidates",
+    "check_k",
     "clean_question",
     "highlight_hit",
     "highlighted_hits",
     "reply",
     "retrieve",
+    "retrieve_many",
 ]
 
 MAX_QUESTION_CHARS = 2000
@@ -63,36 +69,76 @@ def clean_question(question: str) -> str:
     return cleaned
 
 
-def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: str) -> Retrieval:
+def check_k(k: int) -> int:
+    """``k`` if it is a positive whole number; else ValueError."""
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive whole number, not {k!r}")
+    return k
+
+
+def retrieve(
+    snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: str, where: Where | None = None,
+) -> Retrieval:
     """Rank the passages of ``snapshot`` for ``question``; keep the best ``k`` not mostly repeating a better one.
 
     ``embedders`` are the index's models (``snapshot``'s version); ``mode`` is one of
-    :data:`fundstelle.ranking.MODES`. Raises ValueError for a bad mode, k or question.
+    :data:`fundstelle.ranking.MODES`; ``where`` keeps only some documents
+    (:mod:`fundstelle.filters`). Raises ValueError for a bad mode, k, filter or question.
     """
+    return retrieve_many(snapshot, embedders, [question], k, mode, where)[0]
+
+
+def retrieve_many(
+    snapshot: Snapshot, embedders: list[Embedder], questions: Sequence[str], k: int, mode: str,
+    where: Where | None = None,
+) -> list[Retrieval]:
+    """:func:`retrieve` for several questions, each model embedding all of them in one call."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive whole number, not {k!r}")
-    question = clean_question(question)
-    all_tokens = analyze(question, keep_stopwords=True)
+    check_k(k)
+    allowed = filters.allowed_rows(snapshot, where)
+    cleaned = [clean_question(question) for question in questions]
+    tokens = [analyze(question, keep_stopwords=True) for question in cleaned]
+    trusts = [ranking.lexical_trust(question_tokens, snapshot.lexical) for question_tokens in tokens]
     specs = [e.spec for e in embedders]
-    trust = ranking.lexical_trust(all_tokens, snapshot.lexical)
-    vectors: list[np.ndarray | None] = []
+    vectors: list[list[np.ndarray | None]] = [[] for _ in cleaned]
     if mode != "lexical":
         # Looked up on the module so that benchmarks/fusion.py can try other weights.
-        wanted = ranking.wanted_models(specs, trust)
-        vectors = [embedder.embed_queries([question])[0] if want else None
-                   for embedder, want in zip(embedders, wanted)]
+        wanted = [ranking.wanted_models(specs, trust) for trust in trusts]
+        vectors = [[None] * len(embedders) for _ in cleaned]
+        for m, embedder in enumerate(embedders):
+            asking = [i for i in range(len(cleaned)) if wanted[i][m]]
+            if asking:
+                for i, vector in zip(asking, embedder.embed_queries([cleaned[i] for i in asking])):
+                    vectors[i][m] = vector
     dense: list[VectorIndex] = [*snapshot.dense, snapshot.sentence_index]
+    lexical: LexicalIndex = snapshot.lexical
+    if allowed is not None:
+        dense, lexical = filters.restrict(dense, lexical, allowed)
+    return [
+        _retrieve_one(snapshot, embedders, question, question_tokens, trust, question_vectors, k, mode,
+                      dense, lexical, allowed)
+        for question, question_tokens, trust, question_vectors in zip(cleaned, tokens, trusts, vectors)
+    ]
+
+
+def _retrieve_one(
+    snapshot: Snapshot, embedders: list[Embedder], question: str, all_tokens: list[Token], trust: float,
+    vectors: list[np.ndarray | None], k: int, mode: str, dense: list[VectorIndex], lexical: LexicalIndex,
+    allowed: np.ndarray | None,
+) -> Retrieval:
+    """One question's retrieval, its vectors embedded; ``allowed`` maps filtered rows back to the index's."""
+    specs = [e.spec for e in embedders]
     # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
     # mostly repeats a better one of the same document still leaves k hits.
     ranked = rank(
         [*vectors, *vectors[:1]], dense, [*specs, specs[0] + SENTENCES_SUFFIX], all_tokens,
-        snapshot.lexical, 3 * k, mode, trust,
+        lexical, 3 * k, mode, trust,
     )
+    rows = ranked.rows if allowed is None else allowed[ranked.rows]
     passages: list[Passage] = []
     shown: list[tuple[str, int, int]] = []
-    for position, (row, score) in enumerate(zip(ranked.rows.tolist(), ranked.scores.tolist())):
+    for position, (row, score) in enumerate(zip(rows.tolist(), ranked.scores.tolist())):
         chunk = snapshot.chunks[row]
         if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
             continue
