@@ -1,4 +1,4 @@
-"""Command line: ``python ingest.py …`` and ``python -m fundstelle ask|search|ingest …``."""
+"""Command line: ``python ingest.py …`` and ``python -m fundstelle ask|search|ingest|serve …``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .ranking import MODES, Hit
 if TYPE_CHECKING:
     from .index import Index
 
-__all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
+__all__ = ["DEFAULT_CORPUS", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main"]
 
 T = TypeVar("T")
 
@@ -221,14 +221,37 @@ def ask_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def serve_main(argv: Sequence[str] | None = None) -> int:
+    """Run the HTTP service until interrupted; returns the exit status (2 when it cannot start)."""
+    try:
+        from . import server
+    except ImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(prog="python -m fundstelle serve",
+                                     description="Serve search and answers over HTTP (JSON; docs at /docs).")
+    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--host", default=server.DEFAULT_HOST, metavar="ADDRESS",
+                        help=f"address to listen on (default {server.DEFAULT_HOST}: this machine only; "
+                             "0.0.0.0 for every network)")
+    parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help=f"port (default {server.DEFAULT_PORT})")
+    args = parser.parse_args(argv)
+    opened = _on_index(args.index, lambda index: index)
+    if opened is None:
+        return 2
+    server.serve(opened, host=args.host, port=args.port)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fundstelle {ask,search,ingest} …``."""
+    """``python -m fundstelle {ask,search,ingest,serve} …``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main}
+    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main, "serve": serve_main}
     if not argv or argv[0] not in commands:
         print("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
               "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
-              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]",
+              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
+              "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N]",
               file=sys.stderr)
         return 2
     return commands[argv[0]](argv[1:])
