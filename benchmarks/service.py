@@ -241,7 +241,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     result = run(args.rounds, args.seconds)
-    result["command"] = "python benchmarks/service.py " + " ".join(sys.argv[1:])
+    result["command"] = " ".join(["python benchmarks/service.py", *sys.argv[1:]])
     result["date"] = time.strftime("%Y-%m-%d")
     result["wall_s"] = time.time() - started
     emit(result, args.out)
