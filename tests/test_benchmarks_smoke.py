@@ -80,3 +80,23 @@ def test_scale_suite_and_report_on_a_tiny_corpus(tmp_path, monkeypatch):
     text = path.read_text(encoding="utf-8")
     assert "## Scale" in text and "| 3k |" in text
     assert (tmp_path / report.CHARTS / "scale.png").stat().st_size > 1000
+
+
+def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
+    pytest.importorskip("fastapi")
+    import service
+
+    from fundstelle import Index
+
+    index = Index.build([corpus], tmp_path / "index", model="hashing")
+    texts = ["Wie lang ist der Rhein?", "Wer betrat den Mond?", "Wie hoch ist die Zugspitze?"]
+    with service.Server(index.folder) as server:
+        overhead = service.http_overhead(index, server.url, texts * 2)
+        client = service.Client(server.url)
+        assert client.search(texts[0])["hits"] == [hit.to_dict() for hit in index.search(texts[0], k=service.K)]
+        load = service.throughput(client.search, texts, seconds=0.5, clients=1)
+        client.close()
+    assert overhead["HTTP"]["n"] == overhead["in process"]["n"] == 6
+    assert load["requests"] >= 1 and load["requests_per_s"] > 0
+    many = service.batch(index, texts, rounds=2)
+    assert set(many["ms_per_question"]) == {"search_many", "loop of search"}

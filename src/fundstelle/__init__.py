@@ -28,7 +28,7 @@ from .errors import (
     IndexNotFoundError,
     LoadError,
 )
-from .index import Index, ask, search
+from .index import Index, ask, ask_many, search, search_many
 from .ingestion import ingest
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
 from .results import (
@@ -69,7 +69,9 @@ __all__ = [
     "Skipped",
     "Span",
     "ask",
+    "ask_many",
     "ingest",
     "search",
+    "search_many",
 ]
 __version__ = "0.1.0"

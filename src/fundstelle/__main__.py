@@ -1,4 +1,4 @@
-"""``python -m fundstelle search "Frage"`` and ``python -m fundstelle ingest [PATH ...]``."""
+"""``python -m fundstelle ask|search QUESTION``, ``… ingest [PATH ...]`` and ``… serve``."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Command line: ``python ingest.py …`` and ``python -m fundstelle ask|search|ingest …``."""
+"""Command line: ``python ingest.py …`` and ``python -m fundstelle ask|search|ingest|serve …``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .embed import DEFAULT_MODEL
 from .errors import FundstelleError, IndexFolderError, IndexMismatchError
+from .filters import parse_where
 from .ingestion import Progress, ingest
 from .load import DEFAULT_CORPUS
 from .results import MODES, Answer, Hit, IngestReport
@@ -21,7 +22,7 @@ from .results import MODES, Answer, Hit, IngestReport
 if TYPE_CHECKING:
     from .index import Index
 
-__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main"]
+__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main"]
 
 T = TypeVar("T")
 
@@ -170,7 +171,8 @@ def format_hit(hit: Hit, color: bool = False) -> str:
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
     args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
-    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode))
+    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode,
+                                                            where=parse_where(args.where)))
     if hits is None:
         return 2
     if args.json:
@@ -217,6 +219,9 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
     parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
+    parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                        help="search only some documents: doc_id=ID or source=GLOB (e.g. 'source=docs/*.pdf'); "
+                             "repeat a key for either value")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -224,7 +229,8 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
 def ask_main(argv: Sequence[str] | None = None) -> int:
     """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
     args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
-    reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode))
+    reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode,
+                                                          where=parse_where(args.where)))
     if reply is None:
         return 2
     if args.json:
@@ -238,17 +244,41 @@ def ask_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def serve_main(argv: Sequence[str] | None = None) -> int:
+    """Run the HTTP service until interrupted; returns the exit status (2 when it cannot start)."""
+    try:
+        from . import server
+    except ImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(prog="python -m fundstelle serve",
+                                     description="Serve search and answers over HTTP (JSON; docs at /docs).")
+    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--host", default=server.DEFAULT_HOST, metavar="ADDRESS",
+                        help=f"address to listen on (default {server.DEFAULT_HOST}: this machine only; "
+                             "0.0.0.0 for every network)")
+    parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help=f"port (default {server.DEFAULT_PORT})")
+    args = parser.parse_args(argv)
+    opened = _on_index(args.index, lambda index: index)
+    if opened is None:
+        return 2
+    server.serve(opened, host=args.host, port=args.port)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fundstelle {ask,search,ingest} …``."""
+    """``python -m fundstelle {ask,search,ingest,serve} …``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main}
-    usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
-             "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
+    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main, "serve": serve_main}
+    usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
+             "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
+             "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N]\n"
              "\ncommands:\n"
              "  ask      answer a question from the index: the answer sentence (or none) and passages\n"
              "  search   the passages that best answer a question, without choosing an answer\n"
              "  ingest   build or update an index from files (the same as python ingest.py)\n"
+             "  serve    answer search and ask over HTTP (JSON; OpenAPI docs at /docs)\n"
              "\neach command has --help of its own; 'fundstelle' is the same as 'python -m fundstelle'")
     if argv[:1] in (["-h"], ["--help"]):
         print(usage)

@@ -12,6 +12,7 @@ from . import query
 from .answer import Candidate
 from .embed import Embedder, load_models
 from .errors import IndexMismatchError
+from .filters import Where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
@@ -20,7 +21,8 @@ from .store import Snapshot, current_version, read_snapshot
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
     from .ingestion import Progress
 
-__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "clean_question", "search"]
+__all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "ask_many", "clean_question", "search",
+           "search_many"]
 
 
 class Index:
@@ -195,28 +197,42 @@ class Index:
         except KeyError:
             raise KeyError(f"no document with id {doc_id!r} in {self.folder}/") from None
 
-    def search(self, question: str, k: int = 5, mode: Mode = "hybrid", highlight: bool = True) -> list[Hit]:
+    def search(self, question: str, k: int = 5, mode: Mode = "hybrid", where: Where | None = None,
+               highlight: bool = True) -> list[Hit]:
         """Return the ``k`` passages that best answer ``question``, best first.
 
         ``mode``: ``hybrid`` (default: dense and BM25 fused), ``dense`` (meaning only)
         or ``lexical`` (BM25 with German stemming only). Each hit carries the answer
         span and the question's words found in it; ``highlight=False`` skips that work
         for code that only wants the passages (the answer is then the sentence most
-        similar to the question, without phrase, and no terms are marked).
+        similar to the question, without phrase, and no terms are marked). ``where``
+        searches only some documents, e.g. ``{"source": "berichte/*.pdf"}`` or
+        ``{"doc_id": [...]}`` (:mod:`fundstelle.filters`); it applies before ranking.
         """
-        found = self._retrieve(question, k, mode)
+        found = self._retrieve(question, k, mode, where)
         return query.highlighted_hits(found) if highlight else query.plain_hits(found)
 
-    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Reply:
+    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid", where: Where | None = None) -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.
 
         The answer is chosen among all sentences of the top passages by the fitted
         answer model (:mod:`fundstelle.answer`); ``reply.answer`` is None when its
         confidence is below the model's threshold: the documents hold no answer it
         trusts. ``reply.hits`` are ordered by their best answer sentence, and no two
-        show the same one. ``mode`` chooses the retrieval, as in :meth:`search`.
+        show the same one. ``mode`` and ``where`` choose the retrieval, as in :meth:`search`.
         """
-        return query.reply(self._retrieve(question, max(k, ANSWER_PASSAGES), mode), k)
+        return query.reply(self._retrieve(question, max(query.check_k(k), ANSWER_PASSAGES), mode, where), k)
+
+    def search_many(self, questions: Sequence[str], k: int = 5, mode: Mode = "hybrid",
+                    where: Where | None = None) -> list[list[Hit]]:
+        """:meth:`search` for each of ``questions``; each model embeds all of them in one call."""
+        return [query.highlighted_hits(found) for found in self._retrieve_many(questions, k, mode, where)]
+
+    def ask_many(self, questions: Sequence[str], k: int = 5, mode: Mode = "hybrid",
+                 where: Where | None = None) -> list[Reply]:
+        """:meth:`ask` for each of ``questions``; each model embeds all of them in one call."""
+        return [query.reply(found, k)
+                for found in self._retrieve_many(questions, max(query.check_k(k), ANSWER_PASSAGES), mode, where)]
 
     def answer_candidates(self, question: str, mode: Mode = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
@@ -226,24 +242,34 @@ class Index:
         """
         return query.candidates(self._retrieve(question, passages, mode))
 
-    def _retrieve(self, question: str, k: int, mode: Mode) -> query.Retrieval:
+    def _retrieve(self, question: str, k: int, mode: Mode, where: Where | None = None) -> query.Retrieval:
         """Retrieve on the newest version, with one consistent snapshot and models throughout."""
         self.refresh()
         snapshot, embedders = self._snapshot, self._embedders
-        return query.retrieve(snapshot, embedders, question, k, mode, self.fusion)
+        return query.retrieve(snapshot, embedders, question, k, mode, self.fusion, where)
+
+    def _retrieve_many(self, questions: Sequence[str], k: int, mode: Mode,
+                       where: Where | None) -> list[query.Retrieval]:
+        """:meth:`_retrieve` for several questions at once."""
+        if isinstance(questions, str):
+            raise TypeError("questions must be a list of strings; for one question use search() or ask()")
+        self.refresh()
+        snapshot, embedders = self._snapshot, self._embedders
+        return query.retrieve_many(snapshot, embedders, list(questions), k, mode, self.fusion, where)
 
 
 _OPEN_INDEXES: dict[str, Index] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def search(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+def search(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid",
+           where: Where | None = None) -> list[Hit]:
     """Search the index in ``folder`` for ``question``; the index stays open for next time.
 
     >>> from fundstelle import search                   # doctest: +SKIP
     >>> search("Wer hat Anthropic gegründet?")[0].answer.text  # doctest: +SKIP
     """
-    return _open(folder).search(question, k=k, mode=mode)
+    return _open(folder).search(question, k=k, mode=mode, where=where)
 
 
 def _open(folder: str | os.PathLike[str]) -> Index:
@@ -255,10 +281,23 @@ def _open(folder: str | os.PathLike[str]) -> Index:
         return _OPEN_INDEXES[key]
 
 
-def ask(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid") -> Reply:
+def ask(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, mode: Mode = "hybrid",
+        where: Where | None = None) -> Reply:
     """Answer ``question`` from the index in ``folder`` (see :meth:`Index.ask`); the index stays open.
 
     >>> from fundstelle import ask                      # doctest: +SKIP
     >>> ask("Wie viel hat Amazon in Anthropic investiert?").answer.phrase.text  # doctest: +SKIP
     """
-    return _open(folder).ask(question, k=k, mode=mode)
+    return _open(folder).ask(question, k=k, mode=mode, where=where)
+
+
+def search_many(questions: Sequence[str], folder: str | os.PathLike[str] = "index", k: int = 5,
+                mode: Mode = "hybrid", where: Where | None = None) -> list[list[Hit]]:
+    """:func:`search` for several questions, embedded in one call per model (see :meth:`Index.search_many`)."""
+    return _open(folder).search_many(questions, k=k, mode=mode, where=where)
+
+
+def ask_many(questions: Sequence[str], folder: str | os.PathLike[str] = "index", k: int = 5,
+             mode: Mode = "hybrid", where: Where | None = None) -> list[Reply]:
+    """:func:`ask` for several questions, embedded in one call per model (see :meth:`Index.ask_many`)."""
+    return _open(folder).ask_many(questions, k=k, mode=mode, where=where)

@@ -1,21 +1,27 @@
 """The query path: one question, from its text to the passages and the answer.
 
-clean the question → analyse it (lexical trust and language share, once) → embed it →
-rank the passages (:func:`fundstelle.ranking.rank`) → drop those that mostly repeat a
-better one; then either highlight each passage (:func:`highlighted_hits`, for
-``Index.search``) or choose the answer among all their sentences (:func:`reply`, for
-``Index.ask``). :class:`fundstelle.Index` holds the open index and calls these.
+clean the question → analyse it (lexical trust and language share, once) → embed it
+(several questions: each model embeds them in one call) → rank the passages
+(:func:`fundstelle.ranking.rank`; with a filter, only the rows of the documents it keeps,
+:mod:`fundstelle.filters`) → drop those that mostly repeat a better one; then either
+highlight each passage (:func:`highlighted_hits`, for ``Index.search``) or choose the
+answer among all their sentences (:func:`reply`, for ``Index.ask``).
+:class:`fundstelle.Index` holds the open index and calls these.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import filters
 from .answer import Candidate, features, load_model
+from .backends import LexicalIndex, Searchable
 from .embed import Embedder
+from .filters import Where
 from .highlight import find_terms, pick_answer
 from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
@@ -31,10 +37,12 @@ __all__ = [
     "candidates",
     "clean_question",
     "highlight_hit",
+    "check_k",
     "highlighted_hits",
     "plain_hits",
     "reply",
     "retrieve",
+    "retrieve_many",
 ]
 
 MAX_QUESTION_CHARS = 2000
@@ -63,34 +71,71 @@ def clean_question(question: str) -> str:
     return cleaned
 
 
+def check_k(k: int) -> int:
+    """``k`` if it is a positive whole number; else ValueError."""
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive whole number, not {k!r}")
+    return k
+
+
 def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: Mode,
-             fusion: Fusion = DEFAULT_FUSION) -> Retrieval:
+             fusion: Fusion = DEFAULT_FUSION, where: Where | None = None) -> Retrieval:
     """Rank the passages of ``snapshot`` for ``question``; keep the best ``k`` not mostly repeating a better one.
 
     ``embedders`` are the index's models (``snapshot``'s version); ``mode`` is one of
-    :data:`fundstelle.MODES`; ``fusion`` weighs the signals. Raises ValueError for a
-    bad mode, k or question.
+    :data:`fundstelle.MODES`; ``fusion`` weighs the signals; ``where`` keeps only some
+    documents (:mod:`fundstelle.filters`). Raises ValueError for a bad mode, k, filter
+    or question.
     """
+    return retrieve_many(snapshot, embedders, [question], k, mode, fusion, where)[0]
+
+
+def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequence[str], k: int, mode: Mode,
+                  fusion: Fusion = DEFAULT_FUSION, where: Where | None = None) -> list[Retrieval]:
+    """:func:`retrieve` for several questions, each model embedding all of them in one call."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive whole number, not {k!r}")
-    question = clean_question(question)
-    all_tokens = analyze(question, keep_stopwords=True)
-    trust = fusion.trust_of(all_tokens, snapshot.lexical)
-    vectors: list[np.ndarray | None] = []
+    check_k(k)
+    allowed = filters.allowed_rows(snapshot, where)
+    cleaned = [clean_question(question) for question in questions]
+    tokens = [analyze(question, keep_stopwords=True) for question in cleaned]
+    trusts = [fusion.trust_of(question_tokens, snapshot.lexical) for question_tokens in tokens]
+    vectors: list[list[np.ndarray | None]] = [[] for _ in cleaned]
     if mode != "lexical":
-        wanted = wanted_models([(e.spec, e.foreign_weight) for e in embedders], trust, fusion)
-        vectors = [embedder.embed_queries([question])[0] if want else None
-                   for embedder, want in zip(embedders, wanted)]
-    signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, snapshot.dense)]
-    signals.append(Signal(embedders[0].spec, snapshot.sentence_index, sentences=True))
+        models = [(e.spec, e.foreign_weight) for e in embedders]
+        wanted = [wanted_models(models, trust, fusion) for trust in trusts]
+        vectors = [[None] * len(embedders) for _ in cleaned]
+        for m, embedder in enumerate(embedders):
+            asking = [i for i in range(len(cleaned)) if wanted[i][m]]
+            if asking:
+                for i, vector in zip(asking, embedder.embed_queries([cleaned[i] for i in asking])):
+                    vectors[i][m] = vector
+    indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
+    lexical: LexicalIndex = snapshot.lexical
+    if allowed is not None:
+        indexes, lexical = filters.restrict(indexes, lexical, allowed)
+    signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, indexes)]
+    signals.append(Signal(embedders[0].spec, indexes[-1], sentences=True))
+    return [
+        _retrieve_one(snapshot, embedders, question, question_tokens, trust, question_vectors, k, mode,
+                      signals, lexical, allowed, fusion)
+        for question, question_tokens, trust, question_vectors in zip(cleaned, tokens, trusts, vectors)
+    ]
+
+
+def _retrieve_one(
+    snapshot: Snapshot, embedders: list[Embedder], question: str, all_tokens: list[Token], trust: float,
+    vectors: list[np.ndarray | None], k: int, mode: Mode, signals: list[Signal], lexical: LexicalIndex,
+    allowed: np.ndarray | None, fusion: Fusion,
+) -> Retrieval:
+    """One question's retrieval, its vectors embedded; ``allowed`` maps filtered rows back to the index's."""
     # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
     # mostly repeats a better one of the same document still leaves k hits.
-    ranked = rank([*vectors, *vectors[:1]], signals, all_tokens, snapshot.lexical, 3 * k, mode, trust, fusion)
+    ranked = rank([*vectors, *vectors[:1]], signals, all_tokens, lexical, 3 * k, mode, trust, fusion)
+    rows = ranked.rows if allowed is None else allowed[ranked.rows]
     passages: list[Passage] = []
     shown: list[tuple[str, int, int]] = []
-    for position, (row, score) in enumerate(zip(ranked.rows.tolist(), ranked.scores.tolist())):
+    for position, (row, score) in enumerate(zip(rows.tolist(), ranked.scores.tolist())):
         chunk = snapshot.chunks[row]
         if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
             continue

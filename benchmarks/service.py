@@ -1,0 +1,252 @@
+"""Fundstelle inside other code: the HTTP service's overhead and throughput, batches, filters.
+
+    python benchmarks/service.py                 # everything; writes benchmarks/results/service.json
+    python benchmarks/service.py --rounds 1 --seconds 10   # shorter
+
+- **HTTP overhead**: ``GET /search?q=…&k=5`` on ``python -m fundstelle serve`` (a separate
+  process, started as README says) against ``Index.search(q, k=5)`` in this process, on
+  the bundled article (default model) and its German questions. The two take turns
+  question by question, in rotating order, so both see the same load; the client keeps
+  one connection open, as a service calling it would. Overhead = p50 over HTTP − p50 in
+  process, and the median of the per-question differences.
+- **Throughput**: 8 client threads, each with its own keep-alive connection, send the
+  questions for ``--seconds``; requests per second and latency p50/p95. For reference the
+  same with 8 threads sharing one ``Index`` in this process.
+- **Batch**: ``search_many(questions, k=5)`` against a loop of ``search``, ms per question.
+- **Filter**: on XQuAD-de (every 6th German question), ``search(q, k=5, where={"doc_id":
+  <its paragraph>})`` against the unfiltered search, taking turns.
+
+The figures are only worth keeping from an otherwise idle machine; the load average at
+start and end is recorded with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+from measure import emit, stats  # noqa: E402
+from speed import ARTICLE_GERMAN, XQUAD_STRIDE, article_index, interleaved  # noqa: E402
+
+from fundstelle import Index  # noqa: E402
+from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
+
+__all__ = ["Client", "Server", "batch", "filters", "http_overhead", "run", "throughput"]
+
+CLIENTS = 8
+K = 5
+
+
+class Client:
+    """``GET /search`` over one keep-alive HTTP connection."""
+
+    def __init__(self, url: str) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        self._connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+
+    def search(self, question: str, k: int = K) -> dict:
+        """The decoded answer of ``GET /search``; raises on any status but 200."""
+        self._connection.request("GET", "/search?" + urllib.parse.urlencode({"q": question, "k": k}))
+        response = self._connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET /search answered {response.status}: {body[:200]!r}")
+        return json.loads(body)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
+
+
+class Server:
+    """``python -m fundstelle serve --index FOLDER`` on a free port, for a ``with`` block; ``.url`` once healthy."""
+
+    def __init__(self, folder: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "fundstelle", "serve", "--index", str(folder), "--port", str(port)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self._process.poll() is None:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", int(self.url.rsplit(":", 1)[1]), timeout=5)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self._log.seek(0)
+        printed = self._log.read().decode(errors="replace")
+        self.__exit__()
+        raise RuntimeError(f"the server did not start:\n{printed}")
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=30)
+        self._log.close()
+
+
+def http_overhead(index: Index, url: str, texts: list[str]) -> dict:
+    """Per-question ms in process and over HTTP, taking turns; the overhead at the median."""
+    client = Client(url)
+    try:
+        times = interleaved({"in process": lambda t: index.search(t, k=K), "HTTP": client.search}, texts)
+    finally:
+        client.close()
+    differences = sorted(h - i for h, i in zip(times["HTTP"], times["in process"]))
+    out = {name: stats(ms) for name, ms in times.items()}
+    out["overhead_p50_ms"] = out["HTTP"]["p50"] - out["in process"]["p50"]
+    out["paired_difference_p50_ms"] = stats(differences)["p50"]
+    return out
+
+
+def throughput(call: Callable[[str], object], texts: list[str], seconds: float, clients: int = CLIENTS) -> dict:
+    """Requests per second and latency with ``clients`` threads calling ``call`` for ``seconds``."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures: list[BaseException] = []
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(number: int) -> None:
+        start.wait()
+        i = number
+        try:
+            while time.perf_counter() < stop_at[0]:
+                began = time.perf_counter()
+                call(texts[i % len(texts)])
+                latencies[number].append(1000 * (time.perf_counter() - began))
+                i += clients
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise failures[0]
+    every = [ms for per_client in latencies for ms in per_client]
+    return {"clients": clients, "seconds": elapsed, "requests": len(every), "requests_per_s": len(every) / elapsed,
+            "latency_ms": stats(every)}
+
+
+def batch(index: Index, texts: list[str], rounds: int) -> dict:
+    """Milliseconds per question: ``search_many`` against a loop of ``search``, taking turns ``rounds`` times."""
+    index.search_many(texts[:3], k=K)
+    samples: dict[str, list[float]] = {"loop of search": [], "search_many": []}
+    for round_ in range(rounds):
+        order = ["loop of search", "search_many"][:: 1 if round_ % 2 == 0 else -1]
+        for name in order:
+            began = time.perf_counter()
+            if name == "search_many":
+                index.search_many(texts, k=K)
+            else:
+                for text in texts:
+                    index.search(text, k=K)
+            samples[name].append(1000 * (time.perf_counter() - began) / len(texts))
+    return {"questions": len(texts), "rounds": rounds, "ms_per_question": {n: stats(v) for n, v in samples.items()}}
+
+
+def filters(rounds: int) -> dict:
+    """Search XQuAD-de filtered to each question's own paragraph against unfiltered, taking turns."""
+    from quality import our_index
+    from xquad import paragraph_ids, questions
+
+    index = our_index(DEFAULT_MODEL)
+    ids = paragraph_ids()
+    asked = questions("de")[::XQUAD_STRIDE] * rounds
+    paragraph_of = {q.text: ids[q.paragraph] for q in asked}
+    times = interleaved({
+        "unfiltered": lambda t: index.search(t, k=K),
+        "one document": lambda t: index.search(t, k=K, where={"doc_id": paragraph_of[t]}),
+    }, [q.text for q in asked])
+    out = {name: stats(ms) for name, ms in times.items()}
+    out["chunks"] = index.info.chunks
+    out["documents"] = index.info.documents
+    return out
+
+
+def run(rounds: int = 2, seconds: float = 20.0) -> dict:
+    """Every figure of this script."""
+    from relevance import ARTICLE_QUESTIONS
+
+    texts = list(ARTICLE_QUESTIONS[:ARTICLE_GERMAN])
+    index = article_index(DEFAULT_MODEL)
+    out: dict = {"load_start": os.getloadavg()[:2], "model": DEFAULT_MODEL, "k": K,
+                 "article_chunks": index.info.chunks}
+    with Server(index.folder) as server:
+        out["http"] = http_overhead(index, server.url, texts * (4 * rounds))
+        print(f"  /search p50 {out['http']['HTTP']['p50']:.1f} ms over HTTP, {out['http']['in process']['p50']:.1f} "
+              f"ms in process: overhead {out['http']['overhead_p50_ms']:.1f} ms", file=sys.stderr, flush=True)
+        local = threading.local()
+
+        def over_http(text: str) -> object:
+            if not hasattr(local, "client"):
+                local.client = Client(server.url)
+            return local.client.search(text)
+
+        over_http(texts[0])
+        out["throughput_http"] = throughput(over_http, texts, seconds)
+    out["throughput_in_process"] = throughput(lambda t: index.search(t, k=K), texts, seconds)
+    for name in ("throughput_http", "throughput_in_process"):
+        row = out[name]
+        print(f"  {name}: {row['requests_per_s']:.1f} requests/s with {row['clients']} clients, latency p50 "
+              f"{row['latency_ms']['p50']:.0f} ms p95 {row['latency_ms']['p95']:.0f} ms", file=sys.stderr, flush=True)
+    out["batch"] = batch(index, texts * 2, 4 * rounds)
+    per = out["batch"]["ms_per_question"]
+    print(f"  batch: search_many {per['search_many']['p50']:.1f} ms/question, loop {per['loop of search']['p50']:.1f}",
+          file=sys.stderr, flush=True)
+    out["filter"] = filters(rounds)
+    print(f"  filter to one document of XQuAD-de: p50 {out['filter']['one document']['p50']:.1f} ms, unfiltered "
+          f"{out['filter']['unfiltered']['p50']:.1f} ms", file=sys.stderr, flush=True)
+    out["load_end"] = os.getloadavg()[:2]
+    return out
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=2, help="repetitions of the question lists (default 2)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run (default 20)")
+    parser.add_argument("--out", default=str(HERE / "results" / "service.json"), help="where to write the figures")
+    args = parser.parse_args()
+    started = time.time()
+    result = run(args.rounds, args.seconds)
+    result["command"] = " ".join(["python benchmarks/service.py", *sys.argv[1:]])
+    result["date"] = time.strftime("%Y-%m-%d")
+    result["wall_s"] = time.time() - started
+    emit(result, args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

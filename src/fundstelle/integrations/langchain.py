@@ -1,0 +1,80 @@
+"""A LangChain retriever over a Fundstelle index: ``FundstelleRetriever``.
+
+>>> from fundstelle.integrations.langchain import FundstelleRetriever  # doctest: +SKIP
+>>> retriever = FundstelleRetriever(index="index", k=3)                # doctest: +SKIP
+>>> retriever.invoke("Wie viel hat Amazon investiert?")[0].metadata["phrase"]  # doctest: +SKIP
+'vier Milliarden US-Dollar'
+
+Each passage becomes a ``Document`` whose ``page_content`` is the passage and whose
+``metadata`` says where it stands and what answers: ``source``, ``title``, ``doc_id``,
+``start``/``end`` (offsets in the document's text), ``score``, ``rank``, ``answer`` (the
+sentence of the passage that best answers the question, or None) and ``phrase`` (the
+narrow answer in it, where one is sure, else None). Needs ``pip install 'fundstelle[langchain]'``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+try:
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+except ImportError as missing:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        f"FundstelleRetriever needs LangChain ({missing.name} is missing): pip install 'fundstelle[langchain]'"
+    ) from None
+from pydantic import Field, field_validator
+
+from ..filters import check_where
+from ..index import Index
+from ..results import Hit
+
+__all__ = ["FundstelleRetriever", "to_document"]
+
+
+class FundstelleRetriever(BaseRetriever):
+    """Retrieves the passages of a Fundstelle index that best answer a question.
+
+    ``index`` is an open :class:`fundstelle.Index` or an index folder (opened here);
+    ``k`` the number of passages; ``mode`` ``hybrid``, ``dense`` or ``lexical``
+    (see :meth:`fundstelle.Index.search`); ``where`` keeps only some documents, e.g.
+    ``{"source": "berichte/*.pdf"}`` (:mod:`fundstelle.filters`). ``ainvoke`` runs the
+    search in a worker thread; an ``Index`` may serve many threads.
+    """
+
+    index: Index
+    k: int = Field(5, ge=1)
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    where: dict[str, str | list[str]] | None = None
+
+    @field_validator("index", mode="before")
+    @classmethod
+    def _open(cls, index: Any) -> Index:
+        if isinstance(index, (str, os.PathLike)):
+            return Index.open(index)
+        return index
+
+    @field_validator("where")
+    @classmethod
+    def _check_where(cls, where: dict[str, str | list[str]] | None) -> dict[str, list[str]] | None:
+        return check_where(where) or None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [to_document(hit) for hit in self.index.search(query, k=self.k, mode=self.mode, where=self.where)]
+
+
+def to_document(hit: Hit) -> Document:
+    """A hit as a LangChain ``Document`` (passage as content; where it stands and what answers as metadata)."""
+    answer = hit.answer
+    return Document(
+        page_content=hit.text,
+        id=f"{hit.doc_id}:{hit.start}-{hit.end}",
+        metadata={
+            "source": hit.source, "title": hit.title, "doc_id": hit.doc_id, "start": hit.start, "end": hit.end,
+            "score": hit.score, "rank": hit.rank,
+            "answer": None if answer is None else answer.text,
+            "phrase": None if answer is None or answer.phrase is None else answer.phrase.text,
+        },
+    )
