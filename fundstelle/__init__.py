@@ -28,6 +28,7 @@ from .errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexWriteError,
     LoadError,
 )
 from .highlight import AnswerSpan, Span
@@ -51,6 +52,7 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "IngestReport",
     "LoadError",
     "Reply",

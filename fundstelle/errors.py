@@ -12,6 +12,7 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "LoadError",
 ]
 
@@ -34,6 +35,13 @@ class IndexLockedError(IndexFolderError):
 
 class IndexMismatchError(IndexFolderError):
     """The index was built with other settings (model, chunking) than requested."""
+
+
+class IndexWriteError(IndexFolderError, OSError):
+    """A new version could not be written (a full disk, say); the previous version is still live.
+
+    Also an :class:`OSError`, as the failure it reports was one.
+    """
 
 
 class LoadError(FundstelleError):
