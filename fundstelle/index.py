@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from .answer import Candidate, Reply
 from .embed import split_model_spec
 from .errors import IndexMismatchError
 from .ingest import IngestReport, Progress, get_embedders, ingest
+from .load import Paths, as_paths
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import Hit
 from .store import DocumentRecord, Snapshot, current_version, read_snapshot
@@ -89,7 +89,7 @@ class Index:
     @classmethod
     def build(
         cls,
-        paths: Iterable[str | os.PathLike[str]],
+        paths: Paths,
         path: str | os.PathLike[str] = "index",
         model: str | None = None,
         rebuild: bool = False,
@@ -103,7 +103,7 @@ class Index:
         Raises FileNotFoundError, before anything is written, when a path does not exist
         (a typo would otherwise build an index without the documents meant).
         """
-        paths = list(paths)
+        paths = as_paths(paths)
         missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
@@ -140,13 +140,13 @@ class Index:
                 self._snapshot = snapshot
         return True
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
+    def add(self, paths: Paths, progress: Progress | None = None) -> IngestReport:
         """Add or update files in this index, then switch to the new version."""
         report = ingest(paths, self.path, progress=progress)
         self.refresh()
         return report
 
-    def remove(self, sources: Iterable[str | os.PathLike[str]]) -> IngestReport:
+    def remove(self, sources: Paths) -> IngestReport:
         """Drop documents (by source path, folder or id), then switch to the new version."""
         report = ingest((), self.path, remove=sources)
         self.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,8 +24,8 @@ from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, split_model_spec
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
-from .load import Document, Skipped, discover_files, document_id, load_document, text_blocks
-from .sentences import split_sentences
+from .load import Document, Paths, Skipped, as_paths, discover_files, document_id, load_document, text_blocks
+from .sentences import embedding_spans, split_sentences
 from .store import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -33,6 +33,7 @@ from .store import (
     DocumentRecord,
     Snapshot,
     ingest_lock,
+    live_manifest,
     read_snapshot,
     write_snapshot,
 )
@@ -146,6 +147,22 @@ def _check_settings(old: Snapshot, model: str | None, chunk_size: int | None,
             )
 
 
+def _kept_on_rebuild(
+    root: Path, model: str | None, chunk_size: int | None, chunk_overlap: int | None, settings: dict[str, str],
+) -> tuple[str | None, int | None, int | None, dict[str, str]]:
+    """What ``--rebuild`` keeps of the live version: the model (and its prompts) and chunking not asked to change."""
+    manifest = live_manifest(root)
+    if manifest is None:  # no index yet, or one too damaged to tell
+        return model, chunk_size, chunk_overlap, settings
+    if model is None or split_model_spec(model) == split_model_spec(manifest["model"]):
+        if not any(settings.values()):
+            settings = manifest["embedders"][0].get("settings") or settings
+        model = manifest["model"]
+    chunking = manifest["chunking"]
+    return (model, chunk_size or chunking["chunk_size"],
+            chunking["chunk_overlap"] if chunk_overlap is None else chunk_overlap, settings)
+
+
 def _matches_removal(record: DocumentRecord, target: str) -> bool:
     """Does ``--remove target`` name this document (by path, folder, source or id)?"""
     if record.id == target or record.source == target or record.id == document_id(target):
@@ -155,25 +172,30 @@ def _matches_removal(record: DocumentRecord, target: str) -> bool:
 
 
 def ingest(
-    paths: Iterable[str | os.PathLike[str]] = (),
+    paths: Paths = (),
     index: str | os.PathLike[str] = "index",
     model: str | None = None,
     rebuild: bool = False,
-    remove: Iterable[str | os.PathLike[str]] = (),
+    remove: Paths = (),
     chunk_size: int | None = None,
     chunk_overlap: int | None = None,
     query_prompt: str = "",
     passage_prompt: str = "",
     progress: Progress | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Add or update the files under ``paths`` in the index at ``index``; drop ``remove``.
 
     ``model`` defaults to the model the index was built with (a new index:
     ``e5-small-int4``); asking for another is an :class:`IndexMismatchError` unless
-    ``rebuild`` is set, which starts the index over. Chunk settings likewise.
-    Unreadable files are reported in ``report.skipped`` and the rest go on.
+    ``rebuild`` is set, which starts the index over (keeping the model and chunking
+    not asked to change). Chunk settings likewise. A single path may be given as a
+    string; an empty one is a :class:`ValueError`. Symlinks that lead outside the
+    given folders are skipped unless ``follow_links``. Unreadable files are reported
+    in ``report.skipped`` and the rest go on.
     """
     started = time.perf_counter()
+    paths, remove = as_paths(paths), as_paths(remove, "path to remove")
     root = Path(index)
     report = IngestReport()
     with ingest_lock(root):
@@ -191,6 +213,9 @@ def ingest(
             settings = old.manifest["embedders"][0].get("settings", {})
         else:
             settings = {"query_prompt": query_prompt, "passage_prompt": passage_prompt}
+            if rebuild:
+                model, chunk_size, chunk_overlap, settings = _kept_on_rebuild(root, model, chunk_size,
+                                                                              chunk_overlap, settings)
         model = model or DEFAULT_MODEL
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         chunk_overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
@@ -218,7 +243,7 @@ def ingest(
             for doc_id in hits:
                 report.removed.append(documents.pop(doc_id).source)
 
-        files, skipped = discover_files(paths)
+        files, skipped = discover_files(paths, follow_links)
         report.skipped.extend(skipped)
         new_docs: list[Document] = []
         for done, path in enumerate(files, start=1):
@@ -326,7 +351,7 @@ def _chunk_documents(
         # Long texts are chunked block by block (cut at paragraph breaks), which keeps
         # the chunker's work linear in the length of the text.
         for offset, block in text_blocks(doc.text):
-            spans = split_sentences(block)
+            spans = embedding_spans(split_sentences(block), len(block))
             starts = [start for start, _ in spans]
             first = first_sentence_row + len(sentences)
             sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)
