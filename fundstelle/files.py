@@ -15,7 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["LinkError", "check_regular", "create_new", "open_no_follow", "read_capped", "read_text", "text_lines"]
+__all__ = [
+    "LinkError",
+    "check_regular",
+    "create_new",
+    "link_error",
+    "open_no_follow",
+    "read_capped",
+    "read_text",
+    "text_lines",
+]
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -28,6 +37,12 @@ class LinkError(OSError):
     """A path that Fundstelle would write or read is a symlink or not a regular file."""
 
 
+def link_error(path: Path) -> LinkError:
+    """The error for a symlink where Fundstelle reads or writes a file of its own."""
+    return LinkError(errno.ELOOP, f"{path} is a symbolic link; Fundstelle neither writes nor reads "
+                                  "through links; remove it")
+
+
 def open_no_follow(path: Path, flags: int, mode: int = 0o644) -> int:
     """``os.open`` that refuses a symlink (or a pipe or device) at ``path``; returns the descriptor.
 
@@ -36,9 +51,9 @@ def open_no_follow(path: Path, flags: int, mode: int = 0o644) -> int:
     try:
         fd = os.open(path, flags | _NO_FOLLOW | _CLOEXEC | os.O_NONBLOCK, mode)
     except OSError as error:
-        if error.errno == errno.ELOOP or (error.errno in (errno.EEXIST, errno.ENOENT) and os.path.islink(path)):
-            raise LinkError(error.errno, f"{path} is a symbolic link; Fundstelle neither writes nor reads "
-                                         "through links, remove it") from None
+        # ELOOP: O_NOFOLLOW met a link; EEXIST: O_EXCL met one (or another file).
+        if error.errno == errno.ELOOP or (error.errno == errno.EEXIST and os.path.islink(path)):
+            raise link_error(path) from None
         raise
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -72,8 +87,7 @@ def check_regular(path: Path) -> None:
     """Raise :class:`LinkError` unless ``path`` is a regular file (not a symlink); before a library opens it."""
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        raise LinkError(errno.ELOOP, f"{path} is a symbolic link; Fundstelle neither writes nor reads "
-                                     "through links, remove it")
+        raise link_error(path)
     if not stat.S_ISREG(info.st_mode):
         raise LinkError(errno.EINVAL, f"{path} is not a regular file")
 

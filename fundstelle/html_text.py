@@ -191,7 +191,7 @@ def _serve() -> None:
             reply = {"error": f"HTML needs more than {memory // 2**20} MB to parse; parsing stopped"}
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-        data = json.dumps(reply).encode("ascii")
+        data = json.dumps(reply, ensure_ascii=False).encode("utf-8", errors="replace")
         stdout.write(_REPLY.pack(len(data)) + data)
         stdout.flush()
 

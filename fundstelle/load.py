@@ -363,10 +363,11 @@ def _read_text(path: Path, html: bool = False) -> tuple[str, str]:
     """Read and decode a text file block by block; return the normalised text and its encoding.
 
     UTF-8 (with or without BOM) and UTF-16 with BOM are decoded as such; an HTML page
-    (``html``) that is not UTF-8 in the charset its ``<meta>`` declares; bytes that are not valid UTF-8
-    are read as Windows-1252 (Latin-1 where it has a gap), which is right for Latin-1
-    and Windows files and for UTF-8 files with pasted-in Latin-1 text. NUL bytes or
-    many control characters mean a binary file: :class:`LoadError`.
+    (``html``) that is not UTF-8 in the charset its ``<meta>`` declares; bytes that are
+    not valid UTF-8 are read as Windows-1252 (Latin-1 where it has a gap), which is
+    right for Latin-1 and Windows files and for UTF-8 files with pasted-in Latin-1 text.
+    NUL bytes or many control characters mean a binary file: :class:`LoadError`. A file
+    that grows past ``MAX_FILE_BYTES`` while it is read is refused there.
     """
     pieces: list[str] = []
     pending = ""

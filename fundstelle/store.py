@@ -41,7 +41,7 @@ import numpy as np
 
 from .backends import Bm25Index, FaissIndex, SentenceMaxIndex, faiss_file_problem
 from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError, IndexWriteError
-from .files import LinkError, check_regular, create_new, open_no_follow, read_capped, read_text, text_lines
+from .files import LinkError, check_regular, create_new, link_error, open_no_follow, read_capped, read_text, text_lines
 from .load import MAX_FILE_BYTES
 
 __all__ = [
@@ -390,8 +390,12 @@ def _read_faiss(path: Path, dim: int) -> FaissIndex:
     return index
 
 
-def _read_bm25(folder: Path) -> Bm25Index:
-    """Check the bm25s files (parameters, vocabulary, score arrays), then load them."""
+def _read_bm25(folder: Path, chunk_characters: int) -> Bm25Index:
+    """Check the bm25s files (parameters, vocabulary, score arrays), then load them.
+
+    ``chunk_characters``, about the length of all chunks together, bounds the postings:
+    each is a word of a chunk. Loading allocates the arrays their headers claim.
+    """
     params = _read_json(folder / "params.index.json")
     if not isinstance(params, dict) or any(
         key not in _BM25_PARAMS or not isinstance(value, _BM25_PARAMS[key]) for key, value in params.items()
@@ -413,6 +417,9 @@ def _read_bm25(folder: Path) -> Bm25Index:
                 raise
             raise _Damaged(f"bm25/{name}.csc.index.npy is not a plain numeric array ({_first_line(error)})") from None
     data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+    if len(data) > chunk_characters or len(indices) > chunk_characters or \
+            (isinstance(vocab, dict) and len(indptr) > len(vocab) + 1):
+        raise _Damaged("bm25/ score arrays are larger than the chunks and the vocabulary allow")
     rows = meta.get("rows") if isinstance(meta, dict) else None
     if (
         not isinstance(vocab, dict) or not all(isinstance(k, str) and _is_int(v) for k, v in vocab.items())
@@ -451,7 +458,7 @@ def _read_version(folder: Path, name: str) -> Snapshot:
                            f"{sentences['count']}")
         chunks = _read_chunks(folder / "chunks.jsonl", documents, sentences["count"])
         dense = [_read_faiss(folder / member["file"], member["dim"]) for member in manifest["embedders"]]
-        lexical = _read_bm25(folder / manifest["lexical"]["folder"])
+        lexical = _read_bm25(folder / manifest["lexical"]["folder"], 1 + sum(c.end - c.start + 1 for c in chunks))
     except FileNotFoundError as error:
         if not folder.exists():
             raise _VersionGone(name) from None
@@ -581,8 +588,7 @@ def _remove_own(path: Path, missing_ok: bool = True) -> None:
             return
         raise
     if stat.S_ISLNK(info.st_mode):
-        raise LinkError(errno.ELOOP, f"{path} is a symbolic link; Fundstelle neither writes nor reads "
-                                     "through links, remove it")
+        raise link_error(path)
     if stat.S_ISDIR(info.st_mode):
         shutil.rmtree(path, ignore_errors=True)
     else:
@@ -619,11 +625,11 @@ def _claim_folder(root: Path) -> None:
     """
     for name in ("CURRENT", ".CURRENT.partial", "ingest.lock", MARKER):
         if (root / name).is_symlink():
-            raise IndexFolderError(f"{root / name} is a symbolic link; Fundstelle neither writes nor reads "
-                                   "through links; remove it")
+            raise IndexFolderError(link_error(root / name).strerror)
     if (root / MARKER).is_file():
         return
-    names = {path.name for path in root.iterdir()}
+    # Hidden files (a .gitignore, .DS_Store) do not count, but for leftovers an index would delete.
+    names = {path.name for path in root.iterdir() if not path.name.startswith(".") or _LEFTOVER.fullmatch(path.name)}
     earlier_index = "CURRENT" in names and any(
         _VERSION_DIR.fullmatch(name) and (root / name / "manifest.json").is_file() for name in names
     )

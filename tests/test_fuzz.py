@@ -110,6 +110,7 @@ def fuzz(body: Callable[[random.Random, int], None]) -> int:
     return case
 
 
+@pytest.mark.filterwarnings("ignore::fundstelle.load.EncodingWarning_")
 def test_mutated_documents_load_or_are_skipped_with_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work = tmp_path / "arbeit"
     work.mkdir()
@@ -141,6 +142,7 @@ def test_mutated_documents_load_or_are_skipped_with_a_reason(tmp_path: Path, mon
     assert grown_mb < 500, f"{cases} cases grew the peak memory by {grown_mb:.0f} MB"
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # mutated vectors hold huge floats
 def test_mutated_index_files_open_or_give_a_one_line_error(corpus: Path, tmp_path: Path) -> None:
     built = tmp_path / "index"
     ingest([corpus], built, model="hashing")

@@ -341,6 +341,14 @@ def test_an_index_deletes_only_what_it_created(corpus: Path, index_dir: Path, tm
     assert (index_dir / "v000009").is_symlink() and outside.is_dir()
 
 
+def test_a_folder_holding_only_hidden_files_counts_as_empty(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "index"  # like the repository's index/, which holds its .gitignore
+    folder.mkdir()
+    (folder / ".gitignore").write_text("*\n!.gitignore\n")
+    assert ingest([corpus], folder, model="hashing").documents == 4
+    assert (folder / ".gitignore").read_text() == "*\n!.gitignore\n"
+
+
 def test_an_index_from_before_the_marker_is_still_updated(corpus: Path, index_dir: Path) -> None:
     ingest([corpus], index_dir, model="hashing")
     (index_dir / fundstelle.store.MARKER).unlink()
@@ -506,11 +514,20 @@ def faiss_claiming(index: Path, size: int) -> None:
     path.write_bytes(data)
 
 
+def sparse_npy(path: Path, size: int) -> None:
+    """A numpy file whose header claims ``size`` bytes of float32; the file is sparse (holes read as zeros)."""
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (size // 4,)})
+        handle.truncate(handle.tell() + size)
+
+
 @pytest.mark.parametrize(("damage", "expected"), [
     (lambda i: sparse(version_of(i) / "documents.jsonl", 2**30), "documents.jsonl line 1 is not a document record"),
+    (lambda i: sparse_npy(version_of(i) / "bm25" / "data.csc.index.npy", 2**30),
+     "bm25/ score arrays are larger than the chunks and the vocabulary allow"),
     (lambda i: faiss_claiming(i, 2**30), "dense-0.faiss is truncated or damaged (the vector array claims"),
     (lambda i: sparse(i / "CURRENT", 2**30), "CURRENT is damaged (far too long for a version name)"),
-], ids=["sparse documents.jsonl", "FAISS header claiming 1 GB", "sparse CURRENT"])
+], ids=["sparse documents.jsonl", "sparse BM25 scores", "FAISS header claiming 1 GB", "sparse CURRENT"])
 def test_index_files_that_lie_about_their_size_take_no_memory(corpus: Path, index_dir: Path, damage: object,
                                                               expected: str) -> None:
     ingest([corpus], index_dir, model="hashing")
