@@ -115,7 +115,7 @@ def test_filters_on_an_hnsw_index_find_what_exact_search_finds(
     exact = Index.build([corpus], tmp_path / "exact", model="hashing", chunk_size=80, chunk_overlap=30)
     monkeypatch.setattr(backends, "EXACT_SEARCH_LIMIT", 5)
     graph = Index.build([corpus], tmp_path / "graph", model="hashing", chunk_size=80, chunk_overlap=30)
-    assert graph._snapshot.dense[0].kind == graph._snapshot.sentence_vectors.kind == "IndexHNSWFlat"
+    assert graph.snapshot.dense[0].kind == graph.snapshot.sentence_vectors.kind == "IndexHNSWFlat"
     for document in exact.documents():
         for question in (MOON, "Wie backt man Brot?", "Wo mündet der Rhein?"):
             where = {"doc_id": document.id}

@@ -1,7 +1,7 @@
 """Fundstelle: ask questions in plain language, get the passages of your documents that answer them.
 
 >>> from fundstelle import Index                      # doctest: +SKIP
->>> index = Index.build(["fundstelle/corpus"], "index")  # doctest: +SKIP
+>>> index = Index.build(["src/fundstelle/corpus"], "index")  # doctest: +SKIP
 >>> hit = index.search("Wie viel hat Amazon investiert?")[0]  # doctest: +SKIP
 >>> hit.answer.text                                    # doctest: +SKIP
 """
@@ -26,6 +26,7 @@ from .errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexWriteError,
     LoadError,
 )
 from .index import Index, ask, ask_many, search, search_many
@@ -62,6 +63,7 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "IngestReport",
     "LoadError",
     "Mode",

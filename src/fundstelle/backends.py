@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +30,7 @@ __all__ = [
     "Searchable",
     "SentenceMaxIndex",
     "VectorIndex",
+    "faiss_file_problem",
 ]
 
 # Up to this many vectors an exact (flat) FAISS index answers fast enough; above it an
@@ -259,6 +262,74 @@ class ArrayIndex:
     def save(self, path: Path) -> None:
         """Refuse: an in-memory index has no file format in an index folder."""
         raise NotImplementedError("an ArrayIndex lives in memory only; index folders hold FAISS files")
+
+
+# FAISS's index header: four-letter kind, dimension, vector count, two unused counts,
+# "is trained" and the metric; then, for the metric kinds above 1, a float argument.
+_FAISS_HEADER = struct.Struct("<4siqqq?i")
+# The arrays an HNSW graph stores before its flat vector storage, with each element's size.
+_HNSW_ARRAYS = (("assign_probas", 8), ("cum_nneighbor_per_level", 4), ("levels", 4), ("offsets", 8),
+                ("neighbors", 4))
+
+
+def faiss_file_problem(path: Path) -> str | None:
+    """What is wrong with the layout of a FAISS file of the kinds written here, or None.
+
+    FAISS allocates every array its file declares before reading it, so a 300 KB file
+    that claims 3 GB of vectors would take 3 GB. This walks the headers and the length
+    of each array of an ``IndexFlatIP`` or ``IndexHNSWFlat`` file without reading the
+    arrays, and checks each against the bytes the file holds.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+
+        def read(layout: struct.Struct) -> tuple:
+            data = handle.read(layout.size)
+            if len(data) < layout.size:
+                raise _Layout("ends inside a header")
+            return layout.unpack(data)
+
+        def skip_array(name: str, item: int, expected: int | None = None) -> None:
+            (count,) = read(_U64)
+            if count * item > size - handle.tell():
+                raise _Layout(f"{name} claims {count * item} bytes, the file holds {size - handle.tell()} more")
+            if expected is not None and count != expected:
+                raise _Layout(f"{name} holds {count} values, {expected} expected")
+            handle.seek(count * item, os.SEEK_CUR)
+
+        def index() -> None:
+            kind, dim, count, _, _, _, metric = read(_FAISS_HEADER)
+            if metric > 1:
+                read(_F32)
+            if dim <= 0 or count < 0:
+                raise _Layout(f"a header claims {count} vectors of dimension {dim}")
+            if kind == b"IxFI":
+                skip_array("the vector array", 4, count * dim)
+            elif kind == b"IHNf":
+                for name, item in _HNSW_ARRAYS:
+                    skip_array(name, item)
+                read(_HNSW_SETTINGS)
+                index()
+            else:
+                raise _Layout(f"an index of kind {kind!r}")
+
+        try:
+            index()
+        except _Layout as problem:
+            return str(problem)
+        if handle.tell() != size:
+            return f"{size - handle.tell()} bytes after the index"
+    return None
+
+
+class _Layout(Exception):
+    """A FAISS file's layout is not what its headers say."""
+
+
+_U64 = struct.Struct("<Q")
+_F32 = struct.Struct("<f")
+# entry point, top level, efConstruction, efSearch and an unused int.
+_HNSW_SETTINGS = struct.Struct("<5i")
 
 
 class SentenceMaxIndex:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,10 +24,51 @@ from .results import MODES, Answer, Hit, IngestReport
 if TYPE_CHECKING:
     from .index import Index
 
-__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main"]
+__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main", "shown"]
 
 T = TypeVar("T")
 
+
+# Characters that would steer a terminal or garble a line: controls (ESC starts escape
+# sequences; C1 controls such as U+009B do so on some terminals), line and paragraph
+# separators, bidirectional overrides (they reorder what is shown), lone surrogates
+# (file names that are not UTF-8).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# What json.dumps(ensure_ascii=False) leaves unescaped of the above.
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown(text: object, keep_lines: bool = False) -> str:
+    r"""``text`` safe to print on a terminal: each control character or surrogate as ``\xNN`` or ``\uNNNN``.
+
+    File names and titles come from anyone (and an index from anywhere): printed raw,
+    a name holding ESC could clear the screen or retitle the window, and a newline
+    could forge an output line. ``keep_lines`` keeps line breaks and tabs (for passages).
+    """
+    return (_UNPRINTABLE_IN_TEXT if keep_lines else _UNPRINTABLE).sub(_escaped, str(text))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _quiet_broken_pipe(command: Callable[[Sequence[str] | None], int]) -> Callable[[Sequence[str] | None], int]:
+    """Let a command's output be cut short (``… | head``) without a traceback."""
+
+    @functools.wraps(command)
+    def run(argv: Sequence[str] | None = None) -> int:
+        try:
+            status = command(argv)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # Python flushes stdout once more at exit; point it at /dev/null so that fails quietly too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        return status
+
+    return run
 
 
 def _display_path(path: Path) -> str:
@@ -67,13 +110,13 @@ def _notices() -> Iterator[None]:
             yield
         finally:
             for warning in caught:
-                print(f"note: {warning.message}", file=sys.stderr)
+                print(f"note: {shown(warning.message)}", file=sys.stderr)
 
 
 def _print_report(report: IngestReport, index: str) -> None:
     for skipped in report.skipped:
-        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
-    print(f"{index}/: {report.summary()}")
+        print(f"skipped {shown(skipped.source)}: {shown(skipped.reason)}", file=sys.stderr)
+    print(f"{shown(index)}/: {report.summary()}")
 
 
 def ingest_parser() -> argparse.ArgumentParser:
@@ -98,10 +141,13 @@ def ingest_parser() -> argparse.ArgumentParser:
                         help="characters shared by neighbouring chunks (new or rebuilt index)")
     parser.add_argument("--query-prompt", default="", help="prefix for questions (sentence-transformers models)")
     parser.add_argument("--passage-prompt", default="", help="prefix for passages (sentence-transformers models)")
+    parser.add_argument("--follow-links", action="store_true",
+                        help="also follow symlinks that lead outside the given folders (skipped by default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
+@_quiet_broken_pipe
 def ingest_main(argv: Sequence[str] | None = None) -> int:
     """Run the ingest command; returns the exit status (0 ok, 1 some files failed, 2 error)."""
     args = ingest_parser().parse_args(argv)
@@ -114,10 +160,10 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
                 chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                 query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
-                progress=None if args.quiet else progress_bar(),
+                progress=None if args.quiet else progress_bar(), follow_links=args.follow_links,
             )
     except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {advice(error)}", file=sys.stderr)
+        print(f"error: {shown(advice(error))}", file=sys.stderr)
         return 2
     _print_report(report, args.index)
     return 1 if report.failed else 0
@@ -138,6 +184,8 @@ def advice(error: BaseException) -> str:
         "upgrade": f"upgrade fundstelle, or {rebuild}",
         "folder": "give the index folder with --index",
     }
+    if error.remedy == "none":
+        return message
     fix = fixes[error.remedy]
     if isinstance(error, IndexMismatchError) and error.setting == "model" and error.requested:
         fix = f"rebuild it with --rebuild --model {error.requested} (or leave out --model)"
@@ -163,11 +211,12 @@ def format_hit(hit: Hit, color: bool = False) -> str:
             a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
             inner = inner[:a] + phrase_on + inner[a:b] + phrase_off + inner[b:]
         text = text[:answer.start] + sentence_on + inner + sentence_off + text[answer.end:]
-    body = "\n".join("   " + line for line in text.splitlines())
-    return (f"{hit.rank}. {hit.title}  —  {hit.source}, characters {hit.start}–{hit.end}, "
+    body = "\n".join("   " + shown(line, keep_lines=True) for line in text.splitlines())
+    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(hit.source)}, characters {hit.start}–{hit.end}, "
             f"score {hit.score:.2f}\n{body}")
 
 
+@_quiet_broken_pipe
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
     args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
@@ -176,8 +225,7 @@ def search_main(argv: Sequence[str] | None = None) -> int:
     if hits is None:
         return 2
     if args.json:
-        json.dump([hit.to_dict() for hit in hits], sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        _print_json([hit.to_dict() for hit in hits])
     elif not hits:
         print("No passage found.")
     else:
@@ -195,9 +243,15 @@ def format_answer(answer: Answer | None, color: bool = False) -> str:
         on, off = ("\033[1;4m", "\033[22;24m") if color else ("**", "**")
         a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
         sentence = sentence[:a] + on + sentence[a:b] + off + sentence[b:]
-    head = f"Answer: {answer.phrase.text}" if answer.phrase is not None else "Answer:"
-    return (f"{head}  (confidence {answer.confidence:.0%})\n   »{sentence}«\n"
-            f"   — {answer.title}, {answer.source}, characters {answer.start}–{answer.end}")
+    head = f"Answer: {shown(answer.phrase.text)}" if answer.phrase is not None else "Answer:"
+    return (f"{head}  (confidence {answer.confidence:.0%})\n   »{shown(sentence)}«\n"
+            f"   — {shown(answer.title)}, {shown(answer.source)}, characters {answer.start}–{answer.end}")
+
+
+def _print_json(data: object) -> None:
+    """Print ``data`` as JSON, with the C1 controls and separators JSON leaves raw escaped too."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    print(_JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
@@ -208,7 +262,7 @@ def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
         with _notices():
             return call(Index.open(folder))
     except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {advice(error)}", file=sys.stderr)
+        print(f"error: {shown(advice(error))}", file=sys.stderr)
         return None
 
 
@@ -226,6 +280,7 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+@_quiet_broken_pipe
 def ask_main(argv: Sequence[str] | None = None) -> int:
     """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
     args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
@@ -234,8 +289,7 @@ def ask_main(argv: Sequence[str] | None = None) -> int:
     if reply is None:
         return 2
     if args.json:
-        json.dump(reply.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        _print_json(reply.to_dict())
         return 0
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     print(format_answer(reply.answer, color))

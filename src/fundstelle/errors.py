@@ -15,14 +15,16 @@ __all__ = [
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "LoadError",
     "Remedy",
 ]
 
 # What fixes an index folder error: rebuild the index, build one where there is none,
 # wait for the ingest holding the lock, fix the folder's permissions, upgrade
-# Fundstelle, or give an index folder (the path is something else).
-Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder"]
+# Fundstelle, give an index folder (the path is something else), or nothing to do
+# (the message says what happened, e.g. a full disk left the previous version live).
+Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder", "none"]
 
 
 class FundstelleError(Exception):
@@ -69,6 +71,16 @@ class IndexMismatchError(IndexFolderError):
         self.setting = setting
         self.built_with = built_with
         self.requested = requested
+
+
+class IndexWriteError(IndexFolderError, OSError):
+    """A new version could not be written (a full disk, say); the previous version is still live.
+
+    Also an :class:`OSError`, as the failure it reports was one.
+    """
+
+    def __init__(self, message: str, folder: str = "") -> None:
+        super().__init__(message, folder, "none")
 
 
 class LoadError(FundstelleError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from .store import Snapshot, current_version, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
     from .ingestion import Progress
+    from .load import Paths
 
 __all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "ask_many", "clean_question", "search",
            "search_many"]
@@ -58,7 +59,7 @@ class Index:
     @classmethod
     def build(
         cls,
-        paths: Iterable[str | os.PathLike[str]],
+        paths: Paths,
         folder: str | os.PathLike[str] = "index",
         model: str | None = None,
         rebuild: bool = False,
@@ -73,8 +74,9 @@ class Index:
         (a typo would otherwise build an index without the documents meant).
         """
         from .ingestion import ingest
+        from .load import as_paths
 
-        paths = list(paths)
+        paths = as_paths(paths)
         missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
@@ -122,7 +124,7 @@ class Index:
                 self._snapshot = snapshot
         return True
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None) -> IngestReport:
+    def add(self, paths: Paths, progress: Progress | None = None) -> IngestReport:
         """Add or update files in this index, then switch to the new version."""
         from .ingestion import ingest
 
@@ -159,7 +161,7 @@ class Index:
         self.refresh()
         return report
 
-    def remove(self, sources: Iterable[str | os.PathLike[str]]) -> IngestReport:
+    def remove(self, sources: Paths) -> IngestReport:
         """Drop documents (by source path, folder or id), then switch to the new version."""
         from .ingestion import ingest
 

@@ -21,14 +21,14 @@ import numpy as np
 
 from .backends import Bm25Index, FaissIndex, VectorIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
-from .embed import DEFAULT_MODEL, Embedder, load_models
+from .embed import DEFAULT_MODEL, Embedder, load_models, split_model_spec
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
-from .load import discover_files, document_id, load_document, text_blocks
+from .load import Paths, as_paths, discover_files, document_id, load_document, text_blocks
 from .manifest import DocumentEntry, Manifest, Member
 from .results import Document, IngestReport, Skipped
-from .sentences import split_sentences
-from .store import ChunkRecord, Snapshot, ingest_lock, read_snapshot, write_snapshot
+from .sentences import embedding_spans, split_sentences
+from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snapshot, write_snapshot
 
 __all__ = ["Progress", "ingest"]
 
@@ -61,17 +61,18 @@ class _Plan:
 
 
 def ingest(
-    paths: Iterable[str | os.PathLike[str]] = (),
+    paths: Paths = (),
     folder: str | os.PathLike[str] = "index",
     model: str | None = None,
     rebuild: bool = False,
-    remove: Iterable[str | os.PathLike[str]] = (),
+    remove: Paths = (),
     chunk_size: int | None = None,
     chunk_overlap: int | None = None,
     query_prompt: str = "",
     passage_prompt: str = "",
     progress: Progress | None = None,
     documents: Iterable[Document] = (),
+    follow_links: bool = False,
 ) -> IngestReport:
     """Add or update the files under ``paths`` in the index in ``folder``; drop ``remove``.
 
@@ -80,17 +81,21 @@ def ingest(
 
     ``model`` defaults to the model the index was built with (a new index:
     ``e5-small-int4+use-m3``); asking for another is an :class:`IndexMismatchError` unless
-    ``rebuild`` is set, which starts the index over. Chunk settings likewise.
-    Unreadable files are reported in ``report.skipped`` and the rest go on.
+    ``rebuild`` is set, which starts the index over (keeping the model and chunking
+    not asked to change). Chunk settings likewise. A single path may be given as a
+    string; an empty one is a :class:`ValueError`. Symlinks that lead outside the
+    given folders are skipped unless ``follow_links``. Unreadable files are reported
+    in ``report.skipped`` and the rest go on.
     """
     started = time.perf_counter()
+    paths, remove = as_paths(paths), as_paths(remove, "path to remove")
     root = Path(folder)
     report = IngestReport()
     with ingest_lock(root):
         old = None if rebuild else _live_version(root)
-        settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt)
+        settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt, rebuild)
         embedders = _load_models(settings, old, root)
-        plan = _plan(old, paths, remove, documents, report, progress)
+        plan = _plan(old, paths, remove, documents, report, progress, follow_links)
         if old is not None and not plan.changed and not report.removed and plan.documents == old.documents:
             # Nothing changed: keep the live version instead of writing a copy.
             report.version, report.documents, report.chunks = old.version, len(plan.documents), len(old.chunks)
@@ -111,16 +116,29 @@ def _live_version(root: Path) -> Snapshot | None:
 
 
 def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: int | None,
-              chunk_overlap: int | None, query_prompt: str, passage_prompt: str) -> _Settings:
-    """The settings of the new version: the old version's (checked against what is asked), or the asked ones."""
+              chunk_overlap: int | None, query_prompt: str, passage_prompt: str, rebuild: bool) -> _Settings:
+    """The settings of the new version.
+
+    Updating: the old version's, checked against what is asked. Rebuilding: what is
+    asked, and the live version's model (with its prompts) and chunking where nothing
+    else is asked. A new index: what is asked, or the defaults.
+    """
     if old is not None:
         old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap)
         return _Settings(old.manifest.model, old.manifest.chunk_size, old.manifest.chunk_overlap,
                          old.manifest.settings)
+    prompts = {"query_prompt": query_prompt, "passage_prompt": passage_prompt}
+    live = live_manifest(root) if rebuild else None
+    if live is not None:  # --rebuild keeps what it is not asked to change
+        if model is None or split_model_spec(model) == split_model_spec(live.model):
+            prompts = prompts if any(prompts.values()) else (live.settings or prompts)
+            model = live.model
+        chunk_size = chunk_size or live.chunk_size
+        chunk_overlap = live.chunk_overlap if chunk_overlap is None else chunk_overlap
     return _Settings(
         model or DEFAULT_MODEL, chunk_size or DEFAULT_CHUNK_SIZE,
         DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-        {"query_prompt": query_prompt, "passage_prompt": passage_prompt},
+        prompts,
     )
 
 
@@ -148,8 +166,9 @@ def _matches_removal(document: Document, target: str) -> bool:
     return os.path.abspath(document.source).startswith(folder)
 
 
-def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]], remove: Iterable[str | os.PathLike[str]],
-          given: Iterable[Document], report: IngestReport, progress: Progress | None) -> _Plan:
+def _plan(old: Snapshot | None, paths: list[str | os.PathLike[str]], remove: list[str | os.PathLike[str]],
+          given: Iterable[Document],
+          report: IngestReport, progress: Progress | None, follow_links: bool) -> _Plan:
     """Drop the documents ``remove`` names, load the files under ``paths``, add ``given``; note what changed."""
     plan = _Plan(dict(old.documents) if old else {})
     for target in remove:
@@ -159,7 +178,7 @@ def _plan(old: Snapshot | None, paths: Iterable[str | os.PathLike[str]], remove:
         for doc_id in hits:
             report.removed.append(plan.documents.pop(doc_id).source)
 
-    files, skipped = discover_files(paths)
+    files, skipped = discover_files(paths, follow_links)
     report.skipped.extend(skipped)
     for done, path in enumerate(files, start=1):
         try:
@@ -294,7 +313,8 @@ def _chunk_documents(
         # Long texts are chunked block by block (cut at paragraph breaks), which keeps
         # the chunker's work linear in the length of the text.
         for offset, block in text_blocks(doc.text):
-            spans = split_sentences(block)  # once: the chunker and the sentence vectors share them
+            # Once: the chunker and the sentence vectors share them (runs of tiny sentences merged).
+            spans = embedding_spans(split_sentences(block), len(block))
             starts = [start for start, _ in spans]
             first = first_sentence_row + len(sentences)
             sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)

@@ -4,10 +4,13 @@ Every loaded :class:`Document` keeps its source path, a stable id (derived from 
 absolute path), a title, its full text and a hash of that text. Files that cannot be
 loaded become :class:`Skipped` entries with a one-line reason; loading goes on.
 
-Files are untrusted: text is read in blocks and decoded as UTF-8, UTF-16 (with BOM) or,
-byte by byte where UTF-8 fails, Windows-1252; control characters are defused; binary
-files, pipes, devices, oversized files and PDFs without text are refused with a reason;
-symlink loops and folders or HTML nested arbitrarily deep are walked without recursion.
+Files are untrusted: text is read in blocks and decoded as UTF-8, UTF-16 (with BOM), the
+charset an HTML page declares or, byte by byte where UTF-8 fails, Windows-1252; control
+characters are defused after every decoding step; binary files, pipes, devices, files of
+the system (``/proc``), oversized or growing files, PDFs without text and pages or PDFs
+that would take too long to parse are refused with a reason; symlinks that lead out of
+the given folders are not followed; symlink loops and folders nested arbitrarily deep
+are walked without recursion.
 """
 
 # Longer than most modules (~480 lines): one reader per format (text, Markdown, HTML, PDF)
@@ -22,22 +25,29 @@ import os
 import re
 import stat
 import threading
+import time
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import LoadError
+from .html_text import HtmlBudgetError, extract
 from .results import Document, Skipped
 
 __all__ = [
     "BLOCK_CHARS",
     "MAX_FILE_BYTES",
+    "PARSE_SECONDS",
+    "PDF_FILE_BYTES",
+    "PDF_PAGE_BYTES",
     "SUPPORTED_SUFFIXES",
     "Document",
     "EncodingWarning_",
+    "Paths",
     "Skipped",
+    "as_paths",
     "discover_files",
     "document_id",
     "load_document",
@@ -57,16 +67,14 @@ MAX_FILE_BYTES = 256 * 2**20
 # or memory beyond a small multiple of the text itself.
 READ_BLOCK_BYTES = 2**20
 BLOCK_CHARS = 50_000
+# Budgets for parsing one file: a PDF's pages inflate to at most PDF_PAGE_BYTES each and
+# PDF_FILE_BYTES together (pypdf parses about 4 MB of page content a second; a 700 KB
+# PDF can inflate to 700 MB), and a PDF or HTML page takes at most PARSE_SECONDS.
+# Over a budget, the file is skipped with the reason.
+PDF_PAGE_BYTES = 16 * 2**20
+PDF_FILE_BYTES = 256 * 2**20
+PARSE_SECONDS = 60.0
 
-# HTML elements whose text is never part of the main text.
-_HTML_NOISE = (
-    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
-    "nav", "header", "footer", "aside", "form", "button", "select", "menu", "dialog",
-)
-_HTML_BLOCKS = frozenset(
-    "p div section article main li ul ol h1 h2 h3 h4 h5 h6 table tr td th br blockquote "
-    "pre dt dd figcaption address hr".split()
-)
 _DATE_MARKER = re.compile(r"\A\s*date (\d{4}-\d{2}(?:-\d{2})?)\s+")
 # Control characters other than tab, line feed, form feed and carriage return: a few
 # are replaced by spaces (they could steer a terminal), many mean the file is binary.
@@ -78,6 +86,22 @@ _ASCII = bytes(range(128))
 _LEADING_SPACE = re.compile(r"\s*")
 _NOT_SPACE = re.compile(r"\S")
 _TITLE_CHARS = 300
+# Files under these folders are the system's, not documents: many read forever
+# (/proc/kmsg) or differently each time, and all claim a size of 0.
+_SYSTEM_FOLDERS = ("/proc/", "/sys/", "/dev/")
+# An HTML page's declared charset: <meta charset="…"> or <meta http-equiv … content="…; charset=…">,
+# looked for in its first 1024 bytes, as browsers do.
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
+# Labels whose WHATWG meaning differs from Python's codec of that name.
+_WHATWG_NAMES = {"cp1252": "windows-1252", "cp1251": "windows-1251", "cp1250": "windows-1250",
+                 "cp932": "shift_jis", "cp949": "euc-kr", "cp1254": "windows-1254", "cp874": "windows-874"}
+_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252",
+                    "us-ascii": "cp1252", "shift_jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+                    "gb2312": "gbk", "euc-kr": "cp949", "iso-8859-9": "cp1254", "tis-620": "cp874"}
+
+
+# One path, or several: what the functions taking files and folders accept.
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
 class EncodingWarning_(UserWarning):  # noqa: N801 - "EncodingWarning" is a builtin
@@ -118,18 +142,38 @@ def document_id(path: str | os.PathLike[str]) -> str:
     return hashlib.sha256(absolute.encode("utf-8")).hexdigest()[:16]
 
 
-def discover_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
+def as_paths(paths: Paths, what: str = "path") -> list[str | os.PathLike[str]]:
+    """``paths`` as a list: a single string or path is one path, not its characters.
+
+    Raises :class:`ValueError` for an empty path (an unset shell variable would
+    otherwise mean the working folder, or every document) and :class:`TypeError` for
+    something that is not a path.
+    """
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise TypeError(f"a {what} must be a string or os.PathLike, not {type(item).__name__}")
+        if not os.fspath(item).strip():
+            raise ValueError(f"an empty {what} was given; name a file or folder (is a variable unset?)")
+    return items
+
+
+def discover_files(paths: Paths, follow_links: bool = False) -> tuple[list[Path], list[Skipped]]:
     """Expand files and folders (recursively) into the files to load.
 
     Returns the supported files in a stable order and the skipped ones: unsupported
-    suffixes, missing paths, pipes and devices, and symlink loops, each with its reason.
+    suffixes, missing paths, pipes and devices, symlink loops, names that are not
+    UTF-8, and symlinks that lead outside the given folders (followed only with
+    ``follow_links``), each with its reason. Paths given by name are taken as given.
     """
+    paths = as_paths(paths)
     found: list[Path] = []
     skipped: list[Skipped] = []
     # Files and folders are known by device and inode: the same one reached through a
     # symlink is seen once, and a symlink back up the tree is a loop.
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
+    inside = [os.path.join(os.path.realpath(p), "") for p in paths if os.path.isdir(p)]
 
     def identity(path: Path) -> tuple[int, int]:
         info = path.stat()
@@ -164,6 +208,16 @@ def discover_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
             skipped.append(Skipped(str(folder), f"cannot list folder: {error.strerror or error}"))
             return None
 
+    def refused(entry: Path) -> str | None:
+        """Why a folder entry is not walked or loaded, if it is not."""
+        if _SURROGATE.search(entry.name):
+            return "file name is not valid UTF-8 (or holds lone surrogates); rename it"
+        if entry.is_symlink() and not follow_links:
+            target = os.path.realpath(entry)
+            if not any(os.path.join(target, "").startswith(folder) for folder in inside):
+                return f"symlink leads outside the given folders (to {target}); not followed"
+        return None
+
     def walk(folder: Path) -> None:
         # Depth first with an explicit stack: folders nested deeper than Python's
         # recursion limit are walked too.
@@ -175,6 +229,8 @@ def discover_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
                 stack.pop()
             elif entry.name.startswith("."):
                 continue
+            elif reason := refused(entry):
+                skipped.append(Skipped(str(entry), reason))
             elif entry.is_dir():
                 entries = entries_of(entry)
                 if entries is not None:
@@ -188,7 +244,9 @@ def discover_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if _SURROGATE.search(str(path)):
+            skipped.append(Skipped(str(path), "file name is not valid UTF-8 (or holds lone surrogates); rename it"))
+        elif path.is_dir():
             walk(path)
         elif path.is_file():
             add_file(path)
@@ -213,41 +271,101 @@ codecs.register_error(_FALLBACK_ERRORS, _windows_1252)
 
 
 def _open_regular(path: Path) -> BinaryIO:
-    """Open a file for reading, refusing pipes, devices and oversized files without blocking."""
+    """Open a file for reading, refusing pipes, devices, system files and oversized files without blocking.
+
+    The file stays non-blocking: a "regular" file that would block (some under /proc
+    do) fails to read instead of hanging the ingest.
+    """
+    if os.path.join(os.path.realpath(path), "").startswith(_SYSTEM_FOLDERS):
+        raise LoadError("a file of the system (under /proc, /sys or /dev), not a document")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise LoadError("not a regular file (a pipe, socket or device)")
         if info.st_size > MAX_FILE_BYTES:
-            raise LoadError(f"file too large ({info.st_size / 2**20:.0f} MB; the limit is "
-                            f"{MAX_FILE_BYTES // 2**20} MB); split it into smaller files")
-        os.set_blocking(fd, True)
+            raise LoadError(_too_large(info.st_size))
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
 
 
-def _read_text(path: Path) -> tuple[str, str]:
+def _too_large(size: int, growing: bool = False) -> str:
+    limit = MAX_FILE_BYTES // 2**20
+    if growing:
+        return f"file too large (it grew past the limit of {limit} MB while it was read); split it into smaller files"
+    return f"file too large ({size / 2**20:.0f} MB; the limit is {limit} MB); split it into smaller files"
+
+
+def _read_block(handle: BinaryIO, read_so_far: int) -> bytes:
+    """The next block of a file opened by :func:`_open_regular`; refuses a file that grew past the limit."""
+    block = handle.read(min(READ_BLOCK_BYTES, MAX_FILE_BYTES + 1 - read_so_far))
+    if block is None:
+        raise LoadError("the file cannot be read without waiting (a device or system file?)")
+    if read_so_far + len(block) > MAX_FILE_BYTES:
+        raise LoadError(_too_large(read_so_far + len(block), growing=True))
+    return block
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The Python codec for the charset an HTML page declares in ``head`` (its first bytes), if any.
+
+    UTF-8 and UTF-16 declarations are ignored (UTF-8 is tried anyway; a UTF-16 page
+    has a byte order mark), and so are labels Python does not know.
+    """
+    match = _META_CHARSET.search(head[:1024])
+    if not match:
+        return None
+    label = match.group(1).decode("ascii").lower()
+    name = _CHARSET_ALIASES.get(label, label)
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return None if codec.startswith(("utf-8", "utf-16", "utf-32")) else codec
+
+
+def _valid_utf8(block: bytes) -> bool:
+    """Is ``block`` UTF-8 with non-ASCII characters (but for a character cut at its end)?
+
+    Such text is UTF-8 whatever a page declares: saved pages often keep a stale
+    ``<meta charset>``, and legacy text is almost never valid UTF-8 by chance.
+    """
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(block) - 3 or error.reason != "unexpected end of data":
+            return False
+    return len(block.translate(None, delete=_ASCII)) > 0
+
+
+def _read_text(path: Path, html: bool = False) -> tuple[str, str]:
     """Read and decode a text file block by block; return the normalised text and its encoding.
 
-    UTF-8 (with or without BOM) and UTF-16 with BOM are decoded as such; bytes that are
+    UTF-8 (with or without BOM) and UTF-16 with BOM are decoded as such; an HTML page
+    (``html``) that is not UTF-8 in the charset its ``<meta>`` declares; bytes that are
     not valid UTF-8 are read as Windows-1252 (Latin-1 where it has a gap), which is
     right for Latin-1 and Windows files and for UTF-8 files with pasted-in Latin-1 text.
-    NUL bytes or many control characters mean a binary file: :class:`LoadError`.
+    NUL bytes or many control characters mean a binary file: :class:`LoadError`. A file
+    that grows past ``MAX_FILE_BYTES`` while it is read is refused there.
     """
     pieces: list[str] = []
     pending = ""
-    control = length = high_bytes = 0
+    control = length = high_bytes = read = 0
     _fallback_bytes.count = 0
     with _open_regular(path) as handle:
-        block = handle.read(READ_BLOCK_BYTES)
+        block = _read_block(handle, read)
+        declared = _declared_charset(block) if html and not _valid_utf8(block) else None
+        decoder: codecs.IncrementalDecoder
         if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding, decoder = "utf-16", codecs.getincrementaldecoder("utf-16")()
+        elif declared and not block.startswith(codecs.BOM_UTF8):
+            encoding, decoder = declared, codecs.getincrementaldecoder(declared)(errors="replace")
         else:
             encoding, decoder = "utf-8", codecs.getincrementaldecoder("utf-8-sig")(errors=_FALLBACK_ERRORS)
         while True:
+            read += len(block)
             final = not block
             if encoding != "utf-16":
                 if b"\x00" in block:
@@ -265,11 +383,13 @@ def _read_text(path: Path) -> tuple[str, str]:
                 pieces.append(_normalise(text[:cut]))
             if final:
                 break
-            block = handle.read(READ_BLOCK_BYTES)
+            block = _read_block(handle, read)
     if control > max(length / 100, 4):
         raise LoadError("neither UTF-8 nor Latin-1 text (too many control characters); binary file?")
     fallback = _fallback_bytes.count
-    if fallback and fallback == high_bytes:
+    if encoding not in ("utf-8", "utf-16"):
+        encoding = _WHATWG_NAMES.get(encoding, encoding)
+    elif fallback and fallback == high_bytes:
         encoding = "windows-1252"  # no valid UTF-8 sequence at all: a Latin-1 / Windows file
     elif fallback:
         encoding = f"utf-8 with {fallback} byte(s) read as windows-1252"
@@ -308,7 +428,7 @@ def _normalise(text: str) -> str:
 
 
 def _title_from_name(path: Path) -> str:
-    return path.stem.replace("_", " ").strip() or path.name
+    return _short_title(path.stem.replace("_", " ")) or _short_title(path.name)
 
 
 def _short_title(title: str) -> str:
@@ -343,49 +463,60 @@ def _load_text(path: Path) -> tuple[str, str, dict[str, str]]:
     return title, text, meta
 
 
-def _html_text(html: str) -> tuple[str, str]:
-    from selectolax.lexbor import LexborHTMLParser
-
-    tree = LexborHTMLParser(html)
-    title_node = tree.css_first("title") or tree.css_first("h1")
-    title = title_node.text(strip=True) if title_node else ""
-    for node in tree.css(", ".join(_HTML_NOISE)):
-        node.decompose()
-    root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
-    if root is None:
-        return title, ""
-    parts: list[str] = []
-    # Depth first with an explicit stack: pages nest elements far deeper than Python's
-    # recursion limit allows (and crafted ones do so on purpose).
-    stack: list[tuple[Iterator[object], bool]] = [(iter(root.iter(include_text=True)), False)]
-    while stack:
-        children, block = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            if block:
-                parts.append("\n\n")
-        elif child.tag == "-text":  # type: ignore[attr-defined]
-            parts.append(child.text_content or "")  # type: ignore[attr-defined]
-        elif child.tag != "-comment":  # type: ignore[attr-defined]
-            block = child.tag in _HTML_BLOCKS  # type: ignore[attr-defined]
-            if block:
-                parts.append("\n\n")
-            stack.append((iter(child.iter(include_text=True)), block))  # type: ignore[attr-defined]
-    text = "".join(parts)
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    text = re.sub(r" *\n[\n ]*\n *", "\n\n", text)
-    return _short_title(title), text.strip()
-
-
 def _load_html(path: Path) -> tuple[str, str, dict[str, str]]:
-    html, encoding = _read_text(path)
-    title, text = _html_text(html)
+    html, encoding = _read_text(path, html=True)
+    try:
+        title, text = extract(html, PARSE_SECONDS)
+    except HtmlBudgetError as error:
+        raise LoadError(str(error)) from None
+    # Character references (&#27;) become characters only now: clean them again.
+    text = _normalise(text)
     meta = {} if encoding in ("utf-8", "utf-16") else {"encoding": encoding}
-    return title or _title_from_name(path), text, meta
+    return _short_title(title) or _title_from_name(path), text, meta
+
+
+class _PdfBudget:
+    """What parsing one PDF may still spend: page content bytes and time."""
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + PARSE_SECONDS
+        self.bytes_left = PDF_FILE_BYTES
+        self.operators = 0
+
+    def spend(self, page: Any) -> None:
+        """Count the page's content (its streams and forms, inflated); refuse it when over a budget."""
+        size = _page_content_bytes(page)
+        if size > PDF_PAGE_BYTES:
+            raise LoadError(f"PDF page {page.page_number + 1} inflates to {size / 2**20:.0f} MB of content "
+                            f"(the limit is {PDF_PAGE_BYTES // 2**20} MB a page); a compression bomb?")
+        self.bytes_left -= size
+        if self.bytes_left < 0:
+            raise LoadError(f"PDF pages inflate to more than {PDF_FILE_BYTES // 2**20} MB of content "
+                            "together (the limit); split the PDF into smaller files")
+        self.check_time()
+
+    def check_time(self, *_: Any) -> None:
+        """Refuse the PDF once it has taken PARSE_SECONDS; also called for every operator pypdf reads."""
+        self.operators += 1
+        if self.operators % 256 == 1 and time.monotonic() > self.deadline:
+            raise LoadError(f"PDF took longer than {PARSE_SECONDS:.0f} s to read; parsing stopped")
+
+
+def _page_content_bytes(page: Any) -> int:
+    """Bytes of a page's content streams and of the forms it may draw, inflated (pypdf caps each stream)."""
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for reference in (xobjects.get_object().values() if xobjects is not None else ()):
+        xobject = reference.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            size += len(xobject.get_data())
+    return size
 
 
 def _load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
+    import io
     import logging
 
     from pypdf import PdfReader
@@ -393,21 +524,28 @@ def _load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     with _open_regular(path) as handle:
-        try:
-            reader = PdfReader(handle)
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise LoadError("PDF is encrypted with a password; save an unprotected copy")
-            pages = [page.extract_text() or "" for page in reader.pages]
-            info_title = (reader.metadata.title if reader.metadata else None) or ""
-        except LoadError:
-            raise
-        except (FileNotDecryptedError, WrongPasswordError, DependencyError) as error:
-            raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
-        except OSError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a parser of untrusted files raises anything
-            detail = " ".join(str(error).split())[:200]
-            raise LoadError(f"corrupt or unreadable PDF ({type(error).__name__}: {detail})") from None
+        data = bytearray()
+        while block := _read_block(handle, len(data)):  # in memory: a file that grows stops at the limit
+            data += block
+    budget = _PdfBudget()
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("PDF is encrypted with a password; save an unprotected copy")
+        pages = []
+        for page in reader.pages:
+            budget.spend(page)
+            pages.append(page.extract_text(visitor_operand_before=budget.check_time) or "")
+        info_title = (reader.metadata.title if reader.metadata else None) or ""
+    except LoadError:
+        raise
+    except (FileNotDecryptedError, WrongPasswordError, DependencyError) as error:
+        raise LoadError(f"PDF is encrypted and cannot be opened ({error})") from None
+    except MemoryError:
+        raise LoadError("PDF needs more memory to read than there is") from None
+    except Exception as error:  # noqa: BLE001 - a parser of untrusted files raises anything
+        detail = " ".join(str(error).split())[:200]
+        raise LoadError(f"corrupt or unreadable PDF ({type(error).__name__}: {detail})") from None
     text = _normalise("\n\n".join(page.strip() for page in pages if page.strip()))
     if not text.strip():
         raise LoadError("PDF has no text layer (scanned image?); run OCR on it first")
@@ -453,7 +591,7 @@ def load_document(path: str | os.PathLike[str]) -> Document:
     )
 
 
-def load_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document | Skipped]:
+def load_documents(paths: Paths) -> Iterator[Document | Skipped]:
     """Load every supported file under ``paths``; yield documents and skipped files.
 
     Unsupported, unreadable or empty files are yielded as :class:`Skipped`; the rest go on.

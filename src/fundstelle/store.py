@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,8 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Bm25Index, FaissIndex, LexicalIndex, SentenceMaxIndex, VectorIndex
-from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
+from .backends import Bm25Index, FaissIndex, LexicalIndex, SentenceMaxIndex, VectorIndex, faiss_file_problem
+from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .files import LinkError, check_regular, create_new, link_error, open_no_follow, read_capped, read_text, text_lines
+from .load import MAX_FILE_BYTES
 from .manifest import Manifest, is_int
 from .results import Document
 
@@ -52,6 +55,7 @@ __all__ = [
     "SentenceSpans",
     "Snapshot",
     "ingest_lock",
+    "live_manifest",
     "read_snapshot",
     "write_snapshot",
 ]
@@ -134,8 +138,12 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_file(path: Path, write: Any) -> None:
-    """Write a file through ``write(handle)`` and flush it to disk."""
-    with open(path, "w", encoding="utf-8") as handle:
+    """Create the new file ``path``, write it through ``write(handle)`` and flush it to disk.
+
+    The file must not exist: nothing is ever written through a link or into a file
+    the index did not just create.
+    """
+    with create_new(path) as handle:
         write(handle)
         handle.flush()
         os.fsync(handle.fileno())
@@ -143,11 +151,15 @@ def _write_file(path: Path, write: Any) -> None:
 
 def _current_name(root: Path) -> str | None:
     try:
-        raw = (root / "CURRENT").read_bytes()
+        raw = read_capped(root / "CURRENT", 64)  # a version name and a line end: a few bytes
     except FileNotFoundError:
         return None
     except NotADirectoryError:
         raise IndexFolderError(f"{root} is a file, not an index folder", str(root), "folder") from None
+    except LinkError as error:
+        raise IndexFolderError(error.strerror or str(error), str(root)) from None
+    except ValueError:
+        raise IndexFolderError(f"{root / 'CURRENT'} is damaged (far too long for a version name)", str(root)) from None
     except OSError as error:
         raise IndexFolderError(f"cannot read {root / 'CURRENT'} ({error.strerror or error})", str(root),
                                "permissions") from None
@@ -155,6 +167,18 @@ def _current_name(root: Path) -> str | None:
     if not _VERSION_DIR.fullmatch(name):
         raise IndexFolderError(f"{root / 'CURRENT'} is damaged (holds {name[:40]!r})", str(root))
     return name
+
+
+def live_manifest(root: str | os.PathLike[str]) -> Manifest | None:
+    """The checked manifest of the live version at ``root``; None when there is none or it is damaged."""
+    root = Path(root)
+    try:
+        name = _current_name(root)
+        if name is None:
+            return None
+        return Manifest.from_json(_read_json(root / name / "manifest.json"), str(root / name))
+    except (IndexFolderError, _Damaged, OSError):
+        return None
 
 
 def current_version(root: str | os.PathLike[str]) -> str | None:
@@ -189,6 +213,10 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
                            str(root))
 
 
+# The longest line a .jsonl or .json file of the index may hold: a document of the
+# largest file allowed, every character escaped. Longer means damage, and the reading
+# stops there instead of holding a file that lies about its size.
+_MAX_LINE_CHARS = 2 * MAX_FILE_BYTES + 2**20
 # The first four bytes of the FAISS index kinds Fundstelle writes (FAISS's own format
 # tags). Other kinds are refused before FAISS reads them: some refer to further files.
 _FAISS_TAGS = {b"IxFI": "IndexFlatIP", b"IHNf": "IndexHNSWFlat"}
@@ -205,7 +233,7 @@ class _Damaged(Exception):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path, _MAX_LINE_CHARS))
     except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise _Damaged(f"{path.name} is not valid JSON ({_first_line(error)})") from None
 
@@ -218,53 +246,71 @@ def _first_line(error: BaseException) -> str:
     return text[:160]
 
 
+def _json_lines(path: Path, record: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed line)`` of a .jsonl file of the index; a line that is not JSON is damage."""
+    number = 1
+    lines = text_lines(path, _MAX_LINE_CHARS)
+    while True:
+        try:
+            line = next(lines, None)
+            if line is None:
+                return
+            row = json.loads(line)
+        except UnicodeDecodeError:
+            raise
+        except (ValueError, RecursionError):
+            raise _Damaged(f"{path.name} line {number} is not a {record} record") from None
+        yield number, row
+        number += 1
+
+
 def _read_documents(path: Path) -> dict[str, Document]:
     documents = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                row = json.loads(line)
-                fields = (row["id"], row["source"], row["title"], row["hash"], row["text"])
-                meta = row.get("meta", {})
-            except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
-                raise _Damaged(f"documents.jsonl line {number} is not a document record") from None
-            if not all(isinstance(value, str) for value in fields) or not isinstance(meta, dict):
-                raise _Damaged(f"documents.jsonl line {number} has a field of the wrong type")
-            documents[row["id"]] = Document(id=fields[0], source=fields[1], title=fields[2], hash=fields[3],
-                                             text=fields[4], meta=meta)
+    for number, row in _json_lines(path, "document"):
+        try:
+            fields = (row["id"], row["source"], row["title"], row["hash"], row["text"])
+            meta = row.get("meta", {})
+        except (KeyError, TypeError, AttributeError):
+            raise _Damaged(f"documents.jsonl line {number} is not a document record") from None
+        if not all(isinstance(value, str) for value in fields) or not isinstance(meta, dict):
+            raise _Damaged(f"documents.jsonl line {number} has a field of the wrong type")
+        documents[row["id"]] = Document(id=fields[0], source=fields[1], title=fields[2], hash=fields[3],
+                                         text=fields[4], meta=meta)
     return documents
 
 
 def _read_chunks(path: Path, documents: dict[str, Document], sentence_count: int) -> list[ChunkRecord]:
     chunks = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                row = json.loads(line)
-                doc, start, end = row["doc"], row["start"], row["end"]
-                sentences = tuple((s, e) for s, e in row["sentences"])
-                sentence_rows = tuple(row["sentence_rows"])
-            except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
-                raise _Damaged(f"chunks.jsonl line {number} is not a chunk record") from None
-            text = documents[doc].text if isinstance(doc, str) and doc in documents else None
-            if (
-                text is None or not (is_int(start) and is_int(end) and 0 <= start <= end <= len(text))
-                or not all(is_int(s) and is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
-            ):
-                raise _Damaged(f"chunks.jsonl line {number} points outside its document's text")
-            if len(sentence_rows) != len(sentences) or not sentences or not all(
-                is_int(r) and 0 <= r < sentence_count for r in sentence_rows
-            ):
-                raise _Damaged(f"chunks.jsonl line {number} has sentence rows that do not fit its sentences")
-            chunks.append(ChunkRecord(doc, start, end, sentences, sentence_rows))
+    for number, row in _json_lines(path, "chunk"):
+        try:
+            doc, start, end = row["doc"], row["start"], row["end"]
+            sentences = tuple((s, e) for s, e in row["sentences"])
+            sentence_rows = tuple(row["sentence_rows"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise _Damaged(f"chunks.jsonl line {number} is not a chunk record") from None
+        text = documents[doc].text if isinstance(doc, str) and doc in documents else None
+        if (
+            text is None or not (is_int(start) and is_int(end) and 0 <= start <= end <= len(text))
+            or not all(is_int(s) and is_int(e) and 0 <= s <= e <= end - start for s, e in sentences)
+        ):
+            raise _Damaged(f"chunks.jsonl line {number} points outside its document's text")
+        if len(sentence_rows) != len(sentences) or not sentences or not all(
+            is_int(r) and 0 <= r < sentence_count for r in sentence_rows
+        ):
+            raise _Damaged(f"chunks.jsonl line {number} has sentence rows that do not fit its sentences")
+        chunks.append(ChunkRecord(doc, start, end, sentences, sentence_rows))
     return chunks
 
 
 def _read_faiss(path: Path, dim: int) -> FaissIndex:
-    with open(path, "rb") as handle:
+    with os.fdopen(open_no_follow(path, os.O_RDONLY), "rb") as handle:
         tag = handle.read(4)
     if tag not in _FAISS_TAGS:
         raise _Damaged(f"{path.name} is not a FAISS index of a kind Fundstelle writes (starts with {tag!r})")
+    # FAISS allocates what a file's header claims before it reads the vectors.
+    problem = faiss_file_problem(path)
+    if problem:
+        raise _Damaged(f"{path.name} is truncated or damaged ({problem})")
     try:
         index = FaissIndex.load(path)
     except (RuntimeError, MemoryError) as error:
@@ -274,8 +320,12 @@ def _read_faiss(path: Path, dim: int) -> FaissIndex:
     return index
 
 
-def _read_bm25(folder: Path) -> Bm25Index:
-    """Check the bm25s files (parameters, vocabulary, score arrays), then load them."""
+def _read_bm25(folder: Path, chunk_characters: int) -> Bm25Index:
+    """Check the bm25s files (parameters, vocabulary, score arrays), then load them.
+
+    ``chunk_characters``, about the length of all chunks together, bounds the postings:
+    each is a word of a chunk. Loading allocates the arrays their headers claim.
+    """
     params = _read_json(folder / "params.index.json")
     if not isinstance(params, dict) or any(
         key not in _BM25_PARAMS or not isinstance(value, _BM25_PARAMS[key]) for key, value in params.items()
@@ -289,13 +339,17 @@ def _read_bm25(folder: Path) -> Bm25Index:
     arrays = {}
     for name in ("data", "indices", "indptr"):
         try:
+            check_regular(folder / f"{name}.csc.index.npy")
             # mmap: checking costs no copy; allow_pickle=False: an object array is refused, never unpickled.
             arrays[name] = np.load(folder / f"{name}.csc.index.npy", allow_pickle=False, mmap_mode="r")
-        except (ValueError, OSError, EOFError) as error:
+        except Exception as error:  # numpy parses the header with Python's tokenizer: SyntaxError, TokenError, …
             if isinstance(error, FileNotFoundError):
                 raise
             raise _Damaged(f"bm25/{name}.csc.index.npy is not a plain numeric array ({_first_line(error)})") from None
     data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+    if len(data) > chunk_characters or len(indices) > chunk_characters or \
+            (isinstance(vocab, dict) and len(indptr) > len(vocab) + 1):
+        raise _Damaged("bm25/ score arrays are larger than the chunks and the vocabulary allow")
     rows = meta.get("rows") if isinstance(meta, dict) else None
     if (
         not isinstance(vocab, dict) or not all(isinstance(k, str) and is_int(v) for k, v in vocab.items())
@@ -334,7 +388,7 @@ def _read_version(folder: Path, name: str) -> Snapshot:
                            f"{manifest.sentence_count}")
         chunks = _read_chunks(folder / "chunks.jsonl", documents, manifest.sentence_count)
         dense: list[VectorIndex] = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
-        lexical = _read_bm25(folder / manifest.lexical_folder)
+        lexical = _read_bm25(folder / manifest.lexical_folder, 1 + sum(c.end - c.start + 1 for c in chunks))
     except IndexFolderError as error:  # the manifest's own check; name the index, not the version
         raise IndexFolderError(str(error), root, error.remedy) from None
     except FileNotFoundError as error:
@@ -348,6 +402,8 @@ def _read_version(folder: Path, name: str) -> Snapshot:
         raise IndexFolderError(f"index {folder} is damaged: a .jsonl file is not UTF-8 text", root) from None
     except MemoryError:
         raise IndexFolderError(f"index {folder} is damaged or too large to load into memory", root) from None
+    except LinkError as error:
+        raise IndexFolderError(f"index {folder} is damaged: {error.strerror}", root) from None
     except OSError as error:
         raise IndexFolderError(f"cannot read index {folder} ({error.strerror or error})", root,
                                "permissions") from None
@@ -369,16 +425,55 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
     """Write ``snapshot`` as the new live version of the index at ``root``.
 
     The caller must hold :func:`ingest_lock`. Returns the new version's name. Until
-    the final ``os.replace`` of ``CURRENT`` the previous version stays live.
+    the final ``os.replace`` of ``CURRENT`` the previous version stays live; it is
+    kept afterwards too, for readers still opening it. When writing fails (a full
+    disk), what this call wrote is removed and :class:`IndexWriteError` says why.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    try:
+        previous = _current_name(root)
+    except IndexFolderError:  # a damaged pointer, being replaced by this write
+        previous = None
     numbers = [int(m.group(1)) for p in root.iterdir() if (m := _VERSION_DIR.fullmatch(p.name))]
     name = f"v{max(numbers, default=0) + 1:06d}"
     staging = root / f".{name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
+    pointer = root / ".CURRENT.partial"
+    try:
+        for leftover in (staging, pointer):  # of an ingest that crashed
+            _remove_own(leftover)
+    except LinkError as error:
+        raise IndexFolderError(error.strerror or str(error), str(root)) from None
+    try:
+        staging.mkdir()
+        _write_version(staging, snapshot)
+        os.rename(staging, root / name)
+        _write_file(pointer, lambda h: h.write(name + "\n"))
+        os.replace(pointer, root / "CURRENT")
+    except BaseException as error:
+        live = _live_or_none(root)
+        for path in (staging, pointer, *([] if live == name else [root / name])):
+            _remove_own(path, missing_ok=True)
+        if isinstance(error, (OSError, RuntimeError)) and live != name:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else _first_line(error)
+            raise IndexWriteError(f"could not write a new version of the index {root}/ ({reason}); "
+                                  f"nothing changed, the previous version is still live", str(root)) from None
+        raise
+    _fsync_dir(root)
+    _remove_old_versions(root, keep={name, *([previous] if previous else [])})
+    return name
+
+
+def _live_or_none(root: Path) -> str | None:
+    """The live version's name, or None when ``CURRENT`` is missing or damaged."""
+    try:
+        return _current_name(root)
+    except IndexFolderError:
+        return None
+
+
+def _write_version(staging: Path, snapshot: Snapshot) -> None:
+    """Write every file of ``snapshot`` into the new, empty folder ``staging``, the manifest last."""
 
     def documents(handle: Any) -> None:
         for doc in snapshot.documents.values():
@@ -415,30 +510,71 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
     manifest = snapshot.manifest.to_json()
     _write_file(staging / "manifest.json", lambda h: json.dump(manifest, h, indent=1, ensure_ascii=False))
     _fsync_dir(staging)
-    os.rename(staging, root / name)
-    pointer = root / ".CURRENT.partial"
-    _write_file(pointer, lambda h: h.write(name + "\n"))
-    os.replace(pointer, root / "CURRENT")
-    _fsync_dir(root)
-    _remove_old_versions(root, keep={name, *( [snapshot.version] if snapshot.version else [])})
-    return name
+
+
+def _remove_own(path: Path, missing_ok: bool = True) -> None:
+    """Delete ``path``, a file or folder this index writes; never a symlink (refused) or what it points to."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise
+    if stat.S_ISLNK(info.st_mode):
+        raise link_error(path)
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _remove_old_versions(root: Path, keep: set[str]) -> None:
     """Delete versions older than the previous one, and leftovers of crashed ingests.
 
     The version just replaced stays, so a reader that read ``CURRENT`` a moment ago
-    can still open it.
+    can still open it. Only names this index writes are deleted, and no symlink.
     """
     for path in root.iterdir():
         stale_version = _VERSION_DIR.fullmatch(path.name) and path.name not in keep
-        crashed = path.name.endswith(".partial")
-        if stale_version or crashed:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+        crashed = _LEFTOVER.fullmatch(path.name)
+        if (stale_version or crashed) and not path.is_symlink():
+            _remove_own(path)
+
+
+# What a folder needs to be taken for an index: this file, which every ingest writes
+# first, or (an index written before it existed) a CURRENT file and a version folder.
+MARKER = ".fundstelle-index"
+_MARKER_TEXT = ("This folder is a Fundstelle index. Ingests write and delete here only CURRENT, ingest.lock, "
+                "version folders v000001/ ... and their .partial leftovers.\n")
+_LEFTOVER = re.compile(r"\.v\d{6}\.partial|\.CURRENT\.partial")
+
+
+def _claim_folder(root: Path) -> None:
+    """Make sure ``root`` is an index folder or empty (then mark it as one); refuse anything else.
+
+    An ingest deletes old versions and leftovers in its folder; pointed at an ordinary
+    folder by mistake, it must not touch a thing there.
+    """
+    for name in ("CURRENT", ".CURRENT.partial", "ingest.lock", MARKER):
+        if (root / name).is_symlink():
+            raise IndexFolderError(link_error(root / name).strerror or str(root / name), str(root))
+    if (root / MARKER).is_file():
+        return
+    # Hidden files (a .gitignore, .DS_Store) do not count, but for leftovers an index would delete.
+    names = {path.name for path in root.iterdir() if not path.name.startswith(".") or _LEFTOVER.fullmatch(path.name)}
+    earlier_index = "CURRENT" in names and any(
+        _VERSION_DIR.fullmatch(name) and (root / name / "manifest.json").is_file() for name in names
+    )
+    if names and not earlier_index:
+        raise IndexFolderError(
+            f"{root}/ is not empty and holds no Fundstelle index (no {MARKER} file); an ingest deletes old "
+            "versions in its index folder, so it needs a new or empty one", str(root), "folder",
+        )
+    try:
+        _write_file(root / MARKER, lambda h: h.write(_MARKER_TEXT))
+    except FileExistsError:  # another ingest marked it a moment ago
+        pass
 
 
 @contextlib.contextmanager
@@ -446,19 +582,27 @@ def ingest_lock(root: str | os.PathLike[str]) -> Iterator[None]:
     """Hold the index's write lock, or raise :class:`IndexLockedError` at once.
 
     The lock is an ``flock`` on ``ingest.lock``; the system releases it when the
-    holder exits, even after ``kill -9``.
+    holder exits, even after ``kill -9``. A folder that is neither empty nor an index
+    is refused with :class:`IndexFolderError` before anything is written in it.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    handle = open(root / "ingest.lock", "a+", encoding="utf-8")
+    _claim_folder(root)
     try:
+        fd = open_no_follow(root / "ingest.lock", os.O_RDWR | os.O_CREAT)
+    except LinkError as error:
+        raise IndexFolderError(error.strerror or str(error), str(root)) from None
+    handle = os.fdopen(fd, "r+", encoding="utf-8")
+    try:
+        if os.fstat(fd).st_nlink > 1:  # a hard link: writing it would change a file elsewhere
+            raise IndexFolderError(f"{root / 'ingest.lock'} has other names (hard links); remove it", str(root))
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             if error.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read(100).strip() or "another process"
             raise IndexLockedError(f"another ingest ({holder}) is writing to {root}/", str(root), holder) from None
         handle.seek(0)
         handle.truncate()
