@@ -229,6 +229,8 @@ CHARACTERS_PER_LINE = """() => {
 
 
 def test_question_shows_the_answer_on_the_first_screen_and_in_the_document(page, tmp_path, axe):
+    from playwright.sync_api import expect
+
     # Ready: the question box has the focus and comes before the examples.
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Ihre Frage"
     box = page.get_by_role("textbox", name="Ihre Frage").bounding_box()
@@ -259,7 +261,8 @@ def test_question_shows_the_answer_on_the_first_screen_and_in_the_document(page,
     # Screen readers hear the count, find a list of hits with a heading each, and skip the dots.
     status = page.get_by_role("status")
     assert re.fullmatch(r"5 Treffer in \d+ ms", status.inner_text())
-    assert page.get_by_role("list").get_by_role("listitem").count() == 5
+    # The page's script gives the hits their list roles after Streamlit draws them: wait for it.
+    expect(page.get_by_role("list").get_by_role("listitem")).to_have_count(5)
     assert page.get_by_role("heading", name=re.compile(f"^Treffer 1 von 5 *{HEADLINE}$")).count() == 1
     assert page.locator(".fs-dots[aria-hidden=true]").count() == 1
     # The offsets are folded away; the header says which paragraph holds the answer sentence.
