@@ -240,10 +240,12 @@ def search_baseline(index: Index, asked: list[Asked]) -> float:
 def latency(index: Index, asked: list[str], rounds: int = 2) -> dict[str, float]:
     """Warm p50 of ``search(q, k=5)`` and ``ask(q, k=5)`` in ms, the two taking turns question by question.
 
-    The models' question cache is off: each call embeds its question, as a new question would.
+    The models' question cache and the index's result cache are off: each call embeds its
+    question and computes its result, as a new question would.
     """
     for embedder in index.embedders:
         embedder.query_cache_size = 0
+    index.result_cache_size = 0
     for question in asked[:5]:
         index.search(question)
         index.ask(question)

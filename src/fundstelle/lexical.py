@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+from ._bm25s_stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 __all__ = ["STOPWORDS", "Token", "analyze", "stems"]
 
