@@ -302,6 +302,8 @@ def ask_main(argv: Sequence[str] | None = None) -> int:
 
 def serve_main(argv: Sequence[str] | None = None) -> int:
     """Run the HTTP service until interrupted; returns the exit status (2 when it cannot start)."""
+    from .index import Index
+
     try:
         from . import server
     except ImportError as error:
@@ -314,10 +316,13 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
                         help=f"address to listen on (default {server.DEFAULT_HOST}: this machine only; "
                              "0.0.0.0 for every network)")
     parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help=f"port (default {server.DEFAULT_PORT})")
+    parser.add_argument("--result-cache", type=int, default=Index.result_cache_size, metavar="N",
+                        help=f"answers kept for repeated questions (default {Index.result_cache_size}; 0: none)")
     args = parser.parse_args(argv)
     opened = _on_index(args.index, lambda index: index)
     if opened is None:
         return 2
+    opened.result_cache_size = args.result_cache
     server.serve(opened, host=args.host, port=args.port)
     return 0
 
