@@ -16,6 +16,7 @@ from .embed import DEFAULT_MODEL
 from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .ingestion import Progress, ingest
 from .load import DEFAULT_CORPUS
+from .manifest import STORES
 from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def progress_bar() -> Progress:
     bars: dict[str, tqdm] = {}
     labels = {"load": ("Reading files", " files"), "chunk": ("Chunking text", " chars"),
               "embed": ("Embedding chunks", " chunks"), "sentences": ("Embedding sentences", " sentences"),
-              "index": ("Indexing words", " chunks")}
+              "passages": ("Embedding on Ray", " passages"), "index": ("Indexing words", " chunks")}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -97,6 +98,17 @@ def ingest_parser() -> argparse.ArgumentParser:
                         help="characters shared by neighbouring chunks (new or rebuilt index)")
     parser.add_argument("--query-prompt", default="", help="prefix for questions (sentence-transformers models)")
     parser.add_argument("--passage-prompt", default="", help="prefix for passages (sentence-transformers models)")
+    parser.add_argument("--store", choices=STORES, default=None,
+                        help="where a new index keeps its vectors: faiss files (default) or milvus "
+                             "(Milvus Lite in the index folder, or the server of --milvus-uri)")
+    parser.add_argument("--milvus-uri", default=None, metavar="URI",
+                        help="Milvus server for a new index, e.g. http://localhost:19530 (implies --store milvus; "
+                             "a token is read from MILVUS_TOKEN)")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="chunk and embed on a Ray cluster: 'auto' or an address joins one; "
+                             "without ADDRESS a local cluster is started")
+    parser.add_argument("--ray-workers", type=int, default=None, metavar="N",
+                        help="embedding workers on the Ray cluster (default: one per CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -113,7 +125,8 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 paths, args.index, model=args.model, rebuild=args.rebuild, remove=args.remove,
                 chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                 query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
-                progress=None if args.quiet else progress_bar(),
+                progress=None if args.quiet else progress_bar(), store=args.store, milvus_uri=args.milvus_uri,
+                ray=args.ray, ray_workers=args.ray_workers,
             )
     except (FundstelleError, ValueError, ImportError, OSError) as error:
         print(f"error: {advice(error)}", file=sys.stderr)
@@ -136,12 +149,15 @@ def advice(error: BaseException) -> str:
         "permissions": f"check the permissions, or {rebuild}",
         "upgrade": f"upgrade fundstelle, or {rebuild}",
         "folder": "give the index folder with --index",
+        "server": "start the Milvus server, or check its address and MILVUS_TOKEN",
     }
     fix = fixes[error.remedy]
     if isinstance(error, IndexMismatchError) and error.setting == "model" and error.requested:
         fix = f"rebuild it with --rebuild --model {error.requested} (or leave out --model)"
     elif isinstance(error, IndexMismatchError) and error.setting in ("chunk_size", "chunk_overlap"):
         fix = "use --rebuild to re-chunk everything"
+    elif isinstance(error, IndexMismatchError) and error.setting in ("store", "milvus_uri"):
+        fix = "use --rebuild to move it (every document is embedded again), or leave out --store and --milvus-uri"
     return f"{message}; {fix}"
 
 
@@ -245,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--json]\n"
              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
+             "                                   [--store milvus] [--milvus-uri URI] [--ray [ADDRESS]]\n"
              "\ncommands:\n"
              "  ask      answer a question from the index: the answer sentence (or none) and passages\n"
              "  search   the passages that best answer a question, without choosing an answer\n"

@@ -21,8 +21,9 @@ __all__ = [
 
 # What fixes an index folder error: rebuild the index, build one where there is none,
 # wait for the ingest holding the lock, fix the folder's permissions, upgrade
-# Fundstelle, or give an index folder (the path is something else).
-Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder"]
+# Fundstelle, give an index folder (the path is something else), or reach the
+# Milvus server the index keeps its vectors on.
+Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder", "server"]
 
 
 class FundstelleError(Exception):

@@ -14,6 +14,10 @@ Layout of an index directory::
         sentences.faiss      one vector per sentence of the documents, by the first embedder
         bm25/                the bm25s index (numpy arrays and JSON)
 
+An index built with ``store="milvus"`` keeps the vectors (the ``.faiss`` files) in two
+Milvus collections instead, which its manifest names; with Milvus Lite their data is
+the folder ``milvus.db/`` of the version (see :mod:`fundstelle.milvus`).
+
 An ingest writes a complete new version folder next to the live one and then
 replaces ``CURRENT`` in one ``os.replace``. A crash at any point leaves ``CURRENT``
 naming a complete version: readers see the old content or the new, never a mix.
@@ -45,6 +49,7 @@ import numpy as np
 from .backends import Bm25Index, FaissIndex, LexicalIndex, SentenceMaxIndex, VectorIndex
 from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError
 from .manifest import Manifest, is_int
+from .milvus import LITE_FOLDER, open_vectors, release_lite, write_vectors
 from .results import Document
 
 __all__ = [
@@ -327,14 +332,19 @@ def _read_version(folder: Path, name: str) -> Snapshot:
     try:
         manifest = Manifest.from_json(_read_json(folder / "manifest.json"), str(folder))
         documents = _read_documents(folder / "documents.jsonl")
-        sentence_vectors = _read_faiss(folder / manifest.sentences_file,
-                                       manifest.members[manifest.sentence_member].dim)
+        if manifest.store.kind == "milvus":
+            dense, sentence_vectors = open_vectors(folder, manifest)
+        else:
+            sentence_vectors = _read_faiss(folder / manifest.sentences_file,
+                                           manifest.members[manifest.sentence_member].dim)
+            dense = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
         if len(sentence_vectors) != manifest.sentence_count:
             raise _Damaged(f"{manifest.sentences_file} holds {len(sentence_vectors)} vectors, the manifest says "
                            f"{manifest.sentence_count}")
         chunks = _read_chunks(folder / "chunks.jsonl", documents, manifest.sentence_count)
-        dense: list[VectorIndex] = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
         lexical = _read_bm25(folder / manifest.lexical_folder)
+    except IndexLockedError:  # a Milvus Lite store open in another process
+        raise
     except IndexFolderError as error:  # the manifest's own check; name the index, not the version
         raise IndexFolderError(str(error), root, error.remedy) from None
     except FileNotFoundError as error:
@@ -402,9 +412,13 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
 
     _write_file(staging / "documents.jsonl", documents)
     _write_file(staging / "chunks.jsonl", chunks)
-    for member, index in zip(snapshot.manifest.members, snapshot.dense):
-        index.save(staging / member.file)
-    snapshot.sentence_vectors.save(staging / snapshot.manifest.sentences_file)
+    manifest = snapshot.manifest
+    if manifest.store.kind == "milvus":
+        manifest = write_vectors(staging, name, snapshot)  # the manifest then names the version's collections
+    else:
+        for member, index in zip(manifest.members, snapshot.dense):
+            index.save(staging / member.file)
+        snapshot.sentence_vectors.save(staging / manifest.sentences_file)
     lexical_folder = staging / snapshot.manifest.lexical_folder
     snapshot.lexical.save(lexical_folder)
     for path in [*staging.glob("*.faiss"), *lexical_folder.iterdir()]:
@@ -412,8 +426,8 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
             os.fsync(handle.fileno())
     _fsync_dir(lexical_folder)
     # The manifest is written last: a version folder without one was never finished.
-    manifest = snapshot.manifest.to_json()
-    _write_file(staging / "manifest.json", lambda h: json.dump(manifest, h, indent=1, ensure_ascii=False))
+    data = manifest.to_json()
+    _write_file(staging / "manifest.json", lambda h: json.dump(data, h, indent=1, ensure_ascii=False))
     _fsync_dir(staging)
     os.rename(staging, root / name)
     pointer = root / ".CURRENT.partial"
@@ -434,6 +448,8 @@ def _remove_old_versions(root: Path, keep: set[str]) -> None:
         stale_version = _VERSION_DIR.fullmatch(path.name) and path.name not in keep
         crashed = path.name.endswith(".partial")
         if stale_version or crashed:
+            if (path / LITE_FOLDER).is_dir():  # a Milvus Lite store this process may have open
+                release_lite(path)
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
