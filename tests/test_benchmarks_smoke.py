@@ -80,3 +80,22 @@ def test_scale_suite_and_report_on_a_tiny_corpus(tmp_path, monkeypatch):
     text = path.read_text(encoding="utf-8")
     assert "## Scale" in text and "| 3k |" in text
     assert (tmp_path / report.CHARTS / "scale.png").stat().st_size > 1000
+
+
+def test_scale_out_search_and_report_on_a_tiny_set(tmp_path, monkeypatch):
+    pytest.importorskip("pymilvus")
+    pytest.importorskip("milvus_lite")
+    import report
+    import scale_out
+
+    monkeypatch.setattr(scale_out, "WORK", tmp_path)
+    figures = scale_out.search_part((500,), queries=3)
+    row = figures["sizes"][0]
+    assert row["rows"] == 500 and row["milvus search"]["n"] == row["faiss search"]["n"] == 3
+    assert row["same_top10"] == 1.0  # both exact
+    results = tmp_path / "results"
+    results.mkdir()
+    stamp = {"date": "today", "command": "test", "load": [0.0, 0.0], "cores": 2}
+    (results / "scale_out.json").write_text(json.dumps({"search": {**stamp, **figures}}))
+    text = report.render(results, tmp_path).read_text(encoding="utf-8")
+    assert "## Scale-out: Milvus store and Ray ingest" in text and "| 500 |" in text

@@ -148,6 +148,10 @@ class MilvusIndex:
 # ------------------------------------------------------------------ connections
 
 _CLIENTS: dict[str, MilvusClient] = {}
+# pymilvus pings its server every 10 s, even when idle; Milvus Lite's server keeps gRPC's
+# default (a ping every 5 minutes at most) and, in a benchmark run, answered with GOAWAY
+# "too_many_pings", which gRPC prints to stderr. The store is in this process: no pings needed.
+_LITE_GRPC = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -189,7 +193,7 @@ def _client(uri: str, folder: Path) -> MilvusClient:
                     f"another process has the Milvus Lite store of {folder} open (Milvus Lite serves one process "
                     f"at a time; to search and ingest from several, build the index on a Milvus server with "
                     f"--milvus-uri)", str(folder.parent), "another process (Milvus Lite)")
-            client = pymilvus.MilvusClient(target)
+            client = pymilvus.MilvusClient(target, grpc_options=_LITE_GRPC)
         _CLIENTS[target] = client
         return client
 
