@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,16 @@ import pytest
 from conftest import DOCS, ROOT
 
 import fundstelle.milvus
-from fundstelle import DEFAULT_CORPUS, Hit, Index, IndexLockedError, IndexMismatchError, Reply, ingest
+from fundstelle import (
+    DEFAULT_CORPUS,
+    Hit,
+    Index,
+    IndexFolderError,
+    IndexLockedError,
+    IndexMismatchError,
+    Reply,
+    ingest,
+)
 from fundstelle.cli import main
 
 pytest.importorskip("pymilvus")
@@ -164,6 +174,35 @@ def test_an_index_keeps_its_store(tmp_path: Path, corpus: Path, capsys: pytest.C
     # --rebuild moves it.
     assert ingest([corpus], tmp_path / "index", model="hashing", store="faiss", rebuild=True).chunks_embedded
     assert "store" not in manifest_of(tmp_path / "index")
+
+
+def edit_manifest(folder: Path, change: Callable[[dict], None]) -> None:
+    path = folder / (folder / "CURRENT").read_text().strip() / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    change(manifest)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda folder: shutil.rmtree(next(folder.glob("v*/milvus.db"))), "is missing milvus.db"),
+    (lambda folder: edit_manifest(folder, lambda m: m["store"].update(chunks="fs_other_v000001_chunks")),
+     "names Milvus collection fs_other_v000001_chunks, which"),
+    (lambda folder: edit_manifest(folder, lambda m: m["embedders"][0].update(file="text")),
+     "has no field text of 256-dimensional vectors"),
+    (lambda folder: edit_manifest(folder, lambda m: m["store"].update(uri="file:///etc/passwd")),
+     "damaged (bad or missing store)"),
+    (lambda folder: edit_manifest(folder, lambda m: m["store"].update(chunks="x; drop")),
+     "damaged (bad or missing store)"),
+])
+def test_a_damaged_milvus_index_gives_a_clear_error(tmp_path: Path, corpus: Path, damage: Callable[[Path], None],
+                                                    message: str) -> None:
+    ingest([corpus], tmp_path / "index", model="hashing", store="milvus")
+    damage(tmp_path / "index")
+    with pytest.raises(IndexFolderError, match=re.escape(message)) as info:
+        Index.open(tmp_path / "index")
+    assert info.value.folder == str(tmp_path / "index")
+    if message == "is missing milvus.db":  # reading never creates a store
+        assert not (tmp_path / "index" / "v000001" / "milvus.db").exists()
 
 
 HOLDER = """

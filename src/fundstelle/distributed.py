@@ -160,6 +160,11 @@ def chunk_and_embed(
             progress("chunk", characters, characters)
         columns: dict[str, list[np.ndarray]] = {}
         if total:
+            # A block goes to one worker: cut the passages into enough blocks for all of them
+            # (a single long document would otherwise be one block). Done before the actors
+            # start: they hold every CPU, and the cutting tasks would wait for one forever.
+            blocks = min(total, max(pool, min(4 * pool, -(-total // _BATCH))))
+            passages = passages.repartition(blocks).materialize()
             embedded = passages.map_batches(_Embed, fn_constructor_kwargs={"model": model, "prompts": prompts},
                                             batch_size=_BATCH, num_cpus=1, batch_format="numpy",
                                             compute=ray.data.ActorPoolStrategy(size=pool))

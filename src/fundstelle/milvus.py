@@ -27,6 +27,7 @@ that version, so a reader never sees half an ingest.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -171,10 +172,15 @@ def _lite() -> None:
         raise ImportError(_INSTALL) from error
 
 
-def _client(uri: str, folder: Path) -> MilvusClient:
-    """The process's client for ``uri`` (a server), or for the Milvus Lite store of the version ``folder``."""
+def _client(uri: str, folder: Path, create: bool = False) -> MilvusClient:
+    """The process's client for ``uri`` (a server), or for the Milvus Lite store of the version ``folder``.
+
+    A Milvus Lite store that is not there is a FileNotFoundError unless ``create`` is set.
+    """
     pymilvus = _pymilvus()
     target = uri or str(folder / LITE_FOLDER)
+    if not uri and not create and not Path(target).is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no Milvus Lite store", target)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(target)
         if client is not None:
@@ -247,28 +253,34 @@ def open_vectors(folder: Path, manifest: Manifest) -> tuple[list[VectorIndex], V
                                    str(folder.parent))
         client.load_collection(name)
         counts[name] = _count(client, name)
-    kinds = _index_kinds(client, store.chunks)
-    dense: list[VectorIndex] = [
-        MilvusIndex(client, store.chunks, member.file, member.dim, counts[store.chunks], kinds.get(member.file, "FLAT"))
-        for member in manifest.members
-    ]
-    sentence_dim = manifest.members[manifest.sentence_member].dim
-    sentences = MilvusIndex(client, store.sentences, manifest.sentences_file, sentence_dim, counts[store.sentences],
-                            _index_kinds(client, store.sentences).get(manifest.sentences_file, "FLAT"))
-    return dense, sentences
+    fields = [(store.chunks, member.file, member.dim) for member in manifest.members]
+    fields.append((store.sentences, manifest.sentences_file, manifest.members[manifest.sentence_member].dim))
+    indexes = [MilvusIndex(client, collection, field, dim, counts[collection], _vector_field(client, collection,
+                                                                                               field, dim, folder))
+               for collection, field, dim in fields]
+    return list(indexes[:-1]), indexes[-1]
 
 
 def _count(client: MilvusClient, collection: str) -> int:
     return int(client.query(collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
 
-def _index_kinds(client: MilvusClient, collection: str) -> dict[str, str]:
-    """The index type of each indexed field of ``collection``."""
-    kinds = {}
+def _vector_field(client: MilvusClient, collection: str, field: str, dim: int, folder: Path) -> str:
+    """Check that ``field`` of ``collection`` holds ``dim``-dimensional vectors indexed for inner product.
+
+    Returns the index type; raises :class:`IndexFolderError` naming what does not fit.
+    """
+    dims = {f["name"]: f.get("params", {}).get("dim") for f in client.describe_collection(collection)["fields"]}
+    indexes = {}
     for name in client.list_indexes(collection):
         described = client.describe_index(collection, name)
-        kinds[described.get("field_name", name)] = str(described.get("index_type", "FLAT"))
-    return kinds
+        indexes[described.get("field_name", name)] = described
+    index = indexes.get(field, {})
+    if str(dims.get(field)) != str(dim) or index.get("metric_type") != "IP":
+        raise IndexFolderError(f"index {folder}: Milvus collection {collection} has no field {field} of {dim}-"
+                               f"dimensional vectors searched by inner product, which the manifest names",
+                               str(folder.parent))
+    return str(index.get("index_type", "FLAT"))
 
 
 # ------------------------------------------------------------------ writing
@@ -284,7 +296,7 @@ def write_vectors(staging: Path, version: str, snapshot: Snapshot) -> Manifest:
     manifest = snapshot.manifest
     store = replace(manifest.store, chunks=f"{manifest.store.prefix}_{version}_chunks",
                     sentences=f"{manifest.store.prefix}_{version}_sentences")
-    client = _client(store.uri, staging)
+    client = _client(store.uri, staging, create=True)
     try:
         kind = _write_chunks(client, store, snapshot)
         _write_sentences(client, store, snapshot)
