@@ -2,6 +2,7 @@
 """Build or update a Fundstelle index.
 
     python ingest.py [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]
+                     [--store milvus] [--milvus-uri URI] [--ray [ADDRESS]]
 
 With no PATH it indexes the bundled German article into ``index/``.
 """

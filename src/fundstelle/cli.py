@@ -18,6 +18,7 @@ from .embed import DEFAULT_MODEL
 from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .filters import parse_where
 from .load import DEFAULT_CORPUS
+from .manifest import STORES
 from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
@@ -86,7 +87,7 @@ def progress_bar() -> Progress:
     bars: dict[str, tqdm] = {}
     labels = {"load": ("Reading files", " files"), "chunk": ("Chunking text", " chars"),
               "embed": ("Embedding chunks", " chunks"), "sentences": ("Embedding sentences", " sentences"),
-              "index": ("Indexing words", " chunks")}
+              "passages": ("Embedding on Ray", " passages"), "index": ("Indexing words", " chunks")}
 
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -143,6 +144,17 @@ def ingest_parser() -> argparse.ArgumentParser:
     parser.add_argument("--passage-prompt", default="", help="prefix for passages (sentence-transformers models)")
     parser.add_argument("--follow-links", action="store_true",
                         help="also follow symlinks that lead outside the given folders (skipped by default)")
+    parser.add_argument("--store", choices=STORES, default=None,
+                        help="where a new index keeps its vectors: faiss files (default) or milvus "
+                             "(Milvus Lite in the index folder, or the server of --milvus-uri)")
+    parser.add_argument("--milvus-uri", default=None, metavar="URI",
+                        help="Milvus server for a new index, e.g. http://localhost:19530 (implies --store milvus; "
+                             "a token is read from MILVUS_TOKEN)")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="chunk and embed on a Ray cluster: 'auto' or an address joins one; "
+                             "without ADDRESS a local cluster is started")
+    parser.add_argument("--ray-workers", type=int, default=None, metavar="N",
+                        help="embedding workers on the Ray cluster (default: one per CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -163,6 +175,7 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap,
                 query_prompt=args.query_prompt, passage_prompt=args.passage_prompt,
                 progress=None if args.quiet else progress_bar(), follow_links=args.follow_links,
+                store=args.store, milvus_uri=args.milvus_uri, ray=args.ray, ray_workers=args.ray_workers,
             )
     except (FundstelleError, ValueError, ImportError, OSError) as error:
         print(f"error: {shown(advice(error))}", file=sys.stderr)
@@ -185,6 +198,7 @@ def advice(error: BaseException) -> str:
         "permissions": f"check the permissions, or {rebuild}",
         "upgrade": f"upgrade fundstelle, or {rebuild}",
         "folder": "give the index folder with --index",
+        "server": "start the Milvus server, or check its address and MILVUS_TOKEN",
     }
     if error.remedy == "none":
         return message
@@ -193,6 +207,8 @@ def advice(error: BaseException) -> str:
         fix = f"rebuild it with --rebuild --model {error.requested} (or leave out --model)"
     elif isinstance(error, IndexMismatchError) and error.setting in ("chunk_size", "chunk_overlap"):
         fix = "use --rebuild to re-chunk everything"
+    elif isinstance(error, IndexMismatchError) and error.setting in ("store", "milvus_uri"):
+        fix = "use --rebuild to move it (every document is embedded again), or leave out --store and --milvus-uri"
     return f"{message}; {fix}"
 
 
@@ -334,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
+             "                                   [--store milvus] [--milvus-uri URI] [--ray [ADDRESS]]\n"
              "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N]\n"
              "\ncommands:\n"
              "  ask      answer a question from the index: the answer sentence (or none) and passages\n"

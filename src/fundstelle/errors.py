@@ -22,9 +22,10 @@ __all__ = [
 
 # What fixes an index folder error: rebuild the index, build one where there is none,
 # wait for the ingest holding the lock, fix the folder's permissions, upgrade
-# Fundstelle, give an index folder (the path is something else), or nothing to do
-# (the message says what happened, e.g. a full disk left the previous version live).
-Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder", "none"]
+# Fundstelle, give an index folder (the path is something else), reach the Milvus server the
+# index keeps its vectors on, or nothing to do (the message says what happened, e.g. a full
+# disk left the previous version live).
+Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder", "server", "none"]
 
 
 class FundstelleError(Exception):

@@ -75,10 +75,13 @@ class Index:
         chunk_size: int | None = None,
         chunk_overlap: int | None = None,
         progress: Progress | None = None,
+        store: str | None = None,
+        milvus_uri: str | None = None,
     ) -> Index:
         """Ingest ``paths`` into the index in ``folder`` (created if missing) and open it.
 
-        See :func:`fundstelle.ingest` for the options and incremental behaviour.
+        See :func:`fundstelle.ingest` for the options (``store="milvus"``, ``milvus_uri``:
+        where the vectors live) and incremental behaviour.
         Raises FileNotFoundError, before anything is written, when a path does not exist
         (a typo would otherwise build an index without the documents meant).
         """
@@ -90,7 +93,7 @@ class Index:
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         ingest(paths, folder, model=model, rebuild=rebuild, chunk_size=chunk_size,
-               chunk_overlap=chunk_overlap, progress=progress)
+               chunk_overlap=chunk_overlap, progress=progress, store=store, milvus_uri=milvus_uri)
         return cls.open(folder)
 
     def __repr__(self) -> str:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import Bm25Index, FaissIndex, VectorIndex
+from .backends import ArrayIndex, Bm25Index, FaissIndex, VectorIndex
 from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
 from .embed import DEFAULT_MODEL, Embedder, load_models, split_model_spec
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
 from .load import Paths, as_paths, discover_files, document_id, load_document, text_blocks
-from .manifest import DocumentEntry, Manifest, Member
+from .manifest import STORES, DocumentEntry, Manifest, Member, Store
 from .results import Document, IngestReport, Skipped
 from .sentences import embedding_spans, split_sentences
 from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snapshot, write_snapshot
@@ -33,8 +33,8 @@ from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snaps
 __all__ = ["Progress", "ingest"]
 
 # progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
-# (chunks, over all models), "sentences" (sentences) or "index" (chunks into BM25);
-# called as work advances.
+# (chunks, over all models), "sentences" (sentences), "passages" (chunks and sentences,
+# on Ray) or "index" (chunks into BM25); called as work advances.
 Progress = Callable[[str, int, int], None]
 
 
@@ -50,6 +50,7 @@ class _Settings:
     chunk_size: int
     chunk_overlap: int
     prompts: dict[str, str]
+    store: Store
 
 
 @dataclass
@@ -73,16 +74,27 @@ def ingest(
     progress: Progress | None = None,
     documents: Iterable[Document] = (),
     follow_links: bool = False,
+    store: str | None = None,
+    milvus_uri: str | None = None,
+    ray: str | None = None,
+    ray_workers: int | None = None,
 ) -> IngestReport:
     """Add or update the files under ``paths`` in the index in ``folder``; drop ``remove``.
 
     ``documents`` are added or updated too: texts already in memory (see
     :func:`fundstelle.load.text_document`).
 
+    ``store`` is where a new index keeps its vectors: ``faiss`` (files in the folder, the
+    default) or ``milvus`` (:mod:`fundstelle.milvus`; Milvus Lite in the folder, or the
+    server at ``milvus_uri``, which implies ``milvus``). ``ray`` chunks and embeds on a
+    Ray cluster (:mod:`fundstelle.distributed`): ``"local"`` starts one on this machine
+    (``ray_workers`` workers, default one per core), ``"auto"`` or an address joins one;
+    the index is the same as without.
+
     ``model`` defaults to the model the index was built with (a new index:
     ``e5-small-int4+use-m3``); asking for another is an :class:`IndexMismatchError` unless
     ``rebuild`` is set, which starts the index over (keeping the model and chunking
-    not asked to change). Chunk settings likewise. A single path may be given as a
+    not asked to change). Chunk and store settings likewise. A single path may be given as a
     string; an empty one is a :class:`ValueError`. Symlinks that lead outside the
     given folders are skipped unless ``follow_links``. Unreadable files are reported
     in ``report.skipped`` and the rest go on.
@@ -93,14 +105,15 @@ def ingest(
     report = IngestReport()
     with ingest_lock(root):
         old = None if rebuild else _live_version(root)
-        settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt, rebuild)
+        settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt, rebuild,
+                             store, milvus_uri)
         embedders = _load_models(settings, old, root)
         plan = _plan(old, paths, remove, documents, report, progress, follow_links)
         if old is not None and not plan.changed and not report.removed and plan.documents == old.documents:
             # Nothing changed: keep the live version instead of writing a copy.
             report.version, report.documents, report.chunks = old.version, len(plan.documents), len(old.chunks)
         else:
-            snapshot, report.chunks_embedded = _build(old, plan, settings, embedders, progress)
+            snapshot, report.chunks_embedded = _build(old, plan, settings, embedders, progress, ray, ray_workers)
             report.version = write_snapshot(root, snapshot)
             report.documents, report.chunks = len(plan.documents), len(snapshot.chunks)
     report.seconds = time.perf_counter() - started
@@ -116,17 +129,25 @@ def _live_version(root: Path) -> Snapshot | None:
 
 
 def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: int | None,
-              chunk_overlap: int | None, query_prompt: str, passage_prompt: str, rebuild: bool) -> _Settings:
+              chunk_overlap: int | None, query_prompt: str, passage_prompt: str, rebuild: bool,
+              store: str | None, milvus_uri: str | None) -> _Settings:
     """The settings of the new version.
 
     Updating: the old version's, checked against what is asked. Rebuilding: what is
     asked, and the live version's model (with its prompts) and chunking where nothing
     else is asked. A new index: what is asked, or the defaults.
     """
+    if milvus_uri and store is None:
+        store = "milvus"
+    if store is not None and store not in STORES:
+        raise ValueError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
+    if milvus_uri and store != "milvus":
+        raise ValueError("a Milvus URI needs store='milvus'")
     if old is not None:
-        old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap)
+        old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap, store=store,
+                                      milvus_uri=milvus_uri or None)
         return _Settings(old.manifest.model, old.manifest.chunk_size, old.manifest.chunk_overlap,
-                         old.manifest.settings)
+                         old.manifest.settings, old.manifest.store)
     prompts = {"query_prompt": query_prompt, "passage_prompt": passage_prompt}
     live = live_manifest(root) if rebuild else None
     if live is not None:  # --rebuild keeps what it is not asked to change
@@ -135,10 +156,16 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
             model = live.model
         chunk_size = chunk_size or live.chunk_size
         chunk_overlap = live.chunk_overlap if chunk_overlap is None else chunk_overlap
+    if store == "milvus":
+        from .milvus import new_store
+
+        where = new_store(milvus_uri)
+    else:
+        where = Store()
     return _Settings(
         model or DEFAULT_MODEL, chunk_size or DEFAULT_CHUNK_SIZE,
         DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-        prompts,
+        prompts, where,
     )
 
 
@@ -208,19 +235,29 @@ def _take(plan: _Plan, report: IngestReport, doc: Document) -> None:
 
 
 def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: list[Embedder],
-           progress: Progress | None) -> tuple[Snapshot, int]:
+           progress: Progress | None, ray: str | None = None, ray_workers: int | None = None) -> tuple[Snapshot, int]:
     """The new version and how many chunks were embedded for it.
 
     Rows of unchanged documents are carried over with their vectors; changed documents
-    are chunked and embedded; all chunks' words are indexed.
+    are chunked and embedded (here, or on the Ray cluster ``ray``); all chunks' words
+    are indexed.
     """
     changed = {doc.id for doc in plan.changed}
     kept_rows = np.asarray([] if old is None else [
         row for row, chunk in enumerate(old.chunks) if chunk.doc in plan.documents and chunk.doc not in changed
     ], dtype=np.int64)
     chunks, kept_sentences = _carry_over(old, kept_rows)
-    new_chunks, new_sentences = _chunk_documents(plan.changed, settings.chunk_size, settings.chunk_overlap,
-                                                 len(kept_sentences), progress)
+    computed = None
+    if ray is not None and plan.changed:
+        from .distributed import chunk_and_embed
+
+        computed = chunk_and_embed(plan.changed, settings.model, settings.prompts, [e.dim for e in embedders],
+                                   settings.chunk_size, settings.chunk_overlap, len(kept_sentences), ray, ray_workers,
+                                   progress)
+        new_chunks, new_sentences = computed.chunks, computed.sentences
+    else:
+        new_chunks, new_sentences = _chunk_documents(plan.changed, settings.chunk_size, settings.chunk_overlap,
+                                                     len(kept_sentences), progress)
     chunks.extend(new_chunks)
     documents = plan.documents
 
@@ -230,19 +267,29 @@ def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: li
     def sentence_texts(start: int, stop: int) -> list[str]:
         return [documents[doc].text[a:b] for doc, a, b in new_sentences[start:stop]]
 
+    def empty(dim: int, rows: int) -> VectorIndex:
+        # Vectors bound for Milvus are only held until written: no FAISS graph for them.
+        return FaissIndex.empty(dim, rows) if settings.store.kind == "faiss" else ArrayIndex(dim)
+
     dense: list[VectorIndex] = []
     for member, embedder in enumerate(embedders):
-        vectors = FaissIndex.empty(embedder.dim, len(chunks))
+        vectors = empty(embedder.dim, len(chunks))
         if old is not None:
             vectors.add(old.dense[member].vectors(kept_rows))
-        _embed(embedder, chunk_texts, len(new_chunks), vectors, "embed", member, len(embedders), progress)
+        if computed is not None:
+            vectors.add(computed.vectors[member])
+        else:
+            _embed(embedder, chunk_texts, len(new_chunks), vectors, "embed", member, len(embedders), progress)
         dense.append(vectors)
     # The first model also embeds every sentence once: chunks are scored by their best
     # sentence too, and the highlighter weighs sentences by their similarity.
-    sentence_vectors = FaissIndex.empty(embedders[0].dim, len(kept_sentences) + len(new_sentences))
+    sentence_vectors = empty(embedders[0].dim, len(kept_sentences) + len(new_sentences))
     if old is not None:
         sentence_vectors.add(old.sentence_vectors.vectors(kept_sentences))
-    _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
+    if computed is not None:
+        sentence_vectors.add(computed.sentence_vectors)
+    else:
+        _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
 
     lexical = _index_words(chunks, documents, progress)
     manifest = _manifest(settings, embedders, dense, documents, chunks, len(sentence_vectors))
@@ -282,6 +329,7 @@ def _manifest(settings: _Settings, embedders: list[Embedder], dense: list[Vector
         sentence_count=sentence_count,
         created="",
         updated="",
+        store=settings.store,
     )
 
 

@@ -17,15 +17,23 @@ from typing import Any, TypeGuard
 from .embed import Embedder, split_model_spec
 from .errors import IndexFolderError, IndexMismatchError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "DocumentEntry", "Manifest", "Member"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "STORES", "DocumentEntry", "Manifest", "Member", "Store"]
 
-FORMAT_VERSION = 1
+# The newest format this code reads. Version 1 keeps every vector in FAISS files in the
+# version folder; version 2 may keep them in Milvus (a "store" entry). A FAISS index is
+# still written as version 1, so older Fundstelle keeps reading it.
+FORMAT_VERSION = 2
 FORMAT_NAME = "fundstelle-index"
 SPLITTER = "sentences-v1"
 ANALYZER = "german-snowball+stopwords-v1"
 LEXICAL_METHOD = "bm25s-lucene"
 # File and folder names a manifest may point to: plain names inside the version folder.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# Where the vectors of a version live: FAISS files beside the manifest, or Milvus collections.
+STORES = ("faiss", "milvus")
+# Milvus collection and field names (its own rule), and the server addresses it is given.
+_MILVUS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+_MILVUS_URI = re.compile(r"(https?|tcp|grpc|unix)://\S{1,500}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,23 @@ class Member:
     settings: dict[str, str]
     file: str
     faiss: str = ""
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where a version's vectors live (``kind``, one of :data:`STORES`).
+
+    For ``milvus``: ``uri`` is the server's address, or "" for Milvus Lite in the version
+    folder; ``prefix`` starts the names of this index's collections (the same in every
+    version); ``chunks`` and ``sentences`` are this version's two collections. In that
+    case :attr:`Member.file` and :attr:`Manifest.sentences_file` name vector fields.
+    """
+
+    kind: str = "faiss"
+    uri: str = ""
+    prefix: str = ""
+    chunks: str = ""
+    sentences: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,7 @@ class Manifest:
     splitter: str = SPLITTER
     analyzer: str = ANALYZER
     lexical_method: str = LEXICAL_METHOD
+    store: Store = Store()
 
     @property
     def settings(self) -> dict[str, str]:
@@ -83,9 +109,9 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as written to ``manifest.json``."""
-        return {
+        data = {
             "format": FORMAT_NAME,
-            "format_version": self.format_version,
+            "format_version": 1 if self.store.kind == "faiss" else 2,
             "created": self.created,
             "updated": self.updated,
             "model": self.model,
@@ -104,6 +130,11 @@ class Manifest:
                 for d in self.documents
             ],
         }
+        if self.store.kind != "faiss":
+            store = self.store
+            data["store"] = {"kind": store.kind, "uri": store.uri, "prefix": store.prefix, "chunks": store.chunks,
+                             "sentences": store.sentences}
+        return data
 
     @classmethod
     def from_json(cls, data: Any, folder: str) -> Manifest:
@@ -113,6 +144,7 @@ class Manifest:
         """
         _check(data, folder)
         chunking, sentences, lexical = data["chunking"], data["sentences"], data["lexical"]
+        store = data.get("store", {"kind": "faiss"})
         return cls(
             model=data["model"],
             members=tuple(Member(m["spec"], m["dim"], dict(m.get("settings", {})), m["file"], m.get("faiss", ""))
@@ -132,18 +164,32 @@ class Manifest:
             splitter=chunking.get("splitter", SPLITTER),
             analyzer=lexical.get("analyzer", ANALYZER),
             lexical_method=lexical.get("method", LEXICAL_METHOD),
+            store=Store(store["kind"], store.get("uri", ""), store.get("prefix", ""), store.get("chunks", ""),
+                        store.get("sentences", "")),
         )
+
+    def _where(self) -> str:
+        """Where the vectors are, in words: ``FAISS files``, ``Milvus Lite`` or ``Milvus at URI``."""
+        if self.store.kind == "faiss":
+            return "FAISS files"
+        return f"Milvus at {self.store.uri}" if self.store.uri else "Milvus Lite"
 
     def check_compatible(
         self, folder: str, model: str | None = None, chunk_size: int | None = None,
-        chunk_overlap: int | None = None, embedders: Sequence[Embedder] = (),
+        chunk_overlap: int | None = None, embedders: Sequence[Embedder] = (), store: str | None = None,
+        milvus_uri: str | None = None,
     ) -> None:
         """Raise :class:`IndexMismatchError` unless the index fits what is asked of it.
 
-        ``model``, ``chunk_size``, ``chunk_overlap``: settings a caller asks for (None:
-        whatever the index has). ``embedders``: the models loaded for this index, whose
-        vectors must still have the dimensions the index holds.
+        ``model``, ``chunk_size``, ``chunk_overlap``, ``store``, ``milvus_uri``: settings a
+        caller asks for (None: whatever the index has). ``embedders``: the models loaded
+        for this index, whose vectors must still have the dimensions the index holds.
         """
+        for setting, has, asked in (("store", self.store.kind, store),
+                                    ("milvus_uri", self.store.uri or None, milvus_uri)):
+            if asked is not None and asked != has:
+                raise IndexMismatchError(f"index {folder}/ keeps its vectors in {self._where()}, not {asked!r}",
+                                         folder, setting, has, asked)
         if model is not None and split_model_spec(model) != split_model_spec(self.model):
             raise IndexMismatchError(f"index {folder}/ was built with model {self.model!r}, not {model!r}",
                                      folder, "model", self.model, model)
@@ -159,6 +205,11 @@ class Manifest:
                     f"{folder}/ holds {member.dim}-dimensional ones (the model changed)",
                     folder, "dim", member.dim, embedder.dim,
                 )
+
+
+def _faiss_file(name: str) -> bool:
+    """A FAISS file a manifest may name: a plain name in the version folder, ending in ``.faiss``."""
+    return bool(_PLAIN_NAME.fullmatch(name)) and name.endswith(".faiss")
 
 
 def is_int(value: Any) -> TypeGuard[int]:
@@ -180,6 +231,10 @@ def _check(manifest: Any, folder: str) -> None:
             f"index {folder} has format version {version}, newer than this Fundstelle "
             f"understands ({FORMAT_VERSION})", folder, "upgrade",
         )
+    store = manifest.get("store", {"kind": "faiss"})
+    milvus = isinstance(store, dict) and store.get("kind") == "milvus"
+    # Vector files in the version folder, or vector fields of Milvus collections.
+    vectors_at = _MILVUS_NAME.fullmatch if milvus else _faiss_file
     embedders = manifest.get("embedders")
     lexical = manifest.get("lexical")
     chunking = manifest.get("chunking")
@@ -191,12 +246,12 @@ def _check(manifest: Any, folder: str) -> None:
         "updated": isinstance(manifest.get("updated"), str),
         "embedders": isinstance(embedders, list) and bool(embedders) and all(
             isinstance(m, dict) and isinstance(m.get("spec"), str) and is_int(m.get("dim"))
-            and 0 < m["dim"] <= 65536 and isinstance(m.get("file"), str) and _PLAIN_NAME.fullmatch(m["file"])
-            and m["file"].endswith(".faiss") and isinstance(m.get("settings", {}), dict)
+            and 0 < m["dim"] <= 65536 and isinstance(m.get("file"), str) and vectors_at(m["file"])
+            and isinstance(m.get("settings", {}), dict)
             for m in embedders
         ) and len({m["file"] for m in embedders}) == len(embedders),
         "sentences": isinstance(sentences, dict) and isinstance(sentences.get("file"), str)
-        and bool(_PLAIN_NAME.fullmatch(sentences["file"])) and sentences["file"].endswith(".faiss")
+        and bool(vectors_at(sentences["file"]))
         and is_int(sentences.get("count")) and sentences["count"] >= 0
         and is_int(sentences.get("embedder")) and isinstance(embedders, list)
         and 0 <= sentences["embedder"] < len(embedders),
@@ -208,6 +263,11 @@ def _check(manifest: Any, folder: str) -> None:
         "documents": isinstance(documents, list) and all(
             isinstance(d, dict) and isinstance(d.get("id"), str) and is_int(d.get("chunks")) for d in documents
         ),
+        "store": isinstance(store, dict) and store.get("kind") in STORES and (not milvus or (
+            isinstance(store.get("uri"), str) and (store["uri"] == "" or bool(_MILVUS_URI.fullmatch(store["uri"])))
+            and all(isinstance(store.get(key), str) and _MILVUS_NAME.fullmatch(store[key])
+                    for key in ("prefix", "chunks", "sentences"))
+        )),
     }
     bad = [name for name, ok in checks.items() if not ok]
     if bad:

@@ -14,6 +14,10 @@ Layout of an index directory::
         sentences.faiss      one vector per sentence of the documents, by the first embedder
         bm25/                the bm25s index (numpy arrays and JSON)
 
+An index built with ``store="milvus"`` keeps the vectors (the ``.faiss`` files) in two
+Milvus collections instead, which its manifest names; with Milvus Lite their data is
+the folder ``milvus.db/`` of the version (see :mod:`fundstelle.milvus`).
+
 An ingest writes a complete new version folder next to the live one and then
 replaces ``CURRENT`` in one ``os.replace``. A crash at any point leaves ``CURRENT``
 naming a complete version: readers see the old content or the new, never a mix.
@@ -48,6 +52,7 @@ from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError, Inde
 from .files import LinkError, check_regular, create_new, link_error, open_no_follow, read_capped, read_text, text_lines
 from .load import MAX_FILE_BYTES
 from .manifest import Manifest, is_int
+from .milvus import LITE_FOLDER, open_vectors, release_lite, write_vectors
 from .results import Document
 
 __all__ = [
@@ -381,14 +386,20 @@ def _read_version(folder: Path, name: str) -> Snapshot:
     try:
         manifest = Manifest.from_json(_read_json(folder / "manifest.json"), str(folder))
         documents = _read_documents(folder / "documents.jsonl")
-        sentence_vectors = _read_faiss(folder / manifest.sentences_file,
-                                       manifest.members[manifest.sentence_member].dim)
+        dense: list[VectorIndex]
+        if manifest.store.kind == "milvus":
+            dense, sentence_vectors = open_vectors(folder, manifest)
+        else:
+            sentence_vectors = _read_faiss(folder / manifest.sentences_file,
+                                           manifest.members[manifest.sentence_member].dim)
+            dense = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
         if len(sentence_vectors) != manifest.sentence_count:
             raise _Damaged(f"{manifest.sentences_file} holds {len(sentence_vectors)} vectors, the manifest says "
                            f"{manifest.sentence_count}")
         chunks = _read_chunks(folder / "chunks.jsonl", documents, manifest.sentence_count)
-        dense: list[VectorIndex] = [_read_faiss(folder / member.file, member.dim) for member in manifest.members]
         lexical = _read_bm25(folder / manifest.lexical_folder, 1 + sum(c.end - c.start + 1 for c in chunks))
+    except IndexLockedError:  # a Milvus Lite store open in another process
+        raise
     except IndexFolderError as error:  # the manifest's own check; name the index, not the version
         raise IndexFolderError(str(error), root, error.remedy) from None
     except FileNotFoundError as error:
@@ -446,7 +457,7 @@ def write_snapshot(root: str | os.PathLike[str], snapshot: Snapshot) -> str:
         raise IndexFolderError(error.strerror or str(error), str(root)) from None
     try:
         staging.mkdir()
-        _write_version(staging, snapshot)
+        _write_version(staging, snapshot, name)
         os.rename(staging, root / name)
         _write_file(pointer, lambda h: h.write(name + "\n"))
         os.replace(pointer, root / "CURRENT")
@@ -472,8 +483,8 @@ def _live_or_none(root: Path) -> str | None:
         return None
 
 
-def _write_version(staging: Path, snapshot: Snapshot) -> None:
-    """Write every file of ``snapshot`` into the new, empty folder ``staging``, the manifest last."""
+def _write_version(staging: Path, snapshot: Snapshot, name: str) -> None:
+    """Write every file of ``snapshot`` into the new, empty folder ``staging`` (version ``name``), the manifest last."""
 
     def documents(handle: Any) -> None:
         for doc in snapshot.documents.values():
@@ -497,9 +508,13 @@ def _write_version(staging: Path, snapshot: Snapshot) -> None:
 
     _write_file(staging / "documents.jsonl", documents)
     _write_file(staging / "chunks.jsonl", chunks)
-    for member, index in zip(snapshot.manifest.members, snapshot.dense):
-        index.save(staging / member.file)
-    snapshot.sentence_vectors.save(staging / snapshot.manifest.sentences_file)
+    manifest = snapshot.manifest
+    if manifest.store.kind == "milvus":
+        manifest = write_vectors(staging, name, snapshot)  # the manifest then names the version's collections
+    else:
+        for member, index in zip(manifest.members, snapshot.dense):
+            index.save(staging / member.file)
+        snapshot.sentence_vectors.save(staging / manifest.sentences_file)
     lexical_folder = staging / snapshot.manifest.lexical_folder
     snapshot.lexical.save(lexical_folder)
     for path in [*staging.glob("*.faiss"), *lexical_folder.iterdir()]:
@@ -507,8 +522,8 @@ def _write_version(staging: Path, snapshot: Snapshot) -> None:
             os.fsync(handle.fileno())
     _fsync_dir(lexical_folder)
     # The manifest is written last: a version folder without one was never finished.
-    manifest = snapshot.manifest.to_json()
-    _write_file(staging / "manifest.json", lambda h: json.dump(manifest, h, indent=1, ensure_ascii=False))
+    data = manifest.to_json()
+    _write_file(staging / "manifest.json", lambda h: json.dump(data, h, indent=1, ensure_ascii=False))
     _fsync_dir(staging)
 
 
@@ -539,6 +554,8 @@ def _remove_old_versions(root: Path, keep: set[str]) -> None:
         stale_version = _VERSION_DIR.fullmatch(path.name) and path.name not in keep
         crashed = _LEFTOVER.fullmatch(path.name)
         if (stale_version or crashed) and not path.is_symlink():
+            if (path / LITE_FOLDER).is_dir():  # a Milvus Lite store this process may have open
+                release_lite(path)
             _remove_own(path)
 
 
