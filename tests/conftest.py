@@ -75,15 +75,19 @@ def make_pdf(text: str) -> bytes:
 PDF_TEXT = "Die Zugspitze ist mit 2962 Metern der höchste Berg Deutschlands.\nSie liegt im Wettersteingebirge."
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    """A folder with a .txt, .md, .html and .pdf document (German, umlauts and ß)."""
-    folder = tmp_path / "docs"
+def write_corpus(folder: Path) -> Path:
+    """Create ``folder`` with a .txt, .md, .html and .pdf document (German, umlauts and ß); return it."""
     folder.mkdir()
     for name, text in DOCS.items():
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "zugspitze.pdf").write_bytes(make_pdf(PDF_TEXT))
     return folder
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A folder with a .txt, .md, .html and .pdf document (German, umlauts and ß)."""
+    return write_corpus(tmp_path / "docs")
 
 
 @pytest.fixture

@@ -18,14 +18,10 @@ MOON = "Wer betrat als erster Mensch den Mond?"
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    from conftest import DOCS, PDF_TEXT, make_pdf
+    from conftest import write_corpus
 
     root = tmp_path_factory.mktemp("small")
-    folder = root / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (folder / "zugspitze.pdf").write_bytes(make_pdf(PDF_TEXT))
+    folder = write_corpus(root / "docs")
     ingest([folder], root / "index", model="hashing", chunk_size=80, chunk_overlap=30)
     return Index.open(root / "index")
 

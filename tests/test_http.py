@@ -86,14 +86,10 @@ def get(url: str, path: str, **params: Any) -> tuple[int, Any]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The small corpus indexed (hashing model) and served; the URL and the index folder."""
-    from conftest import DOCS, PDF_TEXT, make_pdf
+    from conftest import write_corpus
 
     root = tmp_path_factory.mktemp("served")
-    folder = root / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (folder / "zugspitze.pdf").write_bytes(make_pdf(PDF_TEXT))
+    folder = write_corpus(root / "docs")
     ingest([folder], root / "index", model="hashing")
     process, url = start_server(["--index", str(root / "index")], ROOT, root / "server.log")
     try:

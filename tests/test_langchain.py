@@ -23,14 +23,10 @@ MOON = "Wann landete Apollo 11 auf dem Mond?"
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    from conftest import DOCS, PDF_TEXT, make_pdf
+    from conftest import write_corpus
 
     root = tmp_path_factory.mktemp("small")
-    folder = root / "docs"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (folder / "zugspitze.pdf").write_bytes(make_pdf(PDF_TEXT))
+    folder = write_corpus(root / "docs")
     ingest([folder], root / "index", model="hashing")
     return Index.open(root / "index")
 
