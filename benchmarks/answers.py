@@ -70,9 +70,10 @@ from fundstelle.answer import (
     lacks_count,
 )
 from fundstelle.embed import DEFAULT_MODEL
-from fundstelle.highlight import question_type
 from fundstelle.index import ANSWER_PASSAGES
 from fundstelle.phrase import answer_phrase
+from fundstelle.question import Question as ReadQuestion
+from fundstelle.question import question_type
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -153,7 +154,8 @@ def top_outcomes(asked: list[Asked], scores: list[np.ndarray]) -> tuple[np.ndarr
     inputs, right, present = [], [], []
     for a, s in zip(asked, scores):
         present.append(len(s) > 0)
-        inputs.append(confidence_inputs(s, a.matrix, a.question.text) if len(s) else np.zeros(len(CONFIDENCE_INPUTS)))
+        inputs.append(confidence_inputs(s, a.matrix, ReadQuestion.of(a.question.text)) if len(s)
+                      else np.zeros(len(CONFIDENCE_INPUTS)))
         right.append(bool(len(s) and a.answerable and a.right[int(np.argmax(s))]))
     return np.asarray(inputs), np.asarray(right), np.asarray(present)
 
@@ -216,7 +218,7 @@ def phrase_figures(asked: list[Asked], scores: list[np.ndarray], answered: np.nd
         if not kept or len(s) == 0:
             continue
         text = a.texts[int(np.argmax(s))]
-        phrase = answer_phrase(a.question.text, text)
+        phrase = answer_phrase(ReadQuestion.of(a.question.text), text)
         if phrase is None:
             continue
         shown += 1
@@ -316,7 +318,8 @@ def run(args: argparse.Namespace | None = None) -> dict[str, object]:  # noqa: C
                         p[here] = calibration.probability(inputs[here])
             probabilities[(name, lang)] = p
             rights[(name, lang)] = right
-            lacking = np.asarray([len(s) > 0 and lacks_count(a.question.text, a.texts[int(np.argmax(s))])
+            lacking = np.asarray([len(s) > 0
+                                  and lacks_count(ReadQuestion.of(a.question.text), a.texts[int(np.argmax(s))])
                                   for a, s in zip(asked, scores)])
             decisions[(name, lang)] = np.where(lacking, -1.0, p)
 

@@ -44,10 +44,11 @@ from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
 from fundstelle import Hit, Index, highlight
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
-from fundstelle.highlight import IdfLookup, pick_answer, question_type
-from fundstelle.lexical import analyze
+from fundstelle.highlight import IdfLookup, pick_answer
 from fundstelle.phrase import answer_phrase
 from fundstelle.query import highlight_hit
+from fundstelle.question import Question as ReadQuestion
+from fundstelle.question import question_type
 from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
 
@@ -155,7 +156,7 @@ def run(picker: Picker, cases: Sequence[tuple[object, Passage]]) -> list[Outcome
     for question, passage in cases:
         answer = picker(question.text, passage)  # type: ignore[attr-defined]
         text = answer.text if answer else ""
-        phrase = answer_phrase(question.text, text) if answer else None  # type: ignore[attr-defined]
+        phrase = answer_phrase(ReadQuestion.of(question.text), text) if answer else None  # type: ignore[attr-defined]
         outcomes.append(Outcome(holds_answer(text, question.answers),  # type: ignore[attr-defined]
                                 phrase.text if phrase else None))
     return outcomes
@@ -176,11 +177,10 @@ def most_similar(vectors: VectorCache) -> Picker:
 def highlighter(idf: IdfLookup, vectors: VectorCache | None, scale: float = 1.0) -> Picker:
     """The library's highlighter, with sentence similarity from ``vectors`` (times ``scale``) if given."""
     def pick(question: str, passage: Passage) -> AnswerSpan | None:
-        tokens = analyze(question)
         sims = None
         if vectors is not None and passage.sentences:
             sims = [scale * value for value in vectors.similarities(question, passage.sentence_texts())]
-        return pick_answer(question, tokens, passage.text, passage.sentences, idf, sims)
+        return pick_answer(ReadQuestion.of(question), passage.text, passage.sentences, idf, sims)
     return pick
 
 
@@ -216,11 +216,11 @@ def highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Que
     for hits, question in zip(results, qs):
         if cold:
             highlight._sentence.cache_clear()
-        tokens = [t for t in analyze(question.text, keep_stopwords=True) if not t.stop]
+        asked = ReadQuestion.of(question.text)
         query = first.embed_queries([question.text])[0] if first.similarity_scale is not None else None
         started = time.perf_counter()
         for hit in hits:
-            highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text, question.text, tokens, query,
+            highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text, asked, query,
                           first.similarity_scale or 1.0)
         times.append(time.perf_counter() - started)
     return times

@@ -8,7 +8,7 @@ For each question the *oracle* sentence is taken: the gold paragraph is split wi
 verbatim is kept (questions without one are skipped). ``fundstelle.phrase.answer_phrase``
 then names the phrase, or declines. Reported: the share of questions with a phrase
 shown, and exact match and token F1 (SQuAD normalisation, against the best gold answer)
-of the phrases shown, overall and per question kind (``fundstelle.highlight.question_type``).
+of the phrases shown, overall and per question kind (``fundstelle.question.question_type``).
 
 The rules were developed looking only at the first 24 articles (dev); the last 24 are
 held out. Two tables: the kinds whose phrases the library shows (``SHOWN_KINDS``), and
@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from highlight import normalise, token_f1
 from xquad import DATA, Question, paragraphs, questions
 
-from fundstelle.highlight import question_type
 from fundstelle.phrase import ALL_KINDS, SHOWN_KINDS, answer_phrase
+from fundstelle.question import Question as ReadQuestion
+from fundstelle.question import question_type
 from fundstelle.sentences import split_sentences
 
 DEV_ARTICLES = 24
@@ -65,7 +66,7 @@ def cases() -> list[Case]:
 def phraser(kinds: Sequence[str]) -> Phraser:
     """``fundstelle.phrase.answer_phrase`` for questions of ``kinds``, as text."""
     def phrase(question: str, sentence: str) -> str | None:
-        span = answer_phrase(question, sentence, kinds=kinds)
+        span = answer_phrase(ReadQuestion.of(question), sentence, kinds=kinds)
         if span is not None and sentence[span.start:span.end] != span.text:
             raise AssertionError(f"span does not match its text: {span}")
         return span.text if span else None

@@ -15,6 +15,7 @@ from conftest import ROOT
 import fundstelle
 from fundstelle import DEFAULT_CORPUS, Index, Reply, ingest
 from fundstelle.answer import CONFIDENCE_INPUTS, FEATURES, lacks_count, load_model
+from fundstelle.question import Question
 
 LONG_DOC = (
     "Die Stadt Lindau liegt am Bodensee. Sie hat rund 25.000 Einwohner. Der Hafen wurde 1811 angelegt. "
@@ -89,9 +90,9 @@ def test_ask_on_the_command_line_as_json(overlapping_index: Index) -> None:
 
 
 def test_a_count_question_needs_a_number() -> None:
-    assert lacks_count("Wie viele Mitarbeiter hat die Firma?", "Die Firma wurde 2021 gegründet.")
-    assert not lacks_count("Wie viele Mitarbeiter hat die Firma?", "Sie hat 120 Mitarbeiter.")
-    assert not lacks_count("Wann wurde die Firma gegründet?", "Die Firma wurde 2021 gegründet.")
+    assert lacks_count(Question.of("Wie viele Mitarbeiter hat die Firma?"), "Die Firma wurde 2021 gegründet.")
+    assert not lacks_count(Question.of("Wie viele Mitarbeiter hat die Firma?"), "Sie hat 120 Mitarbeiter.")
+    assert not lacks_count(Question.of("Wann wurde die Firma gegründet?"), "Die Firma wurde 2021 gegründet.")
 
 
 def test_the_shipped_model_fits_this_version() -> None:
@@ -106,7 +107,7 @@ def test_the_shipped_model_fits_this_version() -> None:
     for language in (0.0, 1.0):
         matrix[:, FEATURES.index("language")] = language
         assert model.profile(matrix) is (model.native if language else model.foreign)
-        assert 0.0 <= model.sure(model.score(matrix), matrix, "Wer baute das?") <= 1.0
+        assert 0.0 <= model.sure(model.score(matrix), matrix, Question.of("Wer baute das?")) <= 1.0
 
 
 def test_a_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fundstelle.highlight import find_terms, pick_answer, question_type
+from fundstelle.highlight import find_terms, pick_answer
 from fundstelle.lexical import analyze
 from fundstelle.phrase import with_phrase
+from fundstelle.question import Question, question_type
 from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
 
@@ -24,9 +25,10 @@ PANTHERS = (
 
 
 def answer(question: str, text: str, similarity: list[float] | None = None) -> AnswerSpan:
-    result = pick_answer(question, analyze(question), text, split_sentences(text), None, similarity)
+    asked = Question.of(question)
+    result = pick_answer(asked, text, split_sentences(text), None, similarity)
     assert result is not None
-    result = with_phrase(result, question)  # as Index.search shows it
+    result = with_phrase(result, asked)  # as Index.search shows it
     assert text[result.start:result.end] == result.text
     if result.phrase is not None:
         assert result.start <= result.phrase.start < result.phrase.end <= result.end
@@ -116,12 +118,12 @@ def test_similarity_decides_when_the_words_do_not() -> None:
 
 def test_similarity_must_have_one_value_per_sentence() -> None:
     with pytest.raises(ValueError, match="2 values for 3 sentences"):
-        pick_answer("Wo?", analyze("Wo?"), PANTHERS, split_sentences(PANTHERS), None, [0.1, 0.2])
+        pick_answer(Question.of("Wo?"), PANTHERS, split_sentences(PANTHERS), None, [0.1, 0.2])
 
 
 def test_empty_text_has_no_answer_and_text_without_sentences_is_one() -> None:
-    assert pick_answer("Wer?", [], "   ", []) is None
-    result = pick_answer("Wer kam?", analyze("Wer kam?"), "Anna kam spät", [])
+    assert pick_answer(Question.of("Wer?"), "   ", []) is None
+    result = pick_answer(Question.of("Wer kam?"), "Anna kam spät", [])
     assert result is not None and result.text == "Anna kam spät"
 
 

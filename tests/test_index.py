@@ -310,14 +310,14 @@ def test_a_repeated_question_is_answered_from_the_cache_until_an_ingest(
         corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(corpus, index_dir)
     index = Index.open(index_dir)
-    retrievals: list[str] = []
-    retrieve = fundstelle.query.retrieve
+    retrievals: list[object] = []
+    retrieve = fundstelle.query.retrieve_checked
 
-    def counting(snapshot, embedders, question, *args, **kwargs):  # type: ignore[no-untyped-def]
-        retrievals.append(question)
-        return retrieve(snapshot, embedders, question, *args, **kwargs)
+    def counting(snapshot, embedders, questions, *args, **kwargs):  # type: ignore[no-untyped-def]
+        retrievals.append(questions)
+        return retrieve(snapshot, embedders, questions, *args, **kwargs)
 
-    monkeypatch.setattr(fundstelle.query, "retrieve", counting)
+    monkeypatch.setattr(fundstelle.query, "retrieve_checked", counting)
     first = index.search("Wann landete Apollo 11?", k=2)
     again = index.search("  Wann landete   Apollo 11?\n", k=2)  # the same question once cleaned
     assert again == first and len(retrievals) == 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from fundstelle.phrase import ALL_KINDS, answer_phrase
+from fundstelle.question import Question
 
 
 def phrase(question: str, sentence: str) -> str | None:
     """The phrase every rule would name (the library shows only SHOWN_KINDS by default)."""
-    span = answer_phrase(question, sentence, kinds=ALL_KINDS)
+    span = answer_phrase(Question.of(question), sentence, kinds=ALL_KINDS)
     if span is None:
         return None
     assert sentence[span.start:span.end] == span.text
@@ -104,5 +105,5 @@ def test_english_questions() -> None:
 
 def test_only_reliable_kinds_are_shown_by_default() -> None:
     sentence = "Anthropic wurde 2021 von Dario und Daniela Amodei gegründet."
-    assert answer_phrase("Wer hat Anthropic gegründet?", sentence) is None
-    assert answer_phrase("Wann wurde Anthropic gegründet?", sentence).text == "2021"
+    assert answer_phrase(Question.of("Wer hat Anthropic gegründet?"), sentence) is None
+    assert answer_phrase(Question.of("Wann wurde Anthropic gegründet?"), sentence).text == "2021"

@@ -38,11 +38,9 @@ from .highlight import (
     _match,
     _offers,
     _sentence,
-    _type_stems,
     answer_phrases,
-    question_type,
 )
-from .lexical import Token
+from .question import Question
 
 __all__ = [
     "CONFIDENCE_INPUTS",
@@ -114,8 +112,7 @@ class Candidate:
 # One long function on purpose: each block computes one group of FEATURES in their order,
 # and reading them top to bottom is how the feature table is checked.
 def features(
-    question: str,
-    question_tokens: Sequence[Token],
+    question: Question,
     sentences: Sequence[str],
     neighbours: Sequence[tuple[str | None, str | None]],
     cosines: np.ndarray,
@@ -128,7 +125,7 @@ def features(
 ) -> np.ndarray:
     """The feature matrix (one row per candidate sentence, columns as :data:`FEATURES`).
 
-    ``question_tokens`` are the question's content words; ``neighbours[i]`` the
+    ``question`` is read once (:class:`fundstelle.question.Question`); ``neighbours[i]`` the
     sentences before and after sentence ``i`` in its document (None at an edge);
     ``cosines``/``previous_cosines`` question–sentence cosines of each sentence and of
     the one before it; ``passage_leads`` the fused score of each sentence's best
@@ -137,8 +134,8 @@ def features(
     and ``language`` say how much the question speaks the corpus's language
     (:func:`fundstelle.ranking.lexical_trust`, :func:`fundstelle.ranking.language_share`).
     """
-    kind = question_type(question)
-    stems = sorted({token.stem for token in question_tokens} - _type_stems(question))
+    kind = question.kind
+    stems = list(question.stems)
     rarity = list(idf(stems)) if idf is not None and stems else [1.0] * len(stems)
     facts = [_sentence(text) for text in sentences]
     found = [[_match(stem, fact) for stem in stems] for fact in facts]
@@ -155,7 +152,7 @@ def features(
         fact = _sentence(text)
         return sum(weights[stem] * _match(stem, fact) for stem in stems) / total
 
-    question_grams = _grams(question)
+    question_grams = _grams(question.text)
     question_stems = set(stems)
     offer_kind = kind if kind in OFFER_KINDS else "other"
     rows = []
@@ -163,7 +160,7 @@ def features(
         held = sum(weights[stem] * value for stem, value in zip(stems, found[i])) / total
         words = [token.stem for token in fact.tokens]
         new_words = sum(1 for word in words if word not in question_stems)
-        offers = bool(_offers(text, kind, question)) if kind != "other" else False
+        offers = bool(_offers(text, kind, question.text)) if kind != "other" else False
         row = {
             "cosine": float(cosines[i]),
             "previous_cosine": float(previous_cosines[i]),
@@ -214,23 +211,23 @@ CONFIDENCE_INPUTS = ("best_score", "lead", "best_cosine", "best_coverage", "trus
 _COUNT_QUESTION = re.compile(r"\b(?:wie ?viele|how many)\b", re.IGNORECASE)
 
 
-def lacks_count(question: str, sentence: str) -> bool:
+def lacks_count(question: Question, sentence: str) -> bool:
     """Does a question that counts ("Wie viele …?") get a sentence without any number?
 
     Such a sentence is no answer, however well it matches: on XQuAD-de, 2 of the 19
     count questions whose best sentence held no number had it right (none of those
     about the missing paragraphs), so :meth:`fundstelle.Index.ask` answers none.
     """
-    return bool(_COUNT_QUESTION.search(question)) and not answer_phrases(sentence, "number")
+    return bool(_COUNT_QUESTION.search(question.text)) and not answer_phrases(sentence, "number")
 _MAX_LEAD = 4.0
 
 
-def confidence_inputs(scores: np.ndarray, matrix: np.ndarray, question: str) -> np.ndarray:
+def confidence_inputs(scores: np.ndarray, matrix: np.ndarray, question: Question) -> np.ndarray:
     """The values of :data:`CONFIDENCE_INPUTS` for one question's candidates (scores and features)."""
     ordered = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
     lead = min(float(ordered[0] - ordered[1]), _MAX_LEAD) if len(ordered) > 1 else _MAX_LEAD
     best = matrix[int(np.argmax(scores))]
-    kind = question_type(question)
+    kind = question.kind
     unmet = [float(kind == k and not best[FEATURES.index(f"offer_{k}")]) for k in _TYPED_KINDS]
     return np.array([ordered[0], lead, matrix[:, FEATURES.index("cosine")].max(),
                      matrix[:, FEATURES.index("coverage")].max(), best[FEATURES.index("trust")], *unmet])
@@ -314,13 +311,13 @@ class AnswerModel:
         """Scores (log-odds) of candidate sentences; higher means more likely the answer."""
         return self.profile(matrix).sentences.logit(matrix)
 
-    def sure(self, scores: np.ndarray, matrix: np.ndarray, question: str) -> float:
+    def sure(self, scores: np.ndarray, matrix: np.ndarray, question: Question) -> float:
         """Calibrated probability that the best-scoring candidate holds the answer to ``question``."""
         if len(scores) == 0:
             return 0.0
         return float(self.profile(matrix).confidence.probability(confidence_inputs(scores, matrix, question)))
 
-    def answers(self, confidence: float, question: str, sentence: str) -> bool:
+    def answers(self, confidence: float, question: Question, sentence: str) -> bool:
         """Is ``sentence``, the best candidate with this confidence, given as the answer?"""
         return confidence >= self.threshold and not lacks_count(question, sentence)
 

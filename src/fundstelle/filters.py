@@ -73,9 +73,11 @@ def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
     return check_where(where)
 
 
-def allowed_rows(snapshot: Snapshot, where: Where | None) -> np.ndarray | None:
-    """The chunk rows of the documents ``where`` keeps, ascending; None when it keeps every row."""
-    checked = check_where(where)
+def allowed_rows(snapshot: Snapshot, checked: dict[str, list[str]]) -> np.ndarray | None:
+    """The chunk rows of the documents a filter keeps, ascending; None when it keeps every row.
+
+    ``checked`` is the filter as :func:`check_where` returns it (each call checks it once).
+    """
     if not checked:
         return None
     ids = set(checked.get("doc_id", snapshot.documents))

