@@ -42,9 +42,10 @@ from dataclasses import dataclass
 import numpy as np
 from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
-from fundstelle import Hit, Index, highlight
+from fundstelle import Hit, Index, matching
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
-from fundstelle.highlight import IdfLookup, pick_answer
+from fundstelle.highlight import pick_answer
+from fundstelle.matching import IdfLookup
 from fundstelle.phrase import answer_phrase
 from fundstelle.query import highlight_hit
 from fundstelle.question import Question as ReadQuestion
@@ -215,7 +216,7 @@ def highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Que
     times = []
     for hits, question in zip(results, qs):
         if cold:
-            highlight._sentence.cache_clear()
+            matching.sentence_facts.cache_clear()
         asked = ReadQuestion.of(question.text)
         query = first.embed_queries([question.text])[0] if first.similarity_scale is not None else None
         started = time.perf_counter()

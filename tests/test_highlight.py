@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fundstelle.highlight import find_terms, pick_answer
+from fundstelle.highlight import pick_answer
 from fundstelle.lexical import analyze
+from fundstelle.matching import find_terms
 from fundstelle.phrase import with_phrase
 from fundstelle.question import Question, question_type
 from fundstelle.results import AnswerSpan

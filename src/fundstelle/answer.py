@@ -17,6 +17,11 @@ sentence holds the answer. Questions in the documents' language and the others g
 pair of models each (:data:`NATIVE_SHARE`). Below the model's ``threshold`` the reply
 has no answer: the documents hold none that the model trusts. The fitted numbers live in
 ``answer_model.json`` beside this file, with the command, data and date that produced them.
+
+The per-sentence facts (coverage with rarity weights, closeness, spelling, offers) are
+those the highlighter sums for ``search()``, from :mod:`fundstelle.matching` and
+:mod:`fundstelle.offers`; why ``search()`` does not use this model is said in
+:mod:`fundstelle.highlight`.
 """
 
 from __future__ import annotations
@@ -31,15 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .highlight import (
-    IdfLookup,
-    _closeness,
-    _grams,
-    _match,
-    _offers,
-    _sentence,
-    answer_phrases,
-)
+from .matching import IdfLookup, closeness, grams, holds, rarity_weights, sentence_facts
+from .offers import answer_phrases, offers
 from .question import Question
 
 __all__ = [
@@ -137,22 +135,18 @@ def features(
     kind = question.kind
     stems = list(question.stems)
     rarity = list(idf(stems)) if idf is not None and stems else [1.0] * len(stems)
-    facts = [_sentence(text) for text in sentences]
-    found = [[_match(stem, fact) for stem in stems] for fact in facts]
-    # A word every candidate holds names the topic; a word few hold points at the answer.
-    weights = {
-        stem: rarity[j] * math.log(1 + len(facts) / (0.5 + sum(1 for f in found if f[j] > 0)))
-        for j, stem in enumerate(stems)
-    }
+    facts = [sentence_facts(text) for text in sentences]
+    found = [[holds(stem, fact) for stem in stems] for fact in facts]
+    weights = rarity_weights(stems, rarity, found)  # the same weights as the highlighter's
     total = sum(weights.values()) or 1.0
 
     def coverage(text: str | None) -> float:
         if not text or not stems:
             return 0.0
-        fact = _sentence(text)
-        return sum(weights[stem] * _match(stem, fact) for stem in stems) / total
+        fact = sentence_facts(text)
+        return sum(weights[stem] * holds(stem, fact) for stem in stems) / total
 
-    question_grams = _grams(question.text)
+    question_grams = grams(question.text)
     question_stems = set(stems)
     offer_kind = kind if kind in OFFER_KINDS else "other"
     rows = []
@@ -160,7 +154,7 @@ def features(
         held = sum(weights[stem] * value for stem, value in zip(stems, found[i])) / total
         words = [token.stem for token in fact.tokens]
         new_words = sum(1 for word in words if word not in question_stems)
-        offers = bool(_offers(text, kind, question.text)) if kind != "other" else False
+        offered = bool(offers(text, question)) if kind != "other" else False
         row = {
             "cosine": float(cosines[i]),
             "previous_cosine": float(previous_cosines[i]),
@@ -168,7 +162,7 @@ def features(
             "previous_coverage": coverage(neighbours[i][0]),
             "next_coverage": coverage(neighbours[i][1]),
             "continues": float(fact.continues),
-            "closeness": _closeness(fact, weights, total) if stems else 0.0,
+            "closeness": closeness(fact, weights, total) if stems else 0.0,
             "spelling": len(question_grams & fact.grams) / len(question_grams) if question_grams else 0.0,
             "novelty": new_words / len(words) if words else 0.0,
             "length": math.log1p(len(words)),
@@ -176,10 +170,10 @@ def features(
             "first_passage": float(passages[i] == 0),
             "trust": trust,
             "language": language,
-            **{f"offer_{k}": float(offers and k == offer_kind) for k in OFFER_KINDS},
+            **{f"offer_{k}": float(offered and k == offer_kind) for k in OFFER_KINDS},
         }
         row["carried"] = row["continues"] * row["previous_coverage"]
-        row["offered_coverage"] = held * offers
+        row["offered_coverage"] = held * offered
         rows.append(row)
     if rows:
         top_cosine = max(range(len(rows)), key=lambda i: rows[i]["cosine"])

@@ -35,35 +35,31 @@ and by its idf when the caller gives one. ``benchmarks/phrases.py`` measures the
 XQuAD-de's answering sentences.
 """
 
-# Longer than most modules (~500 lines): one reading per kind of answer (number, date, name,
-# place, "which"), each with its own patterns; they share the question's reading (_Reading),
-# so they stay together.
-
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from .highlight import (
-    _DATE_PHRASE,
-    _DETERMINERS,
-    _NAME_PARTICLES,
-    _NOUN_ENDING,
-    _NUMBER_PHRASE,
-    _PLACE_PHRASE,
-    _QUOTED,
-    _WORD_TOKEN,
-    _YEAR,
-    AnswerSpan,
-    IdfLookup,
-    Span,
-    _first_is_stop,
-    _is_day,
-    _word_match,
+from .lexical import Token, analyze
+from .matching import IdfLookup, word_match
+from .offers import (
+    DATE_PHRASE,
+    LISTED_PARTICLES,
+    NUMBER_PHRASE,
+    PLACE_PHRASE,
+    QUOTED,
+    YEAR,
+    Name,
+    capital,
+    first_is_stop,
+    is_day,
+    join_listed,
+    names,
+    word_tokens,
 )
-from .lexical import STOPWORDS, Token, analyze
-from .question import HEAD_NOUNS, SORT_NOUNS, Question
+from .question import SORT_NOUNS, Question
+from .results import AnswerSpan, Span
 
 __all__ = ["ALL_KINDS", "SHOWN_KINDS", "answer_phrase", "with_phrase"]
 
@@ -132,7 +128,7 @@ def _read(question: Question, sentence: str, idf: IdfLookup | None) -> _Reading:
 
 def _strength(word: str, stem: str) -> float:
     """How well a sentence word stands for a question word (compound parts count less)."""
-    match = _word_match(word, stem)
+    match = word_match(word, stem)
     return match if match >= (0.6 if len(word) >= 5 else 0.8) else 0.0
 
 
@@ -190,10 +186,10 @@ def _number_phrase(question: Question, reading: _Reading) -> Span | None:
     sentence, asked = reading.sentence, question.text
     counted = _COUNTED.search(asked)
     offers = []
-    for match in _NUMBER_PHRASE.finditer(sentence):
+    for match in NUMBER_PHRASE.finditer(sentence):
         start, end = match.span()
-        if _YEAR.fullmatch(match.group(0)) or re.fullmatch(r"(?:1\d|20)\d\d\s?[-–]\s?\d\d", match.group(0)) \
-                or _is_day(sentence, end) or re.match(r"\.\s", sentence[end:end + 2]):
+        if YEAR.fullmatch(match.group(0)) or re.fullmatch(r"(?:1\d|20)\d\d\s?[-–]\s?\d\d", match.group(0)) \
+                or is_day(sentence, end) or re.match(r"\.\s", sentence[end:end + 2]):
             continue  # a year ("1620-21"), a day or an ordinal ("19. Jahrhundert")
         number = re.search(r"\d+(?:[.,:]\d+)*|\w+", match.group(0))
         if number and _in_question(number.group(0), asked):
@@ -239,7 +235,7 @@ def _stem(word: str) -> str:
 
 def _date_phrase(question: Question, reading: _Reading) -> Span | None:
     sentence, asked = reading.sentence, question.text
-    offers = [m.span() for m in _DATE_PHRASE.finditer(sentence) if not _in_question(m.group(0).strip(), asked)]
+    offers = [m.span() for m in DATE_PHRASE.finditer(sentence) if not _in_question(m.group(0).strip(), asked)]
     offers = [(s, e) for s, e in offers if not _in_question(sentence[s:e].split()[-1], asked)]
     if not offers:
         return None
@@ -256,131 +252,29 @@ def _date_phrase(question: Question, reading: _Reading) -> Span | None:
 
 # ------------------------------------------------------------------ names
 
-# Names listed with "&" or "and" are one answer ("Lane & Vail").
-_PARTICLES = _NAME_PARTICLES | {"&", "and"}
-# Endings only common nouns have: a leading word with one is not part of a name ("Planung Henry Cole").
-_NOUN_SUFFIX = re.compile(r"(?:ung|heit|keit|schaft|tion|ität|ismus|nis|tum|ment)$")
 # A capitalised adjective opens a noun phrase, not a person's name: "Vereinigten Staaten".
 _ADJECTIVE = re.compile(r"(?:sch|lich|ig|t)(?:e|en|er|es|em)$")
 # "Welche Art von …": the noun names only the kind of answer.
 _TYPE_WORDS = SORT_NOUNS | frozenset("typ name namen begriff bezeichnung".split())
-_ROLES = HEAD_NOUNS["person"] | frozenset("""
-    gelehrter gelehrte forscherin chemikerin kardinal fürst kurfürst graf gräfin pfarrer priester abt
-    reformator geologe geologen biologe künstlerin ingenieurin astronom pilot kampfpilot
-    """.split())
-
-
-_NUMBER_WORD = re.compile(r"\d+(?:[.,]\d+)*|(?i:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|"
-                          r"two|three|four|five|six|seven|eight|nine|ten)")
-
-
-def _words(sentence: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group(0)) for m in _WORD_TOKEN.finditer(sentence)]
-
-
-def _capital(word: str) -> bool:
-    return word[:1].isupper() and word.rstrip(".").lower() not in STOPWORDS
-
-
-def _described(words: list[tuple[int, int, str]], first: int, last: int) -> bool:
-    """Tell whether a run opens with a hyphenated description before a full name ("Adept-Chef David Luan")."""
-    return "-" in words[first][2] and sum(1 for w in words[first + 1:last + 1] if _capital(w[2])) >= 2
-
-
-def _role(word: str, head: str) -> bool:
-    """Tell whether a noun names a role ("Dichter", "Luftwaffengeneral", "Pro Bowl-Cornerback")."""
-    last = re.split(r"[-–]", word.lower())[-1].rstrip(".")
-    if head and (last == head or last.endswith(head)):
-        return True
-    return last in _ROLES or any(last.endswith(role) for role in _ROLES if len(role) >= 6)
-
-
-@dataclass(frozen=True)
-class _Name:
-    """A run of capitalised words read as a name."""
-
-    start: int
-    end: int
-    words: int  # capitalised words in it
-    article: bool  # follows an article: "die New England Patriots"
-    apposed: bool  # follows a word naming a role: "der Dichter Theodor Fontane"
-
-
-def _name_runs(sentence: str, head: str) -> list[_Name]:
-    """Find the runs of capitalised words that read as names.
-
-    A leading word that names a role ("der Dichter Theodor Fontane") or has the ending
-    of a common noun ("Planung Henry Cole") is left out; a lone word after an article,
-    a numeral or at the start of the sentence is taken for a noun ("die Verteidigung").
-    """
-    words = _words(sentence)
-    runs = []
-    i = 0
-    while i < len(words):
-        if not _capital(words[i][2]):
-            i += 1
-            continue
-        last = i
-        while True:
-            if last + 1 < len(words) and (_capital(words[last + 1][2]) or (
-                    words[last + 1][2].isdigit() and len(words[last + 1][2]) < 4)):
-                last += 1
-            elif last + 2 < len(words) and words[last + 1][2].lower() in _PARTICLES and _capital(words[last + 2][2]):
-                last += 2
-            else:
-                break
-        j = i - 1
-        while j >= 0 and words[j][2][:1].islower() and words[j][2].lower() not in _DETERMINERS \
-                and re.search(r"(e|en|er|es|em)$", words[j][2]):
-            j -= 1  # adjectives between an article and its noun
-        article = j >= 0 and (words[j][2].lower() in _DETERMINERS or bool(_NUMBER_WORD.fullmatch(words[j][2])))
-        first = i
-        apposed = False
-        while first < last and (_role(words[first][2], head) or _NOUN_SUFFIX.search(words[first][2].lower())
-                                or words[first][2].lower() in _PARTICLES or _described(words, first, last)):
-            apposed = apposed or _role(words[first][2], head) or _described(words, first, last)
-            first += 1
-        count = sum(1 for w in words[first:last + 1] if _capital(w[2]))
-        word = words[first][2].rstrip(".")
-        noun = count == 1 and not word.isupper() and (
-            len(word) < 2 or bool(_NOUN_ENDING.search(word.lower())) or (article and first == i) or first == 0)
-        if not noun:
-            runs.append(_Name(words[first][0], words[last][1], count, article and first == i, apposed))
-        i = last + 1
-    return runs
-
-
-def _listed(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join names listed with "und": "Robert Lane und Benjamin Vail", "Grissom, White und Chaffee"."""
-    joined: list[tuple[int, int]] = []
-    for start, end in spans:
-        gap = sentence[joined[-1][1]:start] if joined else ""
-        if joined and re.fullmatch(r"\s*(?:und|and|&|sowie|oder)\s*", gap):
-            joined[-1] = (joined[-1][0], end)
-            while len(joined) > 1 and re.fullmatch(r"\s*,\s*", sentence[joined[-2][1]:joined[-1][0]]):
-                joined[-2:] = [(joined[-2][0], joined[-1][1])]
-        else:
-            joined.append((start, end))
-    return joined
 
 
 def _head(question: Question) -> str:
     return re.split(r"[-–]", question.head_noun.lower())[-1] if question.head_noun else ""
 
 
-def _person(sentence: str, name: _Name) -> tuple[int, int] | None:
+def _person(sentence: str, name: Name) -> tuple[int, int] | None:
     """Return the person a name run stands for: its last two names ("… Defensive Tackle Kawann Short").
 
     None if the run opens with a capitalised adjective ("Deutschen Demokratischen Republik"), or
     is one word in no role ("Sauerstoff" is as likely as "Miller").
     """
-    words = _words(sentence[name.start:name.end])
+    words = word_tokens(sentence[name.start:name.end])
     if _ADJECTIVE.search(words[0][2]) or (name.words == 1 and not name.apposed):
         return None
-    names = [i for i, w in enumerate(words) if _capital(w[2]) and not re.fullmatch(r"[A-ZÄÖÜ]\.", w[2])]
-    if len(names) <= 2 or name.article or any(w[2].lower() in _PARTICLES for w in words):
+    capitals = [i for i, w in enumerate(words) if capital(w[2]) and not re.fullmatch(r"[A-ZÄÖÜ]\.", w[2])]
+    if len(capitals) <= 2 or name.article or any(w[2].lower() in LISTED_PARTICLES for w in words):
         return name.start, name.end
-    return name.start + words[names[-2]][0], name.end
+    return name.start + words[capitals[-2]][0], name.end
 
 
 _PASSIVE = re.compile(r"\b(?:wurde|wurden|worden|wird|werden)\b", re.IGNORECASE)
@@ -388,23 +282,23 @@ _PASSIVE = re.compile(r"\b(?:wurde|wurden|worden|wird|werden)\b", re.IGNORECASE)
 
 def _name_phrase(question: Question, reading: _Reading, kind: str) -> Span | None:
     sentence, asked = reading.sentence, question.text
-    names = [n for n in _name_runs(sentence, _head(question)) if not reading.asks_about(n.start, n.end)]
+    runs = [n for n in names(sentence, "phrase", _head(question)) if not reading.asks_about(n.start, n.end)]
     if kind == "person":
-        offers = _listed(sentence, [span for n in names if (span := _person(sentence, n)) is not None])
+        offers = join_listed(sentence, [span for n in runs if (span := _person(sentence, n)) is not None], "phrase")
         if _PASSIVE.search(sentence) and not _PASSIVE.search(asked):
             # "Wer entwickelte …?" over "… wurde von Charles Richard entwickelt": the agent after "von".
-            agents = [span for span in _listed(sentence, [(n.start, n.end) for n in names])
+            agents = [span for span in join_listed(sentence, [(n.start, n.end) for n in runs], "phrase")
                       if re.search(r"\b(?:von|durch)\s+$", sentence[:span[0]])]
             offers = agents or offers
     else:
-        offers = _listed(sentence, [(n.start, n.end) for n in names])
+        offers = join_listed(sentence, [(n.start, n.end) for n in runs], "phrase")
     if kind == "name":
         if _SCORE_QUESTION.search(asked):
             offers = [m.span() for m in _SCORE.finditer(sentence)]
         else:
             # A name may hold a word of the question ("Southwest Fresno" for the West Side of Fresno).
             named = [span for span in _named(sentence) if not reading.asks_about(*span, only=True)]
-            offers = (named or offers) + [m.span(1) for m in _QUOTED.finditer(sentence)
+            offers = (named or offers) + [m.span(1) for m in QUOTED.finditer(sentence)
                                           if not reading.asks_about(*m.span(1), only=True)]
     return _nearest_whole(reading, offers)
 
@@ -427,10 +321,10 @@ def _named(sentence: str) -> list[tuple[int, int]]:
 
 def _place_phrase(question: Question, reading: _Reading) -> Span | None:
     sentence = reading.sentence
-    names = _name_runs(sentence, "")
-    offers = [m.span(1) for m in _PLACE_PHRASE.finditer(sentence)
-              if not _first_is_stop(m.group(1)) and not reading.asks_about(*m.span(1))
-              and any(n.start == m.start(1) for n in names)]
+    runs = names(sentence, "phrase")
+    offers = [m.span(1) for m in PLACE_PHRASE.finditer(sentence)
+              if not first_is_stop(m.group(1)) and not reading.asks_about(*m.span(1))
+              and any(n.start == m.start(1) for n in runs)]
     return _nearest_whole(reading, offers)
 
 
@@ -449,14 +343,14 @@ def _which_phrase(question: Question, reading: _Reading) -> Span | None:
         return None
     head = _stem(re.split(r"[-–]", question.head_noun)[-1])
     sentence = reading.sentence
-    words = _words(sentence)
+    words = word_tokens(sentence)
     lowered = question.text.lower()
     for i, (_, end, word) in enumerate(words):
         stem = _stem(word)
         if not (stem == head or (stem.endswith(head) and len(head) >= 4)):
             continue
         last = i
-        while last + 1 < len(words) and (_capital(words[last + 1][2]) or words[last + 1][2].isdigit()):
+        while last + 1 < len(words) and (capital(words[last + 1][2]) or words[last + 1][2].isdigit()):
             last += 1
         if last > i and not reading.asks_about(words[i + 1][0], words[last][1]):
             return _trim(sentence, words[i + 1][0], _word_end(sentence, words[last][1]))

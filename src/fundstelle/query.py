@@ -21,7 +21,8 @@ from .answer import Candidate, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
 from .filters import Where, check_where
-from .highlight import find_terms, pick_answer
+from .highlight import pick_answer
+from .matching import find_terms
 from .phrase import answer_phrase, with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
