@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fundstelle import DocumentInfo, Index
+from fundstelle import DocumentInfo, Index, Progress
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -35,8 +35,6 @@ MAX_UPLOAD_MB = 50
 MAX_NAME_CHARS = 120
 # Letters and digits of any script, space, and _ . , & ( ) + - stay; anything else becomes _.
 _UNSAFE = re.compile(r"[^\w .,&()+-]")
-
-Progress = Callable[[str, int, int], None]
 
 
 class UploadError(ValueError):

@@ -17,8 +17,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
-from fundstelle.ingestion import Progress  # noqa: E402
 from fundstelle.load import document_id  # noqa: E402
+from fundstelle.results import Progress  # noqa: E402
 
 DATA = HERE / "data" / "xquad"
 CACHE = HERE / ".cache"

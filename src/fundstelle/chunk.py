@@ -5,23 +5,37 @@ The merging of sentences into chunks of at most ``chunk_size`` characters, with 
 own; the sentences come from :mod:`fundstelle.sentences`, which knows German
 abbreviations and ordinals. Every chunk keeps its character offsets, so
 ``document.text[chunk.start:chunk.end] == chunk.text``.
+
+:func:`chunk_documents` is the ingest's chunker (the plain ingest's and each Ray
+worker's): long texts block by block (:func:`text_blocks`), and the documents' sentences
+numbered for the sentence vectors.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from langchain_text_splitters import TextSplitter
 
-from .sentences import split_sentences
+from .results import Document, Progress
+from .sentences import embedding_spans, split_sentences
 
-__all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "chunk_text"]
+if TYPE_CHECKING:
+    from .store import ChunkRecord
+
+__all__ = ["BLOCK_CHARS", "DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "chunk_documents",
+           "chunk_text", "text_blocks"]
 
 # Chosen on XQuAD-de by benchmarks/chunking.py: see README, "Chunk size".
 DEFAULT_CHUNK_SIZE = 400
 DEFAULT_CHUNK_OVERLAP = 200
+# Long texts are chunked in blocks of at most this many characters (text_blocks), which
+# keeps the chunker's work linear in the length of the text.
+BLOCK_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -118,3 +132,58 @@ def chunk_text(
         chunks.append(Chunk(start=start, end=end, text=piece, sentences=inside))
         search_from = start + 1
     return chunks
+
+
+def text_blocks(text: str, limit: int = BLOCK_CHARS) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into consecutive ``(offset, block)`` pieces of at most ``limit`` characters.
+
+    Cuts fall after a blank line where one lies in the second half of the block,
+    else after a line break, a sentence end or a space. A text up to ``limit``
+    characters is one block. Joining the blocks gives ``text`` back.
+    """
+    start = 0
+    while len(text) - start > limit:
+        end = start + limit
+        cut = end
+        for separator in ("\n\n", "\n", ". ", " "):
+            found = text.rfind(separator, start + limit // 2, end)
+            if found >= 0:
+                cut = found + len(separator)
+                break
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+def chunk_documents(
+    docs: list[Document], chunk_size: int, chunk_overlap: int, first_sentence_row: int, progress: Progress | None,
+) -> tuple[list[ChunkRecord], list[tuple[str, int, int]]]:
+    """Chunk ``docs``; return the chunks and the documents' sentences ``(doc, start, end)``.
+
+    Sentence rows are numbered from ``first_sentence_row``; each chunk sentence points
+    at the whole sentence it is part of (a chunk may hold only part of one).
+    """
+    # Imported here, not at the top: the store's record type is needed only now, and the
+    # store's own imports (FAISS, Milvus) should not load with the chunker.
+    from .store import ChunkRecord
+
+    chunks: list[ChunkRecord] = []
+    sentences: list[tuple[str, int, int]] = []
+    characters, characters_done = sum(len(doc.text) for doc in docs), 0
+    for doc in docs:
+        # Long texts are chunked block by block (cut at paragraph breaks), which keeps
+        # the chunker's work linear in the length of the text.
+        for offset, block in text_blocks(doc.text):
+            # Once: the chunker and the sentence vectors share them (runs of tiny sentences merged).
+            spans = embedding_spans(split_sentences(block), len(block))
+            starts = [start for start, _ in spans]
+            first = first_sentence_row + len(sentences)
+            sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)
+            for piece in chunk_text(block, chunk_size, chunk_overlap, spans):
+                rows = tuple(first + bisect.bisect_right(starts, piece.start + start) - 1
+                             for start, _ in piece.sentences)
+                chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences, rows))
+            characters_done += len(block)
+            if progress:
+                progress("chunk", characters_done, characters)
+    return chunks, sentences

@@ -19,11 +19,10 @@ from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .filters import parse_where
 from .load import DEFAULT_CORPUS
 from .manifest import STORES
-from .results import MODES, Answer, Hit, IngestReport
+from .results import MODES, Answer, Hit, IngestReport, Progress
 
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
     from .index import Index
-    from .ingestion import Progress
 
 __all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main", "shown"]
 

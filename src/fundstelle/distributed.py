@@ -33,10 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .results import Document
+from .results import Document, Progress
 
 if TYPE_CHECKING:
-    from .ingestion import Progress
     from .store import ChunkRecord
 
 __all__ = ["LOCAL", "Embedded", "chunk_and_embed", "cluster"]
@@ -180,10 +179,10 @@ def chunk_and_embed(
 
 def _passages(row: dict[str, Any], chunk_size: int, chunk_overlap: int) -> list[dict[str, Any]]:
     """One document's sentences and chunks as passages to embed (a Ray task; the plain ingest's chunker)."""
-    from .ingestion import _chunk_documents
+    from .chunk import chunk_documents
 
     doc = Document(str(row["id"]), "", "", str(row["text"]), "")
-    chunks, sentences = _chunk_documents([doc], chunk_size, chunk_overlap, 0, None)
+    chunks, sentences = chunk_documents([doc], chunk_size, chunk_overlap, 0, None)
     number = int(row["doc"])
     out = [{"doc": number, "kind": _SENTENCE, "n": n, "text": doc.text[start:end], "record": json.dumps([start, end])}
            for n, (_, start, end) in enumerate(sentences)]

@@ -17,11 +17,10 @@ from .filters import Where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
-from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
+from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Progress, Reply
 from .store import Snapshot, current_version, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
-    from .ingestion import Progress
     from .load import Paths
 
 __all__ = ["ANSWER_PASSAGES", "MAX_QUESTION_CHARS", "Index", "ask", "ask_many", "clean_question", "search",

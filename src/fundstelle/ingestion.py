@@ -10,7 +10,6 @@ atomically (see :mod:`fundstelle.store`), under the index's write lock.
 
 from __future__ import annotations
 
-import bisect
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -20,22 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from .backends import ArrayIndex, Bm25Index, FaissIndex, VectorIndex
-from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
+from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_documents
 from .embed import DEFAULT_MODEL, Embedder, load_models, split_model_spec
 from .errors import IndexMismatchError, IndexNotFoundError, LoadError
 from .lexical import analyze
-from .load import Paths, as_paths, discover_files, document_id, load_document, text_blocks
+from .load import Paths, as_paths, discover_files, document_id, load_document
 from .manifest import STORES, DocumentEntry, Manifest, Member, Store
-from .results import Document, IngestReport, Skipped
-from .sentences import embedding_spans, split_sentences
+from .results import Document, IngestReport, Progress, Skipped
 from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snapshot, write_snapshot
 
-__all__ = ["Progress", "ingest"]
-
-# progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
-# (chunks, over all models), "sentences" (sentences), "passages" (chunks and sentences,
-# on Ray) or "index" (chunks into BM25); called as work advances.
-Progress = Callable[[str, int, int], None]
+__all__ = ["ingest"]
 
 
 # Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
@@ -256,8 +249,8 @@ def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: li
                                    progress)
         new_chunks, new_sentences = computed.chunks, computed.sentences
     else:
-        new_chunks, new_sentences = _chunk_documents(plan.changed, settings.chunk_size, settings.chunk_overlap,
-                                                     len(kept_sentences), progress)
+        new_chunks, new_sentences = chunk_documents(plan.changed, settings.chunk_size, settings.chunk_overlap,
+                                                    len(kept_sentences), progress)
     chunks.extend(new_chunks)
     documents = plan.documents
 
@@ -344,36 +337,6 @@ def _carry_over(old: Snapshot | None, kept_rows: np.ndarray) -> tuple[list[Chunk
         ChunkRecord(c.doc, c.start, c.end, c.sentences, tuple(renumber[r] for r in c.sentence_rows)) for c in kept
     ]
     return chunks, kept_sentences
-
-
-def _chunk_documents(
-    docs: list[Document], chunk_size: int, chunk_overlap: int, first_sentence_row: int, progress: Progress | None,
-) -> tuple[list[ChunkRecord], list[tuple[str, int, int]]]:
-    """Chunk ``docs``; return the chunks and the documents' sentences ``(doc, start, end)``.
-
-    Sentence rows are numbered from ``first_sentence_row``; each chunk sentence points
-    at the whole sentence it is part of (a chunk may hold only part of one).
-    """
-    chunks: list[ChunkRecord] = []
-    sentences: list[tuple[str, int, int]] = []
-    characters, characters_done = sum(len(doc.text) for doc in docs), 0
-    for doc in docs:
-        # Long texts are chunked block by block (cut at paragraph breaks), which keeps
-        # the chunker's work linear in the length of the text.
-        for offset, block in text_blocks(doc.text):
-            # Once: the chunker and the sentence vectors share them (runs of tiny sentences merged).
-            spans = embedding_spans(split_sentences(block), len(block))
-            starts = [start for start, _ in spans]
-            first = first_sentence_row + len(sentences)
-            sentences.extend((doc.id, offset + start, offset + end) for start, end in spans)
-            for piece in chunk_text(block, chunk_size, chunk_overlap, spans):
-                rows = tuple(first + bisect.bisect_right(starts, piece.start + start) - 1
-                             for start, _ in piece.sentences)
-                chunks.append(ChunkRecord(doc.id, offset + piece.start, offset + piece.end, piece.sentences, rows))
-            characters_done += len(block)
-            if progress:
-                progress("chunk", characters_done, characters)
-    return chunks, sentences
 
 
 def _embed(

@@ -37,7 +37,6 @@ from .html_text import HtmlBudgetError, extract
 from .results import Document, Skipped
 
 __all__ = [
-    "BLOCK_CHARS",
     "MAX_FILE_BYTES",
     "PARSE_SECONDS",
     "PDF_FILE_BYTES",
@@ -52,7 +51,6 @@ __all__ = [
     "document_id",
     "load_document",
     "load_documents",
-    "text_blocks",
     "text_hash",
 ]
 
@@ -62,11 +60,10 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # A document's text is held in memory while it is chunked and embedded; larger files
 # are refused with a reason instead of exhausting the machine.
 MAX_FILE_BYTES = 256 * 2**20
-# Files are read and decoded in blocks of this many bytes; long texts are chunked in
-# blocks of at most BLOCK_CHARS characters (see text_blocks), so no step needs work
-# or memory beyond a small multiple of the text itself.
+# Files are read and decoded in blocks of this many bytes (long texts are chunked in
+# blocks too: fundstelle.chunk.text_blocks), so no step needs work or memory beyond a
+# small multiple of the text itself.
 READ_BLOCK_BYTES = 2**20
-BLOCK_CHARS = 50_000
 # Budgets for parsing one file: a PDF's pages inflate to at most PDF_PAGE_BYTES each and
 # PDF_FILE_BYTES together (pypdf parses about 4 MB of page content a second; a 700 KB
 # PDF can inflate to 700 MB), and a PDF or HTML page takes at most PARSE_SECONDS.
@@ -113,27 +110,6 @@ def text_hash(text: str) -> str:
     for start in range(0, len(text), READ_BLOCK_BYTES):  # no second copy of a long text
         digest.update(text[start:start + READ_BLOCK_BYTES].encode("utf-8"))
     return digest.hexdigest()
-
-
-def text_blocks(text: str, limit: int = BLOCK_CHARS) -> Iterator[tuple[int, str]]:
-    """Cut ``text`` into consecutive ``(offset, block)`` pieces of at most ``limit`` characters.
-
-    Cuts fall after a blank line where one lies in the second half of the block,
-    else after a line break, a sentence end or a space. A text up to ``limit``
-    characters is one block. Joining the blocks gives ``text`` back.
-    """
-    start = 0
-    while len(text) - start > limit:
-        end = start + limit
-        cut = end
-        for separator in ("\n\n", "\n", ". ", " "):
-            found = text.rfind(separator, start + limit // 2, end)
-            if found >= 0:
-                cut = found + len(separator)
-                break
-        yield start, text[start:cut]
-        start = cut
-    yield start, text[start:]
 
 
 def document_id(path: str | os.PathLike[str]) -> str:

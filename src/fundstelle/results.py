@@ -6,6 +6,7 @@ dataclass with plain fields; the modules that compute them import them from here
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -19,6 +20,7 @@ __all__ = [
     "IndexInfo",
     "IngestReport",
     "Mode",
+    "Progress",
     "Reply",
     "Skipped",
     "Span",
@@ -28,6 +30,11 @@ __all__ = [
 # words only (lexical: BM25 with German stemming).
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+
+# progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
+# (chunks, over all models), "sentences" (sentences), "passages" (chunks and sentences,
+# on Ray) or "index" (chunks into BM25); called as work advances.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
