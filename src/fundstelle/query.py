@@ -60,11 +60,11 @@ def check_k(k: int) -> int:
 
 def check_call(questions: Sequence[str], k: int, mode: Mode, where: Where | None,
                stacklevel: int = 3) -> tuple[list[Question], dict[str, list[str]]]:
-    """Check a call's mode, ``k`` and filter, and read each question (:meth:`Question.of`): once per call.
+    """Check a call's mode, ``k`` and filter, and clean and read each question (:meth:`Question.of`): once per call.
 
     Returns the questions read and the filter as :func:`fundstelle.filters.check_where`
     gives it. Raises ValueError for a bad mode, k, filter or question (in that order); a
-    question cut for its length warns, ``stacklevel`` counted from this function's caller.
+    question cut for its length warns (``stacklevel`` as in :func:`warnings.warn`, counted from here).
     """
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -72,7 +72,7 @@ def check_call(questions: Sequence[str], k: int, mode: Mode, where: Where | None
     checked = check_where(where)
     read = []
     for question in questions:  # a loop, not a comprehension: the warning's stack level counts frames
-        read.append(Question.of(question, stacklevel=stacklevel + 1))
+        read.append(Question.of(clean_question(question, stacklevel=stacklevel + 1), question))
     return read, checked
 
 

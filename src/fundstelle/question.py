@@ -2,8 +2,8 @@
 
 Every stage after retrieval needs the same facts of the question: the highlighter
 (:mod:`fundstelle.highlight`), the answer model's features (:mod:`fundstelle.answer`) and
-the answer phrase (:mod:`fundstelle.phrase`). :func:`Question.of` cleans and reads the
-text once; the query path builds one per question and hands it on in its
+the answer phrase (:mod:`fundstelle.phrase`). The query path cleans each question
+(:func:`clean_question`), reads it once (:meth:`Question.of`) and hands it on in its
 ``Retrieval``.
 
 *What is asked* follows the question word (and the noun after "welche"): a date ("wann",
@@ -136,8 +136,8 @@ def _type_stems(question: str) -> frozenset[str]:
 class Question:
     """A question as every stage after retrieval reads it; build it with :meth:`of`.
 
-    ``asked`` is the text as given, ``text`` the cleaned text (:func:`clean_question`)
-    that all rules read; ``tokens`` its words with stop words (``stop=True``),
+    ``asked`` is the text as the caller gave it, ``text`` the text all rules read (the
+    query path's is cleaned by :func:`clean_question`); ``tokens`` its words with stop words (``stop=True``),
     ``content`` without them; ``stems`` the content words' stems, sorted, without
     ``type_stems`` (those of head nouns that only name the kind of answer, "In welchem
     *Jahr*"): what sentences are matched against. ``kind`` is what is asked
@@ -154,18 +154,17 @@ class Question:
     head_noun: str
 
     @classmethod
-    def of(cls, text: str, stacklevel: int = 2) -> Question:
-        """Clean and read a question (ValueError for an empty one; a warning cuts a long one).
+    def of(cls, text: str, asked: str | None = None) -> Question:
+        """Read ``text`` as it stands; ``asked``, if given, is what the caller asked before cleaning.
 
-        ``stacklevel`` counts from the caller of this method, as in :func:`warnings.warn`.
+        ``Question.of(clean_question(asked), asked)`` is what search and ask read.
         """
-        cleaned = clean_question(text, stacklevel=stacklevel + 1)
-        tokens = tuple(analyze(cleaned, keep_stopwords=True))
+        tokens = tuple(analyze(text, keep_stopwords=True))
         content = tuple(token for token in tokens if not token.stop)
-        type_stems = _type_stems(cleaned)
-        which = _WHICH_NOUN.search(cleaned)
+        type_stems = _type_stems(text)
+        which = _WHICH_NOUN.search(text)
         return cls(
-            asked=text, text=cleaned, tokens=tokens, content=content,
+            asked=text if asked is None else asked, text=text, tokens=tokens, content=content,
             stems=tuple(sorted({token.stem for token in content} - type_stems)),
-            kind=question_type(cleaned), type_stems=type_stems, head_noun=which.group(1) if which else "",
+            kind=question_type(text), type_stems=type_stems, head_noun=which.group(1) if which else "",
         )
