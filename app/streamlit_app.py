@@ -27,7 +27,7 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the installation
     raise SystemExit("the app needs Streamlit: pip install -e '.[app]'") from error
 
-from app.confidence import HIGHLIGHT_FROM, level  # noqa: E402
+from app.confidence import HIGHLIGHT_FROM, LEVELS, level  # noqa: E402
 from app.render import (  # noqa: E402
     CSS,
     TARGET_ID,
@@ -271,7 +271,9 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
         cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
                    percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
         source = " · ".join(part for part in (best.title, _paragraph(_where(index, best, True), lang)) if part)
-        st.html(answer_html(best, text(lang, "answer"), source, answer_level, cue, text(lang, "level_help")))
+        # Below an even chance the page still shows the answer, worded as a guess.
+        heading = text(lang, "answer") if reply.answer.confidence >= LEVELS[1] else text(lang, "maybe")
+        st.html(answer_html(best, heading, source, answer_level, cue, text(lang, "level_help")))
     show_hits(index, hits, lang, keywords=reply is None, answered=reply is not None and reply.answer is not None)
     if with_examples:
         _examples(lang)

@@ -1,34 +1,44 @@
-"""Choosing the answer: every sentence of the top passages, scored by a fitted model.
+"""Choosing the answer: every sentence of the top passages, judged with what it refers back to.
 
-Retrieval brings the passages; the answer is the sentence among all of theirs that most
-likely holds what the question asks. Each candidate sentence is described by a few
-*features*: how similar it is to the question (the stored sentence vectors), how many of
-the question's rarer words it holds (stemmed, compounds and split verbs included), whether
-it offers what the question word asks for (a number for "wie viele", a year for "wann")
-that the question does not already hold, what its neighbours hold (the answer often sits
-in the sentence after the one that repeats the question), how well its passage ranked.
+Retrieval brings the passages; the answer is the sentence among all of theirs that holds
+what the question asks. Real text names its subject once and then by pronoun or
+paraphrase ("Sie zählt heute 48.000 Einwohner", "Der Konzern setzte damit …"), so a
+candidate is judged *together with its context* — up to two sentences before it in its
+paragraph, the paragraph's first and the document's first sentence: the question's words
+count where the sentence or its context holds them (:data:`CONTEXT_WEIGHT` for the
+context), similarity is that of the sentence joined with the one before, and what is
+asked for must stand in the sentence itself. Its *features* (:data:`FEATURES`): how much
+of the question the sentence and its context cover, which of the question's words not in
+its context it holds itself, how similar the two are, whether it offers what the question
+word asks for (a number for "wie viele", a year for "wann", a name for "wer") that the
+question does not already hold, whether the sentence before restates the question without
+answering it, how well its passage ranked.
 
-A logistic regression, fitted by ``benchmarks/answers.py`` on XQuAD (German articles;
-German, Spanish and Chinese questions) with cross-validation grouped by article, turns
-the features into a score; a second, small one turns the best candidate's score, its
-lead over the runner-up and how close the question comes to anything at all
-(:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated probability that the chosen
-sentence holds the answer. Questions in the documents' language and the others get a
-pair of models each (:data:`NATIVE_SHARE`). Below the model's ``threshold`` the reply
-has no answer: the documents hold none that the model trusts. The fitted numbers live in
+What is asked is a constraint, not a hint (:meth:`AnswerModel.choose`): headings are never
+answers; when the best sentence lacks the asked kind and a neighbour offers it, the answer
+is the neighbour; an answer whose sentence lacks the asked kind is not given, and its
+confidence stays below 0.5.
+
+A linear scorer, fitted by ``benchmarks/answers.py`` as a conditional logit (which of a
+question's candidates holds the answer) on XQuAD-de and GermanQuAD with cross-validation
+grouped by article, turns the features into a score; a small logistic regression turns
+the chosen candidate's share of the probability, its lead and how close the question comes
+to anything at all (:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated
+probability that the chosen sentence holds the answer, fitted on answerable and
+unanswerable questions alike (paragraphs and answer sentences deleted). Questions in the
+documents' language and the others get a pair of models each (:data:`NATIVE_SHARE`).
+Below the model's ``threshold`` the reply has no answer. The fitted numbers live in
 ``answer_model.json`` beside this file, with the command, data and date that produced them.
 
-The per-sentence facts (coverage with rarity weights, closeness, spelling, offers) are
-those the highlighter sums for ``search()``, from :mod:`fundstelle.matching` and
-:mod:`fundstelle.offers`; why ``search()`` does not use this model is said in
-:mod:`fundstelle.highlight`.
+The per-sentence facts (coverage with rarity weights, spelling, offers) come from
+:mod:`fundstelle.matching` and :mod:`fundstelle.offers`; why ``search()`` does not use
+this model is said in :mod:`fundstelle.highlight`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,52 +46,55 @@ from pathlib import Path
 
 import numpy as np
 
-from .matching import IdfLookup, closeness, grams, holds, rarity_weights, sentence_facts
-from .offers import answer_phrases, offers
+from .matching import IdfLookup, grams, holds, rarity_weights, sentence_facts
+from .offers import TYPED_KINDS, offers, offers_asked
 from .question import Question
 
 __all__ = [
     "CONFIDENCE_INPUTS",
+    "CONTEXT_WEIGHT",
     "FEATURES",
+    "MAX_ANSWER_CHARS",
     "MODEL_FILE",
     "AnswerModel",
     "Candidate",
+    "Choice",
     "Logistic",
     "NATIVE_SHARE",
     "Profile",
+    "Sentence",
     "confidence_inputs",
     "features",
     "is_native",
-    "lacks_count",
     "load_model",
 ]
 
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
 
+# A question word that the context holds counts this much for the sentence.
+CONTEXT_WEIGHT = 0.8
+# An answer may take in the sentence before it when it continues that one ("Sie wurde
+# 1904 eröffnet."), as long as both together stay this short.
+MAX_ANSWER_CHARS = 320
+
 # The kinds of answer whose offer gets a weight of its own.
 OFFER_KINDS = ("number", "date", "person", "place", "other")
 
 FEATURES = (
-    "cosine",            # question–sentence cosine (the index's first model)
-    "cosine_lead",       # cosine minus the best cosine among the candidates
-    "previous_cosine",   # cosine of the sentence before (0 at a document's start)
-    "coverage",          # weighted share of the question's words the sentence holds
+    "coverage",          # weighted share of the question's words in the sentence or (CONTEXT_WEIGHT) its context
     "coverage_lead",     # coverage minus the best coverage among the candidates
-    "previous_coverage",
-    "next_coverage",
-    "closeness",         # the same share within a window of a few words
-    "spelling",          # share of the question's character 4-grams
-    "novelty",           # share of the sentence's words that are not the question's
-    "length",            # log of the sentence's word count
-    "cosine_first",      # 1 for the candidate with the best cosine
     "coverage_first",    # 1 for the candidate with the best coverage
-    "after_first",       # 1 when the sentence before is the best by cosine or by coverage
-    "before_first",      # 1 when the sentence after is
-    "continues",         # opens with a pronoun or demonstrative ("Dies", "Er"): continues the one before
-    "carried",           # continues times the coverage of the sentence before
-    "offered_coverage",  # coverage when the sentence offers what is asked, else 0
+    "spelling",          # share of the question's character 4-grams in the sentence and its context
+    "own",               # of the question's words its context lacks, the weighted share the sentence holds
+    "window_cosine",     # question's cosine with the sentence joined with the one before (stored vectors)
+    "window_lead",       # window cosine minus the best among the candidates
+    "document_cosine",   # … with the sentence joined with its paragraph's and document's first sentences
+    "after_restating",   # the sentence before holds the question's words but not what is asked
+    "next_offers",       # the sentence after offers what is asked
     "passage_lead",      # fused retrieval score of its best passage minus the first passage's
     "first_passage",     # 1 when it stands in the first passage
+    "novelty",           # share of the sentence's words that are not the question's
+    "length",            # log of the sentence's word count
     "trust",             # how much the question speaks the corpus's language (ranking.lexical_trust)
     "language",          # share of its stop words the corpus holds (ranking.language_share)
     *(f"offer_{kind}" for kind in OFFER_KINDS),
@@ -89,12 +102,19 @@ FEATURES = (
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A sentence that may answer the question, where it stands, and what describes it.
+class Sentence:
+    """A candidate sentence, what surrounds it in its document, and how close it is to the question.
 
-    ``row`` is the sentence's row in the index's sentence vectors; ``start``/``end``
-    its offsets in document ``doc_id``'s text; ``passage`` the best rank (0-based)
-    among the retrieved passages that hold it.
+    ``row`` is its row in the index's sentence vectors, ``start``/``end`` its offsets in
+    document ``doc_id``'s text; ``previous``/``following`` the sentences next to it in
+    that document (None at an edge); ``context`` what it may refer back to (up to two
+    sentences before it in its paragraph, the paragraph's and the document's first);
+    ``heading`` a line of its own without a sentence's end. ``cosine`` is the question's
+    cosine with its stored vector, ``window_cosine`` with its vector plus the previous
+    sentence's (same paragraph), ``document_cosine`` with its vector plus the mean of its
+    paragraph's and document's first sentences'. ``passage`` is the best rank (0-based)
+    among the retrieved passages that hold it, ``passage_lead`` that passage's fused score
+    minus the first passage's.
     """
 
     row: int
@@ -102,129 +122,168 @@ class Candidate:
     start: int
     end: int
     text: str
+    previous: str | None
+    following: str | None
+    context: tuple[str, ...]
+    heading: bool
+    cosine: float
+    window_cosine: float
+    document_cosine: float
     passage: int
+    passage_lead: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate :class:`Sentence` with its features and whether it offers what is asked."""
+
+    sentence: Sentence
     features: np.ndarray
+    offers: bool
+
+    @property
+    def row(self) -> int:
+        """The sentence's row in the index's sentence vectors."""
+        return self.sentence.row
+
+    @property
+    def text(self) -> str:
+        """The sentence."""
+        return self.sentence.text
+
+    @property
+    def passage(self) -> int:
+        """The best rank (0-based) among the retrieved passages that hold the sentence."""
+        return self.sentence.passage
 
 # ------------------------------------------------------------------ features
 
 # One long function on purpose: each block computes one group of FEATURES in their order,
 # and reading them top to bottom is how the feature table is checked.
-def features(
-    question: Question,
-    sentences: Sequence[str],
-    neighbours: Sequence[tuple[str | None, str | None]],
-    cosines: np.ndarray,
-    previous_cosines: np.ndarray,
-    passage_leads: np.ndarray,
-    passages: np.ndarray,
-    idf: IdfLookup | None,
-    trust: float,
-    language: float,
-) -> np.ndarray:
-    """The feature matrix (one row per candidate sentence, columns as :data:`FEATURES`).
+def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup | None, trust: float,
+             language: float) -> list[Candidate]:
+    """The candidates: each sentence with its row of :data:`FEATURES` and whether it offers what is asked.
 
-    ``question`` is read once (:class:`fundstelle.question.Question`); ``neighbours[i]`` the
-    sentences before and after sentence ``i`` in its document (None at an edge);
-    ``cosines``/``previous_cosines`` question–sentence cosines of each sentence and of
-    the one before it; ``passage_leads`` the fused score of each sentence's best
-    passage minus the first passage's; ``passages`` that passage's rank (0-based);
-    ``idf`` maps stems to their rarity in the collection (all 1 if None); ``trust``
-    and ``language`` say how much the question speaks the corpus's language
+    ``idf`` maps stems to their rarity in the collection (all 1 if None); ``trust`` and
+    ``language`` say how much the question speaks the corpus's language
     (:func:`fundstelle.ranking.lexical_trust`, :func:`fundstelle.ranking.language_share`).
     """
     kind = question.kind
     stems = list(question.stems)
     rarity = list(idf(stems)) if idf is not None and stems else [1.0] * len(stems)
-    facts = [sentence_facts(text) for text in sentences]
+    facts = [sentence_facts(s.text) for s in sentences]
     found = [[holds(stem, fact) for stem in stems] for fact in facts]
     weights = rarity_weights(stems, rarity, found)  # the same weights as the highlighter's
     total = sum(weights.values()) or 1.0
-
-    def coverage(text: str | None) -> float:
-        if not text or not stems:
-            return 0.0
-        fact = sentence_facts(text)
-        return sum(weights[stem] * holds(stem, fact) for stem in stems) / total
-
     question_grams = grams(question.text)
     question_stems = set(stems)
     offer_kind = kind if kind in OFFER_KINDS else "other"
+    typed = kind in TYPED_KINDS
+    offered = [offers_asked(s.text, question) for s in sentences]
     rows = []
-    for i, (text, fact) in enumerate(zip(sentences, facts)):
-        held = sum(weights[stem] * value for stem, value in zip(stems, found[i])) / total
+    for i, (sentence, fact) in enumerate(zip(sentences, facts)):
+        context = [sentence_facts(text) for text in sentence.context]
+        held = own_held = own_total = 0.0
+        for j, stem in enumerate(stems):
+            in_context = max((holds(stem, f) for f in context), default=0.0)
+            if in_context < 0.6:  # a word the context does not give: the sentence must
+                own_total += weights[stem]
+                own_held += weights[stem] * found[i][j]
+            held += weights[stem] * max(found[i][j], CONTEXT_WEIGHT * in_context)
+        seen_grams = fact.grams.union(*(f.grams for f in context))
         words = [token.stem for token in fact.tokens]
         new_words = sum(1 for word in words if word not in question_stems)
-        offered = bool(offers(text, question)) if kind != "other" else False
-        row = {
-            "cosine": float(cosines[i]),
-            "previous_cosine": float(previous_cosines[i]),
-            "coverage": held,
-            "previous_coverage": coverage(neighbours[i][0]),
-            "next_coverage": coverage(neighbours[i][1]),
-            "continues": float(fact.continues),
-            "closeness": closeness(fact, weights, total) if stems else 0.0,
-            "spelling": len(question_grams & fact.grams) / len(question_grams) if question_grams else 0.0,
+        following = sentence.following
+        rows.append({
+            "coverage": held / total,
+            "spelling": len(question_grams & seen_grams) / len(question_grams) if question_grams else 0.0,
+            "own": own_held / own_total if own_total else 0.0,
+            "window_cosine": sentence.window_cosine,
+            "document_cosine": sentence.document_cosine,
+            "next_offers": float(typed and following is not None and offers_asked(following, question)),
+            "passage_lead": sentence.passage_lead,
+            "first_passage": float(sentence.passage == 0),
             "novelty": new_words / len(words) if words else 0.0,
             "length": math.log1p(len(words)),
-            "passage_lead": float(passage_leads[i]),
-            "first_passage": float(passages[i] == 0),
             "trust": trust,
             "language": language,
-            **{f"offer_{k}": float(offered and k == offer_kind) for k in OFFER_KINDS},
-        }
-        row["carried"] = row["continues"] * row["previous_coverage"]
-        row["offered_coverage"] = held * offered
-        rows.append(row)
+            **{f"offer_{k}": float(k == offer_kind and (offered[i] if typed else bool(offers(sentence.text, question))))
+               for k in OFFER_KINDS},
+            # own coverage when the sentence lacks what is asked: it restates the question
+            "restates": float(typed and not offered[i]) * sum(
+                weights[stem] * value for stem, value in zip(stems, found[i])) / total,
+        })
     if rows:
-        top_cosine = max(range(len(rows)), key=lambda i: rows[i]["cosine"])
         top_coverage = max(range(len(rows)), key=lambda i: rows[i]["coverage"])
-        tops = {sentences[top_cosine], sentences[top_coverage]}
+        top_window = max(row["window_cosine"] for row in rows)
+    position = {s.row: i for i, s in enumerate(sentences)}
     for i, row in enumerate(rows):
-        row["cosine_lead"] = row["cosine"] - rows[top_cosine]["cosine"]
         row["coverage_lead"] = row["coverage"] - rows[top_coverage]["coverage"]
-        row["cosine_first"] = float(i == top_cosine)
         row["coverage_first"] = float(i == top_coverage)
-        row["after_first"] = float(neighbours[i][0] in tops)
-        row["before_first"] = float(neighbours[i][1] in tops)
-    return np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64).reshape(-1, len(FEATURES))
+        row["window_lead"] = row["window_cosine"] - top_window
+        before = position.get(sentences[i].row - 1)
+        row["after_restating"] = rows[before]["restates"] if before is not None and sentences[i].previous else 0.0
+    matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64).reshape(-1, len(FEATURES))
+    return [Candidate(s, vector, o) for s, vector, o in zip(sentences, matrix, offered)]
 
 
-# ------------------------------------------------------------------ the fitted model
+# ------------------------------------------------------------------ the choice and the confidence
 
-# What the confidence is computed from, per question: how sure the sentence model is of
-# its best candidate (its score and lead over the runner-up), how close the question
-# comes to anything in the candidates at all (best cosine, best coverage: these tell an
-# unanswerable question from an answerable one), and how much it speaks the documents'
-# language (lexical trust). A question that asks for a number, date, person or place
-# whose best candidate offers none of it ("unmet_number", …) is often not answered by
-# the documents at all; numbers and dates are recognised more reliably than names,
-# hence one input per kind.
-_TYPED_KINDS = ("number", "date", "person", "place")
-CONFIDENCE_INPUTS = ("best_score", "lead", "best_cosine", "best_coverage", "trust",
-                     *(f"unmet_{k}" for k in _TYPED_KINDS))
-_COUNT_QUESTION = re.compile(r"\b(?:wie ?viele|how many)\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class Choice:
+    """The chosen candidate (its position among the candidates) and how sure the model is of it."""
+
+    index: int
+    confidence: float
+    offers: bool  # it offers what is asked (always True for questions of no typed kind)
 
 
-def lacks_count(question: Question, sentence: str) -> bool:
-    """Does a question that counts ("Wie viele …?") get a sentence without any number?
+def choose(candidates: Sequence[Candidate], scores: np.ndarray, question: Question) -> int:
+    """Position of the answer among ``candidates`` by their ``scores``, what is asked taken as a constraint.
 
-    Such a sentence is no answer, however well it matches: on XQuAD-de, 2 of the 19
-    count questions whose best sentence held no number had it right (none of those
-    about the missing paragraphs), so :meth:`fundstelle.Index.ask` answers none.
+    Headings are never chosen (unless nothing else is there). When the best sentence
+    lacks the asked kind and the sentence after it (or else before it) among the
+    candidates offers it, the answer is that neighbour.
     """
-    return bool(_COUNT_QUESTION.search(question.text)) and not answer_phrases(sentence, "number")
+    allowed = np.asarray([not c.sentence.heading for c in candidates])
+    ranked = np.where(allowed, scores, scores - 1e6) if allowed.any() else scores
+    best = int(np.argmax(ranked))
+    if question.kind in TYPED_KINDS and not candidates[best].offers:
+        position = {c.row: i for i, c in enumerate(candidates)}
+        for row in (candidates[best].row + 1, candidates[best].row - 1):
+            near = position.get(row)
+            if near is not None and candidates[near].offers and candidates[near].sentence.doc_id == \
+                    candidates[best].sentence.doc_id and allowed[near]:
+                return near
+    return best
+
+
+# What the confidence is computed from, per question: the chosen candidate's share of the
+# probability among all candidates and its lead over the best other, how close the
+# question comes to anything in the candidates at all (best window cosine, best
+# coverage: these tell an unanswerable question from an answerable one), how much of the
+# question the chosen one covers itself, how much the question speaks the documents'
+# language, and whether what is asked is offered (or nothing typed is asked).
+CONFIDENCE_INPUTS = ("probability", "lead", "best_cosine", "best_coverage", "chosen_own", "trust",
+                     "offers", "untyped")
 _MAX_LEAD = 4.0
 
 
-def confidence_inputs(scores: np.ndarray, matrix: np.ndarray, question: Question) -> np.ndarray:
-    """The values of :data:`CONFIDENCE_INPUTS` for one question's candidates (scores and features)."""
-    ordered = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
-    lead = min(float(ordered[0] - ordered[1]), _MAX_LEAD) if len(ordered) > 1 else _MAX_LEAD
-    best = matrix[int(np.argmax(scores))]
-    kind = question.kind
-    unmet = [float(kind == k and not best[FEATURES.index(f"offer_{k}")]) for k in _TYPED_KINDS]
-    return np.array([ordered[0], lead, matrix[:, FEATURES.index("cosine")].max(),
-                     matrix[:, FEATURES.index("coverage")].max(), best[FEATURES.index("trust")], *unmet])
+def confidence_inputs(scores: np.ndarray, candidates: Sequence[Candidate], chosen: int,
+                      question: Question) -> np.ndarray:
+    """The values of :data:`CONFIDENCE_INPUTS` for one question's candidates, ``chosen`` being the answer."""
+    scores = np.asarray(scores, dtype=np.float64)
+    shares = np.exp(scores - scores.max())
+    shares /= shares.sum()
+    others = np.delete(scores, chosen)
+    lead = min(float(scores[chosen] - others.max()), _MAX_LEAD) if len(others) else _MAX_LEAD
+    matrix = np.stack([c.features for c in candidates])
+    typed = question.kind in TYPED_KINDS
+    return np.array([
+        shares[chosen], max(lead, -_MAX_LEAD), matrix[:, FEATURES.index("window_cosine")].max(),
+        matrix[:, FEATURES.index("coverage")].max(), matrix[chosen, FEATURES.index("own")],
+        matrix[chosen, FEATURES.index("trust")], float(typed and candidates[chosen].offers), float(not typed),
+    ])
 
 
 @dataclass(frozen=True)
@@ -281,6 +340,10 @@ class Profile:
         return cls(Logistic.from_dict(data["sentences"]), Logistic.from_dict(data["confidence"]))
 
 
+# The confidence an answer may show whose sentence lacks what the question asks for.
+UNMET_CEILING = 0.49
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """The fitted answer model: which sentence, how sure, and from what confidence on to answer.
@@ -302,18 +365,29 @@ class AnswerModel:
         return self.native if is_native(matrix) else self.foreign
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        """Scores (log-odds) of candidate sentences; higher means more likely the answer."""
+        """Scores of candidate sentences (a conditional logit); higher means more likely the answer."""
         return self.profile(matrix).sentences.logit(matrix)
 
-    def sure(self, scores: np.ndarray, matrix: np.ndarray, question: Question) -> float:
-        """Calibrated probability that the best-scoring candidate holds the answer to ``question``."""
-        if len(scores) == 0:
-            return 0.0
-        return float(self.profile(matrix).confidence.probability(confidence_inputs(scores, matrix, question)))
+    def choose(self, candidates: Sequence[Candidate], question: Question) -> Choice | None:
+        """The answer among ``candidates`` and how sure the model is of it (None without candidates).
 
-    def answers(self, confidence: float, question: Question, sentence: str) -> bool:
-        """Is ``sentence``, the best candidate with this confidence, given as the answer?"""
-        return confidence >= self.threshold and not lacks_count(question, sentence)
+        An answer whose sentence lacks the asked kind gets at most :data:`UNMET_CEILING`.
+        """
+        if not candidates:
+            return None
+        matrix = np.stack([c.features for c in candidates])
+        scores = self.score(matrix)
+        chosen = choose(candidates, scores, question)
+        inputs = confidence_inputs(scores, candidates, chosen, question)
+        confidence = float(self.profile(matrix).confidence.probability(inputs))
+        met = question.kind not in TYPED_KINDS or candidates[chosen].offers
+        if not met:
+            confidence = min(confidence, UNMET_CEILING)
+        return Choice(chosen, confidence, met)
+
+    def answers(self, choice: Choice) -> bool:
+        """Is the chosen sentence given as the answer (sure enough, and offering what is asked)?"""
+        return choice.offers and choice.confidence >= self.threshold
 
     def to_dict(self) -> dict[str, object]:
         """The model as JSON-ready data (what ``answer_model.json`` holds)."""

@@ -27,6 +27,7 @@ __all__ = [
     "NUMBER_PHRASE",
     "PLACE_PHRASE",
     "QUOTED",
+    "TYPED_KINDS",
     "YEAR",
     "Name",
     "NameReading",
@@ -37,6 +38,7 @@ __all__ = [
     "join_listed",
     "names",
     "offers",
+    "offers_asked",
     "word_tokens",
 ]
 
@@ -134,6 +136,51 @@ def offers(sentence: str, question: Question) -> list[tuple[int, int]]:
     if kind == "name" and not spans and _KIND_CUES["name"].search(sentence):
         spans = [(0, 0)]  # "… wird als X bezeichnet": names something, phrase unknown
     return spans
+
+
+# The kinds whose answer a sentence must offer (:func:`offers_asked`): a number, a date,
+# a person or organisation, a place, a name.
+TYPED_KINDS = ("number", "date", "person", "place", "name")
+# What the patterns above miss but still answers such a question: "keine", "nie" for a
+# count; "Zweidrittelmehrheit"; "vor 66 Millionen Jahren", "mit 14 Jahren", "im
+# neunzehnten Jahrhundert" for a time; acronyms and inner capitals ("FTC", "OpenAI") for a
+# name, person or place.
+_NONE = re.compile(r"\b(?:kein(?:e[rnms]?)?|nie|niemals|none|never|no)\b", re.IGNORECASE)
+_NUMBER_COMPOUND = re.compile(r"\b(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|hundert|tausend|"
+                              r"doppel|halb|dritt|viert)\w{3,}", re.IGNORECASE)
+_RELATIVE_DATE = re.compile(
+    r"\b(?:vor|mit|nach|seit|im Alter von)\s+(?:etwa\s+|rund\s+|über\s+|fast\s+|knapp\s+|~)?\d[\d.,]*"
+    r"(?:\s+(?:Millionen|Milliarden|Tausend|Mio\.|Mrd\.))?\s+(?:Jahren|Jahrhunderten|Monaten|Wochen|Tagen)\b",
+    re.IGNORECASE)
+_CENTURY_WORD = re.compile(r"\b\w+(?:ten|sten)\s+Jahrhunderts?\b")
+_ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,}\b|\b[A-Z][a-z]+[A-Z]\w*")
+# Capitalised words the sentence reading of names takes for names but that name no one.
+_NO_PERSON = re.compile(rf"(?i:{_MONTHS}|prozent|euro|dollar|us-dollar|meter|metern|kilometer|millionen|milliarden|"
+                        r"jahre|jahren)$")
+
+
+def offers_asked(sentence: str, question: Question) -> bool:
+    """Does ``sentence`` offer an answer of the kind ``question`` asks for, one the question does not hold?
+
+    Only for the typed kinds (:data:`TYPED_KINDS`; others: always False). Wider than
+    :func:`offers`, which the highlighter weighs: a sentence without any such offer is
+    no answer, so misses cost more here than false offers.
+    """
+    kind = question.kind
+    if kind not in TYPED_KINDS:
+        return False
+    spans = offers(sentence, question)
+    if kind == "person":
+        spans = [(s, e) for s, e in spans if not _NO_PERSON.search(sentence[s:e])]
+    if spans:
+        return True
+    lowered = question.text.lower()
+    if kind == "number":
+        return bool(_NONE.search(sentence)) or any(
+            m.group(0).lower() not in lowered for m in _NUMBER_COMPOUND.finditer(sentence))
+    if kind == "date":
+        return bool(_RELATIVE_DATE.search(sentence) or _CENTURY_WORD.search(sentence))
+    return any(m.group(0).lower() not in lowered for m in _ACRONYM.finditer(sentence))
 
 
 # ------------------------------------------------------------------ names

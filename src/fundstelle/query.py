@@ -11,23 +11,23 @@ answer among all their sentences (:func:`reply`, for ``Index.ask``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import filters
-from .answer import Candidate, features, load_model
+from .answer import MAX_ANSWER_CHARS, Candidate, Sentence, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
 from .filters import Where, check_where
 from .highlight import pick_answer
-from .matching import find_terms
+from .matching import find_terms, sentence_facts
 from .phrase import answer_phrase, with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
 from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
-from .store import Snapshot
+from .store import ChunkRecord, SentenceSpans, Snapshot
 
 __all__ = [
     "ANSWER_PASSAGES",
@@ -39,7 +39,9 @@ __all__ = [
     "check_k",
     "clean_question",
     "highlight_hit",
+    "answer_start",
     "highlighted_hits",
+    "passage_sentences",
     "plain_hits",
     "reply",
     "retrieve",
@@ -132,24 +134,61 @@ def _retrieve_one(
     allowed: np.ndarray | None, fusion: Fusion,
 ) -> Retrieval:
     """One question's retrieval, its vectors embedded; ``allowed`` maps filtered rows back to the index's."""
-    # Neighbouring chunks overlap; ask for extra rows so that dropping a hit that
-    # mostly repeats a better one of the same document still leaves k hits.
+    # Neighbouring chunks overlap; ask for extra rows so that merging a chunk into a
+    # better one of the same stretch of text still leaves k passages.
     all_tokens = list(question.tokens)
     ranked = rank([*vectors, *vectors[:1]], signals, all_tokens, lexical, 3 * k, mode, trust, fusion)
     rows = ranked.rows if allowed is None else allowed[ranked.rows]
     passages: list[Passage] = []
-    shown: list[tuple[str, int, int]] = []
+    longest = 2 * snapshot.manifest.chunk_size
     for position, (row, score) in enumerate(zip(rows.tolist(), ranked.scores.tolist())):
         chunk = snapshot.chunks[row]
-        if _mostly_repeats(chunk.doc, chunk.start, chunk.end, shown):
+        start, end = chunk.start, chunk.end
+        overlapped = [i for i, p in enumerate(passages) if p.doc == chunk.doc and start < p.end and p.start < end]
+        if len(overlapped) == 1:  # the same stretch of text as a better passage: one passage, the union of both
+            passage = passages[overlapped[0]]
+            union = (min(passage.start, start), max(passage.end, end))
+            if union[1] - union[0] <= longest and not _overlaps(passages, chunk.doc, *union, but=passage):
+                passages[overlapped[0]] = passage.joined(row, chunk.start, chunk.end)
+                continue
+            # A union longer than two chunks: the chunk's sentences the passage does not show, if any.
+            start, end = _beyond(chunk, passage.start, passage.end)
+        if overlapped and (start >= end or _overlaps(passages, chunk.doc, start, end)):
             continue
         if len(passages) == k:
             break
-        shown.append((chunk.doc, chunk.start, chunk.end))
         scores = {name: float(values[position]) for name, values in ranked.signals.items()}
-        passages.append(Passage(row, float(score), scores))
+        passages.append(Passage(row, float(score), scores, chunk.doc, start, end))
     return Retrieval(snapshot, question, trust, language_share(all_tokens, snapshot.lexical), vectors, embedders,
                      passages)
+
+
+def passage_sentences(snapshot: Snapshot, passage: Passage) -> list[tuple[int, int, int]]:
+    """The sentences of a passage as (sentence row, start, end), offsets relative to the passage's text, in order."""
+    pieces: dict[int, tuple[int, int]] = {}
+    for row in passage.rows:
+        chunk = snapshot.chunks[row]
+        for (start, end), sentence in zip(chunk.sentences, chunk.sentence_rows):
+            start, end = chunk.start + start - passage.start, chunk.start + end - passage.start
+            if start < 0 or end > passage.end - passage.start:
+                continue  # outside the stretch this passage shows
+            known = pieces.get(sentence)
+            pieces[sentence] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
+    return sorted(((row, start, end) for row, (start, end) in pieces.items()), key=lambda item: item[1])
+
+
+def _overlaps(passages: list[Passage], doc: str, start: int, end: int, but: Passage | None = None) -> bool:
+    """Does the stretch ``start``–``end`` of ``doc`` overlap one of ``passages`` (other than ``but``)?"""
+    return any(p.doc == doc and start < p.end and p.start < end for p in passages if p is not but)
+
+
+def _beyond(chunk: ChunkRecord, start: int, end: int) -> tuple[int, int]:
+    """The stretch of ``chunk`` from its first sentence after ``end`` (or to its last before ``start``)."""
+    after = [chunk.start + s for s, e in chunk.sentences if chunk.start + s >= end]
+    if after:
+        return after[0], chunk.end
+    before = [chunk.start + e for s, e in chunk.sentences if chunk.start + e <= start]
+    return (chunk.start, before[-1]) if before else (0, 0)
 
 
 def highlighted_hits(found: Retrieval) -> list[Hit]:
@@ -161,9 +200,7 @@ def highlighted_hits(found: Retrieval) -> list[Hit]:
     similarity_query = found.vectors[0] if found.vectors and first.similarity_scale is not None else None
     hits: list[Hit] = []
     for passage in found.passages:
-        chunk = snapshot.chunks[passage.row]
-        text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
-        answer, terms = highlight_hit(snapshot, passage.row, text, found.question, similarity_query,
+        answer, terms = highlight_hit(snapshot, passage, found.question, similarity_query,
                                       first.similarity_scale or 1.0)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
     return hits
@@ -180,13 +217,13 @@ def plain_hits(found: Retrieval) -> list[Hit]:
     query_vector = found.vectors[0] if found.vectors else None
     hits: list[Hit] = []
     for passage in found.passages:
-        chunk = snapshot.chunks[passage.row]
-        text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
+        text = snapshot.documents[passage.doc].text[passage.start:passage.end]
+        sentences = passage_sentences(snapshot, passage)
         best, score = 0, 0.0
         if query_vector is not None:
-            scores = snapshot.sentence_index.sentence_scores(query_vector, passage.row)
+            scores = snapshot.sentence_vectors.scores(query_vector, np.asarray([row for row, _, _ in sentences]))
             best, score = int(np.argmax(scores)), float(np.max(scores))
-        start, end = chunk.sentences[best]
+        _, start, end = sentences[best]
         hits.append(_hit(snapshot, passage, len(hits) + 1, AnswerSpan(start, end, text[start:end], score), []))
     return hits
 
@@ -197,34 +234,57 @@ def reply(found: Retrieval, k: int) -> Reply:
     if not chosen_among:
         return Reply(found.question.text, None, [])
     model = load_model()
-    matrix = np.stack([c.features for c in chosen_among])
-    scores = model.score(matrix)
-    best = chosen_among[int(np.argmax(scores))]
-    confidence = model.sure(scores, matrix, found.question)
+    choice = model.choose(chosen_among, found.question)
+    assert choice is not None  # there are candidates
     snapshot = found.snapshot
+    best = chosen_among[choice.index].sentence
     answer = None
-    if model.answers(confidence, found.question, best.text):
+    if model.answers(choice):
         document = snapshot.documents[best.doc_id]
+        start = answer_start(found, best)
+        text = document.text[start:best.end]
         phrase = answer_phrase(found.question, best.text, snapshot.lexical.idf)
         answer = Answer(
-            text=best.text, confidence=confidence, doc_id=best.doc_id, source=document.source,
-            title=document.title, start=best.start, end=best.end,
+            text=text, confidence=choice.confidence, doc_id=best.doc_id, source=document.source,
+            title=document.title, start=start, end=best.end,
             phrase=None if phrase is None else Span(best.start + phrase.start, best.start + phrase.end,
                                                     phrase.text),
         )
-    # Each sentence's own probability of holding the answer, from the sentence model.
-    score_of = {c.row: float(p) for c, p in zip(chosen_among, 1.0 / (1.0 + np.exp(-scores)))}
+    # Each sentence's chance of holding the answer: the chosen one's is the confidence, the
+    # others' follow the sentence model's odds against it (the chosen one stays first).
+    scores = model.score(np.stack([c.features for c in chosen_among]))
+    top = int(np.argmax(scores))
+    scores[[top, choice.index]] = scores[[choice.index, top]]
+    chances = choice.confidence * np.exp(scores - scores[choice.index])
+    score_of = {c.row: float(p) for c, p in zip(chosen_among, chances)}
     return Reply(found.question.text, answer, _hits_by_answer(snapshot, found, score_of, k))
 
 
+def answer_start(found: Retrieval, best: Sentence) -> int:
+    """Where the answer starts: at its sentence, or at the one before when it continues that one.
+
+    "Sie wurde 1904 eröffnet." alone does not say what was opened; with the sentence
+    before it does, if both together stay within :data:`fundstelle.answer.MAX_ANSWER_CHARS`
+    and stand in one paragraph.
+    """
+    if best.previous is None or not sentence_facts(best.text).continues:
+        return best.start
+    spans = found.snapshot.sentence_spans
+    start = int(spans.starts[best.row - 1])
+    between = found.snapshot.documents[best.doc_id].text[int(spans.ends[best.row - 1]):best.start]
+    if "\n\n" in between or best.end - start > MAX_ANSWER_CHARS:
+        return best.start
+    return start
+
+
 def candidates(found: Retrieval) -> list[Candidate]:
-    """Every sentence of the retrieved passages, once, with the answer model's features."""
+    """Every sentence of the retrieved passages, once, with what surrounds it and the answer model's features."""
     snapshot = found.snapshot
     spans = snapshot.sentence_spans
     rows: list[int] = []
     passage_of: dict[int, int] = {}
     for position, passage in enumerate(found.passages):
-        for row in snapshot.chunks[passage.row].sentence_rows:
+        for row, _, _ in passage_sentences(snapshot, passage):
             if row not in passage_of:
                 passage_of[row] = position
                 rows.append(row)
@@ -233,42 +293,97 @@ def candidates(found: Retrieval) -> list[Candidate]:
     query = found.vectors[0] if found.vectors else None
     if query is None:  # lexical retrieval: the answer model still weighs meaning
         query = found.embedders[0].embed_queries([found.question.text])[0]
-    previous = [row - 1 if row > 0 and spans.docs[row - 1] == spans.docs[row] else -1 for row in rows]
-    following = [row + 1 if row + 1 < len(spans.docs) and spans.docs[row + 1] == spans.docs[row] else -1
-                 for row in rows]
-    wanted = np.asarray(rows + [r for r in previous if r >= 0], dtype=np.int64)
-    cosine_of = dict(zip(wanted.tolist(), snapshot.sentence_vectors.scores(query, wanted).tolist()))
 
-    def text(row: int) -> str | None:
-        if row < 0:
-            return None
+    def text(row: int) -> str:
         return snapshot.documents[spans.docs[row]].text[int(spans.starts[row]):int(spans.ends[row])]
 
-    sentences = [text(row) or "" for row in rows]
+    def same_paragraph(before: int, row: int) -> bool:
+        document = snapshot.documents[spans.docs[row]].text
+        return spans.docs[before] == spans.docs[row] and "\n\n" not in document[int(spans.ends[before]):
+                                                                                    int(spans.starts[row])]
+
+    context_of = {row: _context_rows(spans, row, same_paragraph) for row in rows}
+    wanted = sorted({r for row in rows for r in (row, *context_of[row][0], *context_of[row][1])})
+    vector_of = dict(zip(wanted, snapshot.sentence_vectors.vectors(np.asarray(wanted, dtype=np.int64))))
     first_score = found.passages[0].score
-    positions = np.asarray([passage_of[row] for row in rows])
-    matrix = features(
-        found.question, sentences,
-        [(text(p), text(n)) for p, n in zip(previous, following)],
-        np.asarray([cosine_of[row] for row in rows]),
-        np.asarray([cosine_of[p] if p >= 0 else 0.0 for p in previous]),
-        np.asarray([found.passages[p].score - first_score for p in positions]),
-        positions, snapshot.lexical.idf, found.trust, found.language,
-    )
-    return [
-        Candidate(row, spans.docs[row], int(spans.starts[row]), int(spans.ends[row]), sentence,
-                  int(position), vector)
-        for row, sentence, position, vector in zip(rows, sentences, positions.tolist(), matrix)
-    ]
+    sentences = []
+    for row in rows:
+        before, firsts = context_of[row]
+        own = vector_of[row]
+        window = own + vector_of[before[0]] if before else own
+        whole = own + np.mean([vector_of[r] for r in firsts], axis=0) if firsts else own
+        following = row + 1 if row + 1 < len(spans.docs) and spans.docs[row + 1] == spans.docs[row] else -1
+        position = passage_of[row]
+        sentences.append(Sentence(
+            row=row, doc_id=spans.docs[row], start=int(spans.starts[row]), end=int(spans.ends[row]), text=text(row),
+            previous=text(row - 1) if row > 0 and spans.docs[row - 1] == spans.docs[row] else None,
+            following=text(following) if following >= 0 else None,
+            context=tuple(text(r) for r in (*before, *firsts)), heading=_is_heading(snapshot, row),
+            cosine=float(query @ own), window_cosine=float(query @ window / (np.linalg.norm(window) or 1.0)),
+            document_cosine=float(query @ whole / (np.linalg.norm(whole) or 1.0)),
+            passage=position, passage_lead=found.passages[position].score - first_score,
+        ))
+    return features(found.question, sentences, snapshot.lexical.idf, found.trust, found.language)
+
+
+def _context_rows(spans: SentenceSpans, row: int,
+                  same_paragraph: Callable[[int, int], bool]) -> tuple[list[int], list[int]]:
+    """What sentence ``row`` may refer back to, as (sentences before, first sentences).
+
+    Up to two sentences before it in its paragraph; then the first sentences of its
+    paragraph and of its document, where those are not among the two.
+    """
+    before: list[int] = []
+    first = row
+    while first > 0 and same_paragraph(first - 1, first):
+        first -= 1
+        if len(before) < 2:
+            before.append(first)
+    document_first = row
+    while document_first > 0 and spans.docs[document_first - 1] == spans.docs[row]:
+        document_first -= 1
+    firsts = [r for r in dict.fromkeys((first, document_first)) if r != row and r not in before]
+    return before, firsts
+
+
+def _is_heading(snapshot: Snapshot, row: int) -> bool:
+    """Is sentence ``row`` a line of its own without a sentence's end (a title or section heading)?"""
+    spans = snapshot.sentence_spans
+    text = snapshot.documents[spans.docs[row]].text
+    start, end = int(spans.starts[row]), int(spans.ends[row])
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    sentence = text[start:end].strip()
+    return (not text[line_start:start].strip() and not text[end:line_end].strip() and len(sentence.split()) <= 12
+            and not sentence.endswith((".", "!", "?", ":", "…")))
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk row, its fused score and per-signal scores."""
+    """A retrieved stretch of a document: its best chunk row, fused and per-signal scores, and where it stands.
+
+    Chunks of the same document that overlap are one passage (``also`` holds the other
+    chunk rows), spanning ``start``–``end`` of document ``doc``: five passages are five places.
+    """
 
     row: int
     score: float
     signals: dict[str, float]
+    doc: str
+    start: int
+    end: int
+    also: tuple[int, ...] = ()
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        """Every chunk row the passage holds, the best first."""
+        return (self.row, *self.also)
+
+    def joined(self, row: int, start: int, end: int) -> Passage:
+        """The passage with an overlapping chunk of the same document taken in."""
+        return Passage(self.row, self.score, self.signals, self.doc, min(self.start, start), max(self.end, end),
+                       (*self.also, row))
 
 
 @dataclass(frozen=True)
@@ -286,11 +401,10 @@ class Retrieval:
 
 def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, terms: list[Span]) -> Hit:
     """The :class:`Hit` for a retrieved passage."""
-    chunk = snapshot.chunks[passage.row]
-    doc = snapshot.documents[chunk.doc]
+    doc = snapshot.documents[passage.doc]
     return Hit(
-        rank=rank_, score=passage.score, text=doc.text[chunk.start:chunk.end], source=doc.source,
-        title=doc.title, doc_id=doc.id, start=chunk.start, end=chunk.end, answer=answer, terms=terms,
+        rank=rank_, score=passage.score, text=doc.text[passage.start:passage.end], source=doc.source,
+        title=doc.title, doc_id=doc.id, start=passage.start, end=passage.end, answer=answer, terms=terms,
         signals=passage.signals,
     )
 
@@ -301,21 +415,20 @@ def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, fl
     ``score_of`` maps sentence rows to the probability that they hold the answer; it
     becomes the hit's ``answer.score``.
     """
-    best_first = sorted(
-        found.passages,
-        key=lambda p: -max(score_of.get(row, -np.inf) for row in snapshot.chunks[p.row].sentence_rows),
-    )
+    sentences = {passage.row: passage_sentences(snapshot, passage) for passage in found.passages}
+    best_first = sorted(found.passages,
+                        key=lambda p: -max(score_of.get(row, -np.inf) for row, _, _ in sentences[p.row]))
     hits: list[Hit] = []
     used: set[int] = set()
     for passage in best_first:
-        chunk = snapshot.chunks[passage.row]
-        choices = [(score_of.get(row, -np.inf), i) for i, row in enumerate(chunk.sentence_rows) if row not in used]
+        choices = [(score_of.get(row, -np.inf), i) for i, (row, _, _) in enumerate(sentences[passage.row])
+                   if row not in used]
         if not choices:
             continue  # every sentence already shown by a better hit
         score, i = max(choices)
-        used.add(chunk.sentence_rows[i])
-        start, end = chunk.sentences[i]
-        text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
+        row, start, end = sentences[passage.row][i]
+        used.add(row)
+        text = snapshot.documents[passage.doc].text[passage.start:passage.end]
         answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
                              snapshot.lexical.idf)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.question.content)))
@@ -325,27 +438,21 @@ def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, fl
 
 
 def highlight_hit(
-    snapshot: Snapshot, row: int, text: str, question: Question,
+    snapshot: Snapshot, passage: Passage, question: Question,
     similarity_query: np.ndarray | None, similarity_scale: float = 1.0,
 ) -> tuple[AnswerSpan, list[Span]]:
-    """The answer span and the question's words in the chunk ``row`` (whose text is ``text``).
+    """The answer span and the question's words in ``passage`` (offsets relative to its text).
 
     ``similarity_query``, the question's vector from the index's first model, lets the
     highlighter weigh each sentence by its stored sentence vector's similarity (times
     ``similarity_scale``, the model's :attr:`~fundstelle.embed.Embedder.similarity_scale`).
     """
-    chunk = snapshot.chunks[row]
-    similarity = (None if similarity_query is None
-                  else (similarity_scale * snapshot.sentence_index.sentence_scores(similarity_query, row)).tolist())
-    answer = pick_answer(question, text, chunk.sentences, snapshot.lexical.idf, similarity)
+    text = snapshot.documents[passage.doc].text[passage.start:passage.end]
+    sentences = passage_sentences(snapshot, passage)
+    similarity = (None if similarity_query is None else (similarity_scale * snapshot.sentence_vectors.scores(
+        similarity_query, np.asarray([row for row, _, _ in sentences]))).tolist())
+    answer = pick_answer(question, text, [(start, end) for _, start, end in sentences], snapshot.lexical.idf,
+                         similarity)
     if answer is None:  # only for a text of white space, which no chunk is
         return AnswerSpan(0, len(text), text, 0.0), []
     return with_phrase(answer, question, snapshot.lexical.idf), find_terms(text, question.content)
-
-
-def _mostly_repeats(doc: str, start: int, end: int, shown: list[tuple[str, int, int]]) -> bool:
-    """Does the span overlap a shown span of the same document by more than half of itself?"""
-    return any(
-        doc == other_doc and min(end, other_end) - max(start, other_start) > (end - start) / 2
-        for other_doc, other_start, other_end in shown
-    )
