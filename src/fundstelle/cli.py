@@ -146,10 +146,11 @@ def ingest_parser() -> argparse.ArgumentParser:
                         help="also follow symlinks that lead outside the given folders (skipped by default)")
     parser.add_argument("--store", choices=STORES, default=None,
                         help="where a new index keeps its vectors: faiss files (default) or milvus "
-                             "(Milvus Lite in the index folder, or the server of --milvus-uri)")
+                             "(Milvus Lite in the index folder, or the store of --milvus-uri)")
     parser.add_argument("--milvus-uri", default=None, metavar="URI",
-                        help="Milvus server for a new index, e.g. http://localhost:19530 (implies --store milvus; "
-                             "a token is read from MILVUS_TOKEN)")
+                        help="Milvus store for a new index (implies --store milvus): a server, e.g. "
+                             "http://localhost:19530 (a token is read from MILVUS_TOKEN), or a Milvus Lite "
+                             "file path ending in .db, e.g. ./milvus.db (the index records it absolute)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="chunk and embed on a Ray cluster: 'auto' or an address joins one; "
                              "without ADDRESS a local cluster is started")
