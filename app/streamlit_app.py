@@ -253,7 +253,7 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
             hits, reply = index.search(question, k=k, mode=mode), None
         else:
             reply = index.ask(question, k=k, mode=mode)
-            hits = reply.hits
+            hits = list(reply.hits)
     except ValueError as error:
         st.warning(text(lang, "search_error", error=md_escape(str(error))))
         return
