@@ -151,7 +151,7 @@ def axe() -> str:
     if not AXE.exists():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("axe-core is not installed and npm is missing (npm ci --prefix tests; bash scripts/test does it)")
+            pytest.skip("axe-core is not installed and npm is missing (npm ci --prefix tests; scripts/test does it)")
         subprocess.run([npm, "ci", "--prefix", str(TESTS), "--no-audit", "--no-fund"], check=True)
     return AXE.read_text(encoding="utf-8")
 
