@@ -1,6 +1,6 @@
 """Fundstelle in the browser: ask a question, see the answering passages highlighted, manage documents.
 
-    streamlit run app/streamlit_app.py
+    fundstelle app          (Streamlit with the settings of .streamlit/config.toml, from any folder)
 
 The index folder is ``$FUNDSTELLE_INDEX``, else ``index/`` at the repository root; when
 it holds no index yet, the page builds one from the bundled article first. The index
