@@ -442,7 +442,7 @@ def test_a_missing_milvus_lite_store_says_so_and_the_rebuild_it_suggests_works(
     capsys.readouterr()
     assert main(["search", "Rhein", "--index", "idx"]) == 2
     err = capsys.readouterr().err
-    assert f"keeps its vectors in the Milvus Lite store {tmp_path / 'm.db'}, which is missing" in err
+    assert f"keeps its vectors in the Milvus Lite store {(tmp_path / 'm.db').resolve()}, which is missing" in err
     assert "rebuild it with: python ingest.py [FILES ...] --index idx --rebuild" in err
     assert not (tmp_path / "m.db").exists()  # reading never creates a store
     # The remedy named works.
@@ -485,3 +485,19 @@ def test_collections_go_with_their_versions_after_a_rebuild(tmp_path: Path, corp
                  "--quiet"]) == 0
     assert collections_in(store) == []
     assert Index.open(tmp_path / "idx").search("Wo mündet die Elbe?", k=1)[0].source.endswith("neu.txt")
+
+
+def test_an_index_main_wrote_with_a_relative_lite_path_is_fixed_by_the_rebuild_the_error_names(
+        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before issue 23 the manifest held './m.db' as given, and the suggested --rebuild wrote the same again."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", "./m.db",
+                 "--quiet"]) == 0
+    edit_manifest(tmp_path / "idx", lambda m: m["store"].update(uri="./m.db"))  # what the earlier ingest wrote
+    capsys.readouterr()
+    assert main(["search", "Rhein", "--index", "idx"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged (bad or missing store)" in err and "--rebuild" in err
+    assert main(["ingest", str(corpus), "--index", "idx", "--rebuild", "--milvus-uri", "./m.db", "--quiet"]) == 0
+    assert main(["search", "Rhein", "--index", "idx"]) == 0
+    assert Path(manifest_of(tmp_path / "idx")["store"]["uri"]) == (tmp_path / "m.db").resolve()
