@@ -88,7 +88,7 @@ def new_store(uri: str | None) -> Store:
     """The store entry of a new Milvus-backed index at ``uri`` (see :func:`store_uri`) with a fresh prefix."""
     uri = store_uri(uri)
     _pymilvus()  # say what to install before any work is done
-    if _lite_target(uri, Path()) is not None:
+    if not _on_server(uri):
         _lite()
     # A random prefix: several indexes may share one server.
     return Store("milvus", uri, f"fs_{secrets.token_hex(6)}")
@@ -194,6 +194,11 @@ def _lite() -> None:
         import milvus_lite  # noqa: F401
     except ImportError as error:
         raise ImportError(_INSTALL) from error
+
+
+def _on_server(uri: str) -> bool:
+    """Does a store ``uri`` name a Milvus server (not Milvus Lite, in the version folder or at a path)?"""
+    return bool(uri) and not is_lite_path(uri)
 
 
 def _lite_target(uri: str, folder: Path) -> Path | None:
@@ -367,8 +372,7 @@ def _index_params(client: MilvusClient, store: Store, fields: list[str], rows: i
     for speed alike. Milvus Lite builds HNSW in a background thread that keeps the
     process alive until done, and searched no faster in our measurements.
     """
-    server = _lite_target(store.uri, Path()) is None
-    kind = "HNSW" if server and rows > EXACT_SEARCH_LIMIT else "FLAT"
+    kind = "HNSW" if _on_server(store.uri) and rows > EXACT_SEARCH_LIMIT else "FLAT"
     params = client.prepare_index_params()
     for field in fields:
         if kind == "HNSW":
