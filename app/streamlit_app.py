@@ -1,6 +1,6 @@
 """Fundstelle in the browser: ask a question, see the answering passages highlighted, manage documents.
 
-    streamlit run app/streamlit_app.py
+    fundstelle app          (Streamlit with the settings of .streamlit/config.toml, from any folder)
 
 The index folder is ``$FUNDSTELLE_INDEX``, else ``index/`` at the repository root; when
 it holds no index yet, the page builds one from the bundled article first. The index
@@ -253,7 +253,7 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
             hits, reply = index.search(question, k=k, mode=mode), None
         else:
             reply = index.ask(question, k=k, mode=mode)
-            hits = reply.hits
+            hits = list(reply.hits)
     except ValueError as error:
         st.warning(text(lang, "search_error", error=md_escape(str(error))))
         return

@@ -10,6 +10,7 @@ import html
 import re
 import shutil
 import string
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -139,9 +140,8 @@ def test_a_hit_points_at_its_answer_sentence_not_at_its_first_word():
     assert position(document, hit.start, hit.end).paragraph == 2  # where the passage starts
     assert position(document, hit.start, hit.end, focus=focus_offset(hit, answer=True)).paragraph == 3
     # Without a marked answer: the first question word, else the passage's first word.
-    hit.terms.append(Span(text.index("Rotterdam"), text.index("Rotterdam") + 9, "Rotterdam"))
-    assert focus_offset(hit, answer=False) == document.index("Rotterdam")
-    hit.terms.clear()
+    marked = replace(hit, terms=[Span(text.index("Rotterdam"), text.index("Rotterdam") + 9, "Rotterdam")])
+    assert focus_offset(marked, answer=False) == document.index("Rotterdam")
     assert focus_offset(hit, answer=False) == start
 
 

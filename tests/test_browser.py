@@ -103,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium not installed (apt-get install chromium; .ci/run does it)")
+        pytest.skip("Chromium not installed (apt-get install chromium; bash scripts/test does it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -151,7 +151,7 @@ def axe() -> str:
     if not AXE.exists():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("axe-core is not installed and npm is missing (npm ci --prefix tests; .ci/run does it)")
+            pytest.skip("axe-core is not installed and npm is missing (npm ci --prefix tests; scripts/test does it)")
         subprocess.run([npm, "ci", "--prefix", str(TESTS), "--no-audit", "--no-fund"], check=True)
     return AXE.read_text(encoding="utf-8")
 

@@ -67,7 +67,7 @@ def test_source_globs_and_ids_combine(small: Index) -> None:
 def test_a_filter_that_keeps_nothing_finds_nothing(small: Index) -> None:
     assert small.search(MOON, where={"source": "nowhere/*"}) == []
     reply = small.ask(MOON, where={"doc_id": []})
-    assert reply.answer is None and reply.hits == []
+    assert reply.answer is None and reply.hits == ()
 
 
 def test_ask_answers_from_the_kept_documents(small: Index) -> None:

@@ -343,3 +343,28 @@ def test_a_repeated_question_is_answered_from_the_cache_until_an_ingest(
     index.search("Wann landete Apollo 11?", k=2)
     index.search("Wann landete Apollo 11?", k=2)
     assert len(retrievals) == 9
+
+
+def test_a_caller_cannot_change_what_the_cache_hands_out_again(corpus: Path, index_dir: Path) -> None:
+    """Issue 23: a repeated question returned the same hits, whose terms and signals a caller could edit."""
+    build(corpus, index_dir)
+    index = Index.open(index_dir)
+    question = "Wann landete Apollo 11 auf dem Mond?"
+    hits, reply = index.search(question, k=2), index.ask(question, k=2)
+    expected = ([hit.to_dict() for hit in hits], reply.to_dict())
+    assert hits[0].terms and reply.hits[0].terms and reply.answer is not None
+    for hit in (hits[0], reply.hits[0]):
+        with pytest.raises((TypeError, AttributeError)):
+            hit.terms.append(hit.terms[0])  # type: ignore[attr-defined]
+        with pytest.raises(TypeError):
+            hit.signals["bm25"] = 99.0  # type: ignore[index]
+        with pytest.raises(AttributeError):
+            hit.score = 99.0  # type: ignore[misc]
+    with pytest.raises((TypeError, AttributeError)):
+        reply.hits.pop()  # type: ignore[attr-defined]
+    hits.clear()  # the list search returns is the caller's own
+    assert [hit.to_dict() for hit in index.search(question, k=2)] == expected[0]
+    assert index.ask(question, k=2).to_dict() == expected[1]
+    # Still plain JSON-ready data, as before.
+    assert json.loads(json.dumps(expected[1])) == expected[1]
+    assert isinstance(expected[1]["hits"][0]["terms"], list) and isinstance(expected[1]["hits"][0]["signals"], dict)

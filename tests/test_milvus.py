@@ -276,7 +276,7 @@ def milvus_server(tmp_path: Path) -> Iterator[str]:
     """A Milvus Lite server process on loopback: reached by URI, like a Milvus cluster."""
     port = free_port()
     server = subprocess.Popen(
-        [shutil.which("milvus-lite") or "milvus-lite", "server", "--data-dir", str(tmp_path / "server"),
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "server"),
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -337,3 +337,167 @@ def test_the_article_answers_the_same_through_milvus(tmp_path: Path) -> None:
     for question in ARTICLE_QUESTIONS:
         assert_same_hits(faiss.search(question, k=5), milvus.search(question, k=5))
         assert_same_reply(faiss.ask(question), milvus.ask(question))
+
+
+# Every --store / --milvus-uri form README and --help name, ingested in one folder and read
+# from another (issue 23: a Milvus Lite path wrote an index no reader could open).
+STORE_FORMS = {
+    "faiss (default)": [],
+    "--store faiss": ["--store", "faiss"],
+    "--store milvus (Lite in the index folder)": ["--store", "milvus"],
+    "--milvus-uri ./m.db (Lite at a relative path)": ["--milvus-uri", "./m.db"],
+    "--store milvus --milvus-uri m.db": ["--store", "milvus", "--milvus-uri", "m.db"],
+    "--milvus-uri ../stores/m.db": ["--milvus-uri", "../stores/m.db"],
+}
+
+
+def search_from(folder: Path, index: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                command: str = "search") -> tuple[int, str, str]:
+    monkeypatch.chdir(folder)
+    capsys.readouterr()
+    status = main([command, "Wie lang ist der Rhein?", "--index", index, "--k", "1", "--json"])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.parametrize("form", STORE_FORMS.values(), ids=STORE_FORMS.keys())
+def test_every_store_form_writes_an_index_readers_open_from_any_folder(
+        tmp_path: Path, corpus: Path, form: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    round_trip(tmp_path, corpus, form, capsys, monkeypatch)
+
+
+@pytest.mark.slow
+def test_the_milvus_server_form_round_trips_too(tmp_path: Path, corpus: Path, milvus_server: str,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    round_trip(tmp_path, corpus, ["--milvus-uri", milvus_server], capsys, monkeypatch)
+
+
+def round_trip(tmp_path: Path, corpus: Path, form: list[str], capsys: pytest.CaptureFixture[str],
+               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest with ``form`` in one folder; search and ask from another; update; search again."""
+    writer, reader = tmp_path / "writer", tmp_path / "reader"
+    for folder in (writer, reader, tmp_path / "stores"):
+        folder.mkdir()
+    monkeypatch.chdir(writer)
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--quiet", *form]) == 0
+    for command in ("search", "ask"):
+        status, out, err = search_from(reader, "../writer/idx", capsys, monkeypatch, command)
+        assert status == 0, err
+        hits = json.loads(out) if command == "search" else json.loads(out)["hits"]
+        assert hits[0]["source"].endswith("rhein.txt")
+    if "--milvus-uri" in form and not form[-1].startswith("http"):
+        # The store is where the writer's folder put it, and the manifest says so absolutely.
+        path = (writer / form[form.index("--milvus-uri") + 1]).resolve()
+        assert path.is_dir() and manifest_of(writer / "idx")["store"]["uri"] == str(path)
+    # An update from the reader's folder, naming the store the same way from there, is the same index.
+    (corpus / "neu.txt").write_text("Die Elbe mündet bei Cuxhaven in die Nordsee.", encoding="utf-8")
+    monkeypatch.chdir(writer)
+    assert main(["ingest", str(corpus), "--index", "idx", "--quiet", *form]) == 0
+    status, out, err = search_from(reader, "../writer/idx", capsys, monkeypatch)
+    assert status == 0 and json.loads(out)[0]["source"].endswith("rhein.txt"), err
+
+
+def test_a_milvus_lite_path_is_read_by_another_process_in_another_folder(tmp_path: Path, corpus: Path) -> None:
+    """The issue's own steps, as separate commands: ingest with --milvus-uri ./m.db, then search elsewhere."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    (tmp_path / "elsewhere").mkdir()
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "fundstelle", *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    built = run("ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", "./m.db", "--quiet",
+                cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    found = run("search", "Wie lang ist der Rhein?", "--index", str(tmp_path / "idx"), "--json", "--k", "1",
+                cwd=tmp_path / "elsewhere")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["source"].endswith("rhein.txt")
+
+
+@pytest.mark.parametrize("uri", ["foo", "ftp://host/x", "milvus.sqlite", "./no/such/folder/m.db"])
+def test_a_milvus_uri_that_names_no_store_is_refused_before_anything_is_written(
+        tmp_path: Path, corpus: Path, uri: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", uri, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    if "folder" in uri:
+        assert "the folder of the Milvus Lite store ./no/such/folder/m.db" in err and "does not exist" in err
+    else:
+        assert f"'{uri}' is not a Milvus store; --milvus-uri takes a server's address (http://HOST:19530" in err
+        assert "a Milvus Lite file path ending in .db" in err
+    assert "--rebuild" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]  # no index folder, no store
+
+
+def test_a_missing_milvus_lite_store_says_so_and_the_rebuild_it_suggests_works(
+        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", "m.db",
+                 "--quiet"]) == 0
+    shutil.rmtree(tmp_path / "m.db")
+    capsys.readouterr()
+    assert main(["search", "Rhein", "--index", "idx"]) == 2
+    err = capsys.readouterr().err
+    assert f"keeps its vectors in the Milvus Lite store {(tmp_path / 'm.db').resolve()}, which is missing" in err
+    assert "rebuild it with: python ingest.py [FILES ...] --index idx --rebuild" in err
+    assert not (tmp_path / "m.db").exists()  # reading never creates a store
+    # The remedy named works.
+    assert main(["ingest", str(corpus), "--index", "idx", "--rebuild", "--milvus-uri", "m.db", "--quiet"]) == 0
+    assert main(["search", "Rhein", "--index", "idx"]) == 0
+
+
+def collections_in(store: Path) -> list[str]:
+    client = fundstelle.milvus._client(str(store), store.parent)
+    try:
+        return sorted(client.list_collections())
+    finally:
+        fundstelle.milvus._release(str(store))
+
+
+def test_collections_go_with_their_versions_after_a_rebuild(tmp_path: Path, corpus: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shared store (here Milvus Lite by path, as a server would be) keeps no collections of versions gone."""
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "m.db"
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", "m.db",
+                 "--quiet"]) == 0
+    first = manifest_of(tmp_path / "idx")["store"]["prefix"]
+    assert main(["ingest", str(corpus), "--index", "idx", "--rebuild", "--milvus-uri", "m.db", "--quiet"]) == 0
+    second = manifest_of(tmp_path / "idx")["store"]["prefix"]
+    assert second != first
+    # The version just replaced stays for readers that opened it a moment ago ...
+    assert collections_in(store) == sorted(f"{prefix}_{version}_{part}" for prefix, version in
+                                           ((first, "v000001"), (second, "v000002"))
+                                           for part in ("chunks", "sentences"))
+    (corpus / "neu.txt").write_text("Die Elbe mündet bei Cuxhaven in die Nordsee.", encoding="utf-8")
+    assert main(["ingest", str(corpus), "--index", "idx", "--quiet"]) == 0
+    # ... and goes, with its collections of the old prefix, when the next version comes.
+    assert collections_in(store) == sorted(f"{second}_{version}_{part}" for version in ("v000002", "v000003")
+                                           for part in ("chunks", "sentences"))
+    assert sorted(p.name for p in (tmp_path / "idx").glob("v*")) == ["v000002", "v000003"]
+    # Moving the index to FAISS files empties the store once the Milvus versions are gone.
+    assert main(["ingest", str(corpus), "--index", "idx", "--rebuild", "--store", "faiss", "--quiet"]) == 0
+    assert main(["ingest", str(corpus / "neu.txt"), "--index", "idx", "--remove", str(corpus / "brot.md"),
+                 "--quiet"]) == 0
+    assert collections_in(store) == []
+    assert Index.open(tmp_path / "idx").search("Wo mündet die Elbe?", k=1)[0].source.endswith("neu.txt")
+
+
+def test_an_index_main_wrote_with_a_relative_lite_path_is_fixed_by_the_rebuild_the_error_names(
+        tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before issue 23 the manifest held './m.db' as given, and the suggested --rebuild wrote the same again."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", "hashing", "--milvus-uri", "./m.db",
+                 "--quiet"]) == 0
+    edit_manifest(tmp_path / "idx", lambda m: m["store"].update(uri="./m.db"))  # what the earlier ingest wrote
+    capsys.readouterr()
+    assert main(["search", "Rhein", "--index", "idx"]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged (bad or missing store)" in err and "--rebuild" in err
+    assert main(["ingest", str(corpus), "--index", "idx", "--rebuild", "--milvus-uri", "./m.db", "--quiet"]) == 0
+    assert main(["search", "Rhein", "--index", "idx"]) == 0
+    assert Path(manifest_of(tmp_path / "idx")["store"]["uri"]) == (tmp_path / "m.db").resolve()

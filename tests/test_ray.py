@@ -91,3 +91,64 @@ def test_ray_ingest_with_the_default_models_matches_to_float_tolerance(ray_clust
     ingest([DEFAULT_CORPUS], tmp_path / "ray", ray="local")
     # The workers embed other batches than the plain loop; the models pad per batch.
     assert_same_snapshot(read_snapshot(tmp_path / "plain"), read_snapshot(tmp_path / "ray"), atol=1e-5)
+
+
+def test_ray_data_settings_are_the_process_own_after_an_ingest(ray_cluster: None, tmp_path: Path,
+                                                               corpus: Path) -> None:
+    """Ray Data's DataContext is process-wide: a long-lived process keeps its own settings after an ingest."""
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+
+    def settings() -> tuple[bool, bool, bool]:
+        return (context.execution_options.preserve_order, context.actor_task_retry_on_errors,
+                context.enable_progress_bars)
+
+    for own in ((False, False, True), (True, True, False)):
+        (context.execution_options.preserve_order, context.actor_task_retry_on_errors,
+         context.enable_progress_bars) = own
+        ingest([corpus], tmp_path / f"ray-{own[0]}", ray="local", **OPTIONS)
+        assert settings() == own
+
+
+def test_a_batch_that_fails_once_is_retried_and_the_index_is_the_plain_one(
+        ray_cluster: None, tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's batch raises once (an injected failure); Ray runs it again and nothing is lost or doubled."""
+    import os
+
+    import fundstelle.distributed
+
+    failed = tmp_path / "failed-once"
+
+    class FailsOnce(fundstelle.distributed._Embed):  # defined here: Ray ships it to the workers by value
+        def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            try:  # the first batch on any worker creates the flag and fails; every later one goes on
+                os.close(os.open(failed, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return super().__call__(batch)
+            raise RuntimeError("injected failure of an embedding batch")
+
+    monkeypatch.setattr(fundstelle.distributed, "_Embed", FailsOnce)
+    for name in range(6):  # several batches, so the failed one is one of many
+        (corpus / f"fluss{name}.txt").write_text(f"Fluss {name}. " + DOCS["rhein.txt"][name * 20:], encoding="utf-8")
+    distributed = ingest([corpus], tmp_path / "ray", ray="local", **OPTIONS)
+    assert failed.exists()  # the failure happened, and the ingest still went through
+    plain = ingest([corpus], tmp_path / "plain", **OPTIONS)
+    assert (distributed.documents, distributed.chunks) == (plain.documents, plain.chunks)
+    assert_same_snapshot(read_snapshot(tmp_path / "plain"), read_snapshot(tmp_path / "ray"))
+
+
+def test_ray_ingest_into_a_milvus_lite_path_is_read_from_another_folder(
+        ray_cluster: None, tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: --milvus-uri ./m.db with --ray wrote an index no reader could open."""
+    pytest.importorskip("pymilvus")
+    (tmp_path / "writer").mkdir()
+    (tmp_path / "reader").mkdir()
+    monkeypatch.chdir(tmp_path / "writer")
+    assert main(["ingest", str(corpus), "--index", "idx", "--model", MODEL, "--ray", "--milvus-uri", "./m.db",
+                 "--quiet"]) == 0
+    monkeypatch.chdir(tmp_path / "reader")
+    capsys.readouterr()
+    assert main(["search", "Wie lang ist der Rhein?", "--index", "../writer/idx", "--json", "--k", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["source"].endswith("rhein.txt")

@@ -24,7 +24,8 @@ from .results import MODES, Answer, Hit, IngestReport, Progress
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
     from .index import Index
 
-__all__ = ["advice", "ask_main", "format_answer", "ingest_main", "main", "search_main", "serve_main", "shown"]
+__all__ = ["advice", "app_command", "app_main", "ask_main", "format_answer", "ingest_main", "main", "search_main",
+           "serve_main", "shown"]
 
 T = TypeVar("T")
 
@@ -145,10 +146,11 @@ def ingest_parser() -> argparse.ArgumentParser:
                         help="also follow symlinks that lead outside the given folders (skipped by default)")
     parser.add_argument("--store", choices=STORES, default=None,
                         help="where a new index keeps its vectors: faiss files (default) or milvus "
-                             "(Milvus Lite in the index folder, or the server of --milvus-uri)")
+                             "(Milvus Lite in the index folder, or the store of --milvus-uri)")
     parser.add_argument("--milvus-uri", default=None, metavar="URI",
-                        help="Milvus server for a new index, e.g. http://localhost:19530 (implies --store milvus; "
-                             "a token is read from MILVUS_TOKEN)")
+                        help="Milvus store for a new index (implies --store milvus): a server, e.g. "
+                             "http://localhost:19530 (a token is read from MILVUS_TOKEN), or a Milvus Lite "
+                             "file path ending in .db, e.g. ./milvus.db (the index records it absolute)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="chunk and embed on a Ray cluster: 'auto' or an address joins one; "
                              "without ADDRESS a local cluster is started")
@@ -342,20 +344,80 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# The page and its server settings live in the repository beside src/ (an editable install).
+_CHECKOUT = Path(__file__).resolve().parents[2]
+APP_SCRIPT = _CHECKOUT / "app" / "streamlit_app.py"
+APP_CONFIG = _CHECKOUT / ".streamlit" / "config.toml"
+
+
+def app_command(extra: Sequence[str] = ()) -> list[str]:
+    """The command that starts the page with the settings of ``.streamlit/config.toml`` given as flags.
+
+    Streamlit reads that file from the working directory only; given as flags, its
+    settings (this machine only, no usage statistics, no developer menu) hold wherever
+    the page is started. ``extra`` Streamlit flags come last and win
+    (``--server.address 0.0.0.0`` shares the page on purpose). Raises FileNotFoundError
+    when the page's files are not beside this installation (not an editable install).
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    for needed in (APP_SCRIPT, APP_CONFIG):
+        if not needed.is_file():
+            raise FileNotFoundError(
+                f"the page's files are not beside this installation of fundstelle ({needed} is missing); the page "
+                f"runs from a checkout of the repository: pip install -e '.[app]' there, then fundstelle app")
+    flags = []
+    for section, settings in tomllib.loads(APP_CONFIG.read_text(encoding="utf-8")).items():
+        for key, value in settings.items():
+            shown_value = str(value).lower() if isinstance(value, bool) else str(value)
+            flags.append(f"--{section}.{key}={shown_value}")
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), *flags, *extra]
+
+
+def app_main(argv: Sequence[str] | None = None) -> int:
+    """Start the page (Streamlit) with the project's safe settings, from any folder; returns 2 when it cannot."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        print("usage: fundstelle app [STREAMLIT FLAGS ...]\n\n"
+              "Start the page at http://127.0.0.1:8501 with the settings of .streamlit/config.toml (this machine\n"
+              "only, no usage statistics, no developer menu), whatever folder it is started from. Streamlit flags\n"
+              "go last and win, e.g. --server.port 8502, or --server.address 0.0.0.0 to share the page on a\n"
+              "network on purpose. The index is $FUNDSTELLE_INDEX, else index/ in the repository.")
+        return 0
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        print("error: the page needs streamlit: pip install -e '.[app]'", file=sys.stderr)
+        return 2
+    try:
+        command = app_command(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {shown(error)}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # Streamlit takes over this process (and its signals)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fundstelle {ask,search,ingest,serve} …``."""
+    """``python -m fundstelle {ask,search,ingest,serve,app} …``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main, "serve": serve_main}
+    commands = {"ask": ask_main, "search": search_main, "ingest": ingest_main, "serve": serve_main, "app": app_main}
     usage = ("usage: python -m fundstelle ask QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
              "                                   [--store milvus] [--milvus-uri URI] [--ray [ADDRESS]]\n"
              "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N]\n"
+             "       python -m fundstelle app [STREAMLIT FLAGS ...]\n"
              "\ncommands:\n"
              "  ask      answer a question from the index: the answer sentence (or none) and passages\n"
              "  search   the passages that best answer a question, without choosing an answer\n"
              "  ingest   build or update an index from files (the same as python ingest.py)\n"
              "  serve    answer search and ask over HTTP (JSON; OpenAPI docs at /docs)\n"
+             "  app      start the page (Streamlit) on this machine only, from any folder\n"
              "\neach command has --help of its own; 'fundstelle' is the same as 'python -m fundstelle'")
     if argv[:1] in (["-h"], ["--help"]):
         print(usage)

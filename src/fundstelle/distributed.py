@@ -145,12 +145,7 @@ def chunk_and_embed(
     """
     ray = _ray()
     characters = sum(len(doc.text) for doc in docs)
-    with cluster(address, workers) as pool:
-        context = ray.data.DataContext.get_current()
-        context.execution_options.preserve_order = True
-        # Retry a batch whose worker raised (Ray's default retries only crashed workers).
-        context.actor_task_retry_on_errors = True
-        context.enable_progress_bars = False
+    with cluster(address, workers) as pool, _data_settings(ray):
         items = [{"doc": i, "id": doc.id, "text": doc.text} for i, doc in enumerate(docs)]
         passages = ray.data.from_items(items, override_num_blocks=min(len(items), 4 * pool)).flat_map(
             functools.partial(_passages, chunk_size=chunk_size, chunk_overlap=chunk_overlap)).materialize()
@@ -175,6 +170,27 @@ def chunk_and_embed(
                 if progress:
                     progress("passages", done, total)
     return _assemble(docs, columns, total, dims, first_sentence_row)
+
+
+@contextlib.contextmanager
+def _data_settings(ray: Any) -> Iterator[None]:
+    """Ray Data's settings for the ingest while inside, then the process's own back.
+
+    ``DataContext`` is process-wide: a long-lived process (a notebook, a server that
+    ingests) keeps its own settings for its own datasets.
+    """
+    context = ray.data.DataContext.get_current()
+    saved = (context.execution_options.preserve_order, context.actor_task_retry_on_errors,
+             context.enable_progress_bars)
+    context.execution_options.preserve_order = True
+    # Retry a batch whose worker raised (Ray's default retries only crashed workers).
+    context.actor_task_retry_on_errors = True
+    context.enable_progress_bars = False
+    try:
+        yield
+    finally:
+        (context.execution_options.preserve_order, context.actor_task_retry_on_errors,
+         context.enable_progress_bars) = saved
 
 
 def _passages(row: dict[str, Any], chunk_size: int, chunk_overlap: int) -> list[dict[str, Any]]:

@@ -96,6 +96,7 @@ def ingest(
     paths, remove = as_paths(paths), as_paths(remove, "path to remove")
     root = Path(folder)
     report = IngestReport()
+    store, milvus_uri = _store_asked(store, milvus_uri)  # refused before the folder is touched
     with ingest_lock(root):
         old = None if rebuild else _live_version(root)
         settings = _settings(old, root, model, chunk_size, chunk_overlap, query_prompt, passage_prompt, rebuild,
@@ -121,6 +122,24 @@ def _live_version(root: Path) -> Snapshot | None:
         return None
 
 
+def _store_asked(store: str | None, milvus_uri: str | None) -> tuple[str | None, str | None]:
+    """The store and Milvus URI asked for, checked; a Milvus Lite path made absolute (see :func:`~.milvus.store_uri`).
+
+    Raises ValueError naming what is accepted.
+    """
+    if milvus_uri and store is None:
+        store = "milvus"
+    if store is not None and store not in STORES:
+        raise ValueError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
+    if milvus_uri and store != "milvus":
+        raise ValueError("a Milvus URI needs store='milvus'")
+    if milvus_uri:
+        from .milvus import store_uri
+
+        milvus_uri = store_uri(milvus_uri)
+    return store, milvus_uri
+
+
 def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: int | None,
               chunk_overlap: int | None, query_prompt: str, passage_prompt: str, rebuild: bool,
               store: str | None, milvus_uri: str | None) -> _Settings:
@@ -130,12 +149,6 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
     asked, and the live version's model (with its prompts) and chunking where nothing
     else is asked. A new index: what is asked, or the defaults.
     """
-    if milvus_uri and store is None:
-        store = "milvus"
-    if store is not None and store not in STORES:
-        raise ValueError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
-    if milvus_uri and store != "milvus":
-        raise ValueError("a Milvus URI needs store='milvus'")
     if old is not None:
         old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap, store=store,
                                       milvus_uri=milvus_uri or None)

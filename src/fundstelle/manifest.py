@@ -17,7 +17,8 @@ from typing import Any, TypeGuard
 from .embed import Embedder, split_model_spec
 from .errors import IndexFolderError, IndexMismatchError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "STORES", "DocumentEntry", "Manifest", "Member", "Store"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MILVUS_URI_FORMS", "STORES", "DocumentEntry", "Manifest", "Member",
+           "Store", "is_lite_path", "is_milvus_uri"]
 
 # The newest format this code reads. Version 1 keeps every vector in FAISS files in the
 # version folder; version 2 may keep them in Milvus (a "store" entry). A FAISS index is
@@ -31,9 +32,15 @@ LEXICAL_METHOD = "bm25s-lucene"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 # Where the vectors of a version live: FAISS files beside the manifest, or Milvus collections.
 STORES = ("faiss", "milvus")
-# Milvus collection and field names (its own rule), and the server addresses it is given.
+# Milvus collection and field names (its own rule).
 _MILVUS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-_MILVUS_URI = re.compile(r"(https?|tcp|grpc|unix)://\S{1,500}")
+# Where a Milvus store is, as pymilvus takes it: a server's address, or the folder of a Milvus
+# Lite store (a path ending in .db; a manifest holds it absolute, so it means the same store
+# whichever folder a reader runs in).
+_MILVUS_SERVER = re.compile(r"(https?|tcp|unix)://\S{1,500}")
+_LITE_PATH = re.compile(r"/[^\x00-\x1f\x7f]{0,1000}\.db")
+MILVUS_URI_FORMS = "a server's address (http://HOST:19530, https://…, tcp://…, unix://…) or a Milvus Lite file path " \
+                   "ending in .db (./milvus.db)"
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,12 @@ class Member:
 class Store:
     """Where a version's vectors live (``kind``, one of :data:`STORES`).
 
-    For ``milvus``: ``uri`` is the server's address, or "" for Milvus Lite in the version
-    folder; ``prefix`` starts the names of this index's collections (the same in every
-    version); ``chunks`` and ``sentences`` are this version's two collections. In that
-    case :attr:`Member.file` and :attr:`Manifest.sentences_file` name vector fields.
+    For ``milvus``: ``uri`` is the server's address, the absolute path of a Milvus Lite
+    store outside the index folder (ending in ``.db``), or "" for Milvus Lite in the version
+    folder (see :func:`is_milvus_uri`); ``prefix`` starts the names of this index's
+    collections (the same in every version); ``chunks`` and ``sentences`` are this
+    version's two collections. In that case :attr:`Member.file` and
+    :attr:`Manifest.sentences_file` name vector fields.
     """
 
     kind: str = "faiss"
@@ -207,6 +216,16 @@ class Manifest:
                 )
 
 
+def is_lite_path(uri: str) -> bool:
+    """True for a Milvus Lite store given by its path (anything ending in ``.db`` that is not a server's address)."""
+    return uri.endswith(".db") and not _MILVUS_SERVER.match(uri)
+
+
+def is_milvus_uri(uri: str) -> bool:
+    """True for a store entry's ``uri`` that a manifest may hold: "", a server address, an absolute ``.db`` path."""
+    return uri == "" or bool(_MILVUS_SERVER.fullmatch(uri)) or bool(_LITE_PATH.fullmatch(uri))
+
+
 def _faiss_file(name: str) -> bool:
     """A FAISS file a manifest may name: a plain name in the version folder, ending in ``.faiss``."""
     return bool(_PLAIN_NAME.fullmatch(name)) and name.endswith(".faiss")
@@ -264,7 +283,7 @@ def _check(manifest: Any, folder: str) -> None:
             isinstance(d, dict) and isinstance(d.get("id"), str) and is_int(d.get("chunks")) for d in documents
         ),
         "store": isinstance(store, dict) and store.get("kind") in STORES and (not milvus or (
-            isinstance(store.get("uri"), str) and (store["uri"] == "" or bool(_MILVUS_URI.fullmatch(store["uri"])))
+            isinstance(store.get("uri"), str) and is_milvus_uri(store["uri"])
             and all(isinstance(store.get(key), str) and _MILVUS_NAME.fullmatch(store[key])
                     for key in ("prefix", "chunks", "sentences"))
         )),

@@ -16,12 +16,15 @@ not match: see README, "Scaling out"). Fusion, answer ranking and highlighting a
 unchanged; they see a :class:`MilvusIndex`, one more :class:`~fundstelle.backends.VectorIndex`.
 
 ``milvus_uri`` None or "" means Milvus Lite, a local store in the version folder
-(``vNNNNNN/milvus.db/``), which one process at a time may open. A URI
-(``http://host:19530``) reaches a Milvus server or cluster, which any number of
-processes may share; its token, if it needs one, comes from ``MILVUS_TOKEN`` and is
-never written to the index. The version switch is the folder's own: the collections
-are complete before the manifest naming them is written, and ``CURRENT`` then names
-that version, so a reader never sees half an ingest.
+(``vNNNNNN/milvus.db/``), which one process at a time may open. A path ending in
+``.db`` (``./milvus.db``, as pymilvus takes it) is a Milvus Lite store there, which the
+index's versions share as they would a server; the manifest holds it absolute, so a
+reader started in any folder opens the same store. A URI (``http://host:19530``)
+reaches a Milvus server or cluster, which any number of processes may share; its
+token, if it needs one, comes from ``MILVUS_TOKEN`` and is never written to the index.
+The version switch is the folder's own: the collections are complete before the
+manifest naming them is written, and ``CURRENT`` then names that version, so a reader
+never sees half an ingest. A shared store's collections go with their version folder.
 """
 
 from __future__ import annotations
@@ -41,14 +44,15 @@ import numpy as np
 
 from .backends import EXACT_SEARCH_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_NEIGHBOURS, VectorIndex
 from .errors import IndexFolderError, IndexLockedError
-from .manifest import Manifest, Store
+from .manifest import MILVUS_URI_FORMS, Manifest, Store, is_lite_path, is_milvus_uri
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
     from .store import Snapshot
 
-__all__ = ["LITE_FOLDER", "MilvusIndex", "new_store", "open_vectors", "release_lite", "write_vectors"]
+__all__ = ["LITE_FOLDER", "MilvusIndex", "drop_version", "new_store", "open_vectors", "release_lite", "store_uri",
+           "write_vectors"]
 
 # Milvus Lite's data folder inside a version folder (pymilvus takes a path ending in .db
 # as a local store).
@@ -61,13 +65,33 @@ _SENTENCE_FIELD = "vector"
 _INSTALL = "the Milvus store needs pymilvus and milvus-lite: pip install 'fundstelle[milvus]'"
 
 
-def new_store(uri: str | None) -> Store:
-    """The store entry of a new Milvus-backed index: ``uri`` (None or "" for Milvus Lite) and a fresh prefix."""
-    _pymilvus()  # say what to install before any work is done
+def store_uri(uri: str | None) -> str:
+    """``uri`` as a store entry holds it: "" (Lite in the index folder), a server's address, or a Milvus Lite path.
+
+    A Milvus Lite path is made absolute here (against the working directory, as pymilvus
+    would take it), so the index names the same store whichever folder it is read from.
+    Raises ValueError for anything else, naming the forms accepted, before anything is written.
+    """
     if not uri:
+        return ""
+    if is_lite_path(uri):
+        path = Path(uri).expanduser().absolute()
+        if not path.parent.is_dir():
+            raise ValueError(f"the folder of the Milvus Lite store {uri} ({path.parent}) does not exist")
+        uri = os.path.normpath(path)
+    if not is_milvus_uri(uri):
+        raise ValueError(f"{uri!r} is not a Milvus store; --milvus-uri takes {MILVUS_URI_FORMS}")
+    return uri
+
+
+def new_store(uri: str | None) -> Store:
+    """The store entry of a new Milvus-backed index at ``uri`` (see :func:`store_uri`) with a fresh prefix."""
+    uri = store_uri(uri)
+    _pymilvus()  # say what to install before any work is done
+    if not _on_server(uri):
         _lite()
     # A random prefix: several indexes may share one server.
-    return Store("milvus", uri or "", f"fs_{secrets.token_hex(6)}")
+    return Store("milvus", uri, f"fs_{secrets.token_hex(6)}")
 
 
 class MilvusIndex:
@@ -172,20 +196,36 @@ def _lite() -> None:
         raise ImportError(_INSTALL) from error
 
 
+def _on_server(uri: str) -> bool:
+    """Does a store ``uri`` name a Milvus server (not Milvus Lite, in the version folder or at a path)?"""
+    return bool(uri) and not is_lite_path(uri)
+
+
+def _lite_target(uri: str, folder: Path) -> Path | None:
+    """The Milvus Lite store (absolute) a store ``uri`` of the version ``folder`` names; None for a server.
+
+    Absolute, as this process's clients are kept by it: a process may change its folder.
+    """
+    if not uri:
+        return Path(os.path.abspath(folder / LITE_FOLDER))
+    return Path(uri) if is_lite_path(uri) else None
+
+
 def _client(uri: str, folder: Path, create: bool = False) -> MilvusClient:
-    """The process's client for ``uri`` (a server), or for the Milvus Lite store of the version ``folder``.
+    """The process's client for ``uri`` (a server or a Milvus Lite path), or for the Milvus Lite store of ``folder``.
 
     A Milvus Lite store that is not there is a FileNotFoundError unless ``create`` is set.
     """
     pymilvus = _pymilvus()
-    target = uri or str(folder / LITE_FOLDER)
-    if not uri and not create and not Path(target).is_dir():
+    lite = _lite_target(uri, folder)
+    target = str(lite) if lite is not None else uri
+    if lite is not None and not create and not lite.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no Milvus Lite store", target)
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(target)
         if client is not None:
             return client
-        if uri:
+        if lite is None:
             try:
                 client = pymilvus.MilvusClient(uri=uri, token=os.environ.get("MILVUS_TOKEN", ""))
             except pymilvus.MilvusException as error:
@@ -194,9 +234,9 @@ def _client(uri: str, folder: Path, create: bool = False) -> MilvusClient:
         else:
             _lite()
             # Asked first: pymilvus would log a traceback before failing.
-            if _held_elsewhere(Path(target)):
+            if _held_elsewhere(lite):
                 raise IndexLockedError(
-                    f"another process has the Milvus Lite store of {folder} open (Milvus Lite serves one process "
+                    f"another process has the Milvus Lite store {target} open (Milvus Lite serves one process "
                     f"at a time; to search and ingest from several, build the index on a Milvus server with "
                     f"--milvus-uri)", str(folder.parent), "another process (Milvus Lite)")
             client = pymilvus.MilvusClient(target, grpc_options=_LITE_GRPC)
@@ -224,7 +264,11 @@ def release_lite(folder: Path) -> None:
 
     Called before a version folder is removed, and when its writing is done.
     """
-    target = str(folder / LITE_FOLDER)
+    _release(os.path.abspath(folder / LITE_FOLDER))
+
+
+def _release(target: str) -> None:
+    """Close this process's Milvus Lite store at ``target`` (if open), releasing its lock."""
     with _CLIENTS_LOCK:
         client = _CLIENTS.pop(target, None)
     if client is not None:
@@ -244,11 +288,18 @@ def open_vectors(folder: Path, manifest: Manifest) -> tuple[list[VectorIndex], V
     Raises :class:`IndexFolderError` when a collection is missing or does not fit the manifest.
     """
     store = manifest.store
-    client = _client(store.uri, folder)
+    try:
+        client = _client(store.uri, folder)
+    except FileNotFoundError:
+        if not store.uri:
+            raise  # the version folder's own store: the reader names the missing file
+        raise IndexFolderError(f"index {folder} keeps its vectors in the Milvus Lite store {store.uri}, which is "
+                               f"missing", str(folder.parent)) from None
     counts = {}
     for name in (store.chunks, store.sentences):
         if not client.has_collection(name):
-            where = f"the Milvus server at {store.uri}" if store.uri else f"{folder / LITE_FOLDER}"
+            lite = _lite_target(store.uri, folder)
+            where = f"the Milvus server at {store.uri}" if lite is None else f"the Milvus Lite store {lite}"
             raise IndexFolderError(f"index {folder} names Milvus collection {name}, which {where} does not hold",
                                    str(folder.parent))
         client.load_collection(name)
@@ -296,6 +347,9 @@ def write_vectors(staging: Path, version: str, snapshot: Snapshot) -> Manifest:
     manifest = snapshot.manifest
     store = replace(manifest.store, chunks=f"{manifest.store.prefix}_{version}_chunks",
                     sentences=f"{manifest.store.prefix}_{version}_sentences")
+    lite = _lite_target(store.uri, staging)
+    # A reader in this process may have a shared Milvus Lite store open: it stays open for it.
+    opened_here = lite is not None and str(lite) not in _CLIENTS
     client = _client(store.uri, staging, create=True)
     try:
         kind = _write_chunks(client, store, snapshot)
@@ -303,10 +357,10 @@ def write_vectors(staging: Path, version: str, snapshot: Snapshot) -> Manifest:
         if store.uri:
             _drop_stale(client, store, keep={version, snapshot.version})
     finally:
-        if not store.uri:
-            release_lite(staging)
-    if not store.uri:
-        _fsync_tree(staging / LITE_FOLDER)
+        if lite is not None and opened_here:
+            _release(str(lite))
+    if lite is not None:
+        _fsync_tree(lite)
     members = tuple(replace(member, file=f"dense_{i}", faiss=kind) for i, member in enumerate(manifest.members))
     return replace(manifest, store=store, members=members, sentences_file=_SENTENCE_FIELD)
 
@@ -318,7 +372,7 @@ def _index_params(client: MilvusClient, store: Store, fields: list[str], rows: i
     for speed alike. Milvus Lite builds HNSW in a background thread that keeps the
     process alive until done, and searched no faster in our measurements.
     """
-    kind = "HNSW" if store.uri and rows > EXACT_SEARCH_LIMIT else "FLAT"
+    kind = "HNSW" if _on_server(store.uri) and rows > EXACT_SEARCH_LIMIT else "FLAT"
     params = client.prepare_index_params()
     for field in fields:
         if kind == "HNSW":
@@ -412,6 +466,29 @@ def _drop_stale(client: MilvusClient, store: Store, keep: set[str]) -> None:
     for name in client.list_collections():
         if name.startswith(mine) and name not in wanted:
             client.drop_collection(name)
+
+
+def drop_version(folder: Path, manifest: Manifest) -> None:
+    """Drop the collections of the version in ``folder`` from a shared store (a server, a Milvus Lite path).
+
+    Called before the version folder is removed; the Milvus Lite store inside a version
+    folder goes with the folder. Raises what the store raises (a server that is away).
+    """
+    store = manifest.store
+    if not store.uri:
+        return
+    lite = _lite_target(store.uri, folder)
+    if lite is not None and not lite.is_dir():
+        return  # nothing to drop, and nothing to create
+    opened_here = lite is not None and str(lite) not in _CLIENTS
+    client = _client(store.uri, folder)
+    try:
+        for name in (store.chunks, store.sentences):
+            if client.has_collection(name):
+                client.drop_collection(name)
+    finally:
+        if lite is not None and opened_here:
+            _release(str(lite))
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -2,12 +2,16 @@
 
 Every type a caller of :class:`fundstelle.Index` meets lives here, as a small frozen
 dataclass with plain fields; the modules that compute them import them from here.
+What search and ask return is deeply immutable (tuples, read-only mappings): the index
+hands a repeated question's result out again from its cache, so a caller that could
+edit one would edit every later answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal, get_args
 
 __all__ = [
@@ -95,9 +99,9 @@ class Hit:
 
     ``text`` is the chunk; ``start``/``end`` its offsets in the document's text;
     ``answer`` the span of ``text`` that best answers the question (offsets into
-    ``text``); ``terms`` the question's words found in ``text``; ``score`` the fused
-    relevance (higher is better; comparable within one result list); ``signals`` the
-    per-signal scores it was fused from (cosine per embedder, BM25).
+    ``text``); ``terms`` the question's words found in ``text`` (a tuple); ``score`` the
+    fused relevance (higher is better; comparable within one result list); ``signals``
+    the per-signal scores it was fused from (cosine per embedder, BM25; read-only).
     """
 
     rank: int
@@ -109,8 +113,12 @@ class Hit:
     start: int
     end: int
     answer: AnswerSpan
-    terms: list[Span] = field(default_factory=list)
-    signals: dict[str, float] = field(default_factory=dict)
+    terms: Sequence[Span] = ()
+    signals: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", tuple(self.terms))
+        object.__setattr__(self, "signals", MappingProxyType(dict(self.signals)))
 
     def to_dict(self) -> dict[str, object]:
         """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
@@ -160,13 +168,16 @@ class Reply:
     """What :meth:`fundstelle.Index.ask` returns.
 
     ``answer`` is the best answer, or None when the documents hold none the model
-    trusts; ``hits`` the passages, ordered by their best answer sentence, none
-    showing an answer sentence an earlier hit shows.
+    trusts; ``hits`` the passages (a tuple), ordered by their best answer sentence,
+    none showing an answer sentence an earlier hit shows.
     """
 
     question: str
     answer: Answer | None
-    hits: list[Hit] = field(default_factory=list)
+    hits: Sequence[Hit] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hits", tuple(self.hits))
 
     def to_dict(self) -> dict[str, object]:
         """The reply as plain JSON-ready data (the CLI's ``ask --json`` output)."""

@@ -52,7 +52,7 @@ from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError, Inde
 from .files import LinkError, check_regular, create_new, link_error, open_no_follow, read_capped, read_text, text_lines
 from .load import MAX_FILE_BYTES
 from .manifest import Manifest, is_int
-from .milvus import LITE_FOLDER, open_vectors, release_lite, write_vectors
+from .milvus import LITE_FOLDER, drop_version, open_vectors, release_lite, write_vectors
 from .results import Document
 
 __all__ = [
@@ -548,15 +548,35 @@ def _remove_old_versions(root: Path, keep: set[str]) -> None:
     """Delete versions older than the previous one, and leftovers of crashed ingests.
 
     The version just replaced stays, so a reader that read ``CURRENT`` a moment ago
-    can still open it. Only names this index writes are deleted, and no symlink.
+    can still open it. Only names this index writes are deleted, and no symlink. A
+    version whose vectors are in a shared Milvus store (a server, a Milvus Lite path)
+    takes its collections with it, whichever prefix it had (a rebuild starts a new one);
+    when the store cannot drop them now, the folder stays and the next ingest tries again.
     """
     for path in root.iterdir():
         stale_version = _VERSION_DIR.fullmatch(path.name) and path.name not in keep
         crashed = _LEFTOVER.fullmatch(path.name)
         if (stale_version or crashed) and not path.is_symlink():
+            if stale_version and not _dropped_collections(path):
+                continue
             if (path / LITE_FOLDER).is_dir():  # a Milvus Lite store this process may have open
                 release_lite(path)
             _remove_own(path)
+
+
+def _dropped_collections(folder: Path) -> bool:
+    """Drop the shared Milvus collections the version ``folder`` names, if any; False when the store refused."""
+    try:
+        manifest = Manifest.from_json(_read_json(folder / "manifest.json"), str(folder))
+    except (IndexFolderError, _Damaged, OSError):
+        return True  # an unfinished or damaged version names nothing to drop
+    if manifest.store.kind != "milvus":
+        return True
+    try:
+        drop_version(folder, manifest)
+    except Exception:  # the server is away or the store is busy: keep the folder that names them
+        return False
+    return True
 
 
 # What a folder needs to be taken for an index: this file, which every ingest writes

@@ -18,18 +18,19 @@ import os
 from typing import Any, Literal
 
 try:
-    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
+    from langchain_core.runnables.config import run_in_executor
 except ImportError as missing:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"FundstelleRetriever needs LangChain ({missing.name} is missing): pip install 'fundstelle[langchain]'"
     ) from None
 from pydantic import Field, field_validator
 
-from ..filters import check_where
+from ..filters import Where, check_where
 from ..index import Index
-from ..results import Hit
+from ..results import Hit, Mode
 
 __all__ = ["FundstelleRetriever", "to_document"]
 
@@ -40,8 +41,10 @@ class FundstelleRetriever(BaseRetriever):
     ``index`` is an open :class:`fundstelle.Index` or an index folder (opened here);
     ``k`` the number of passages; ``mode`` ``hybrid``, ``dense`` or ``lexical``
     (see :meth:`fundstelle.Index.search`); ``where`` keeps only some documents, e.g.
-    ``{"source": "berichte/*.pdf"}`` (:mod:`fundstelle.filters`). ``ainvoke`` runs the
-    search in a worker thread; an ``Index`` may serve many threads.
+    ``{"source": "berichte/*.pdf"}`` (:mod:`fundstelle.filters`). ``k``, ``mode`` and
+    ``where`` given to ``invoke``/``ainvoke`` (``retriever.invoke(q, k=1)``) hold for that
+    call (LangChain's standard retriever tests ask for ``k``). ``ainvoke`` runs the search
+    in a worker thread; an ``Index`` may serve many threads.
     """
 
     index: Index
@@ -61,8 +64,24 @@ class FundstelleRetriever(BaseRetriever):
     def _check_where(cls, where: dict[str, str | list[str]] | None) -> dict[str, list[str]] | None:
         return check_where(where) or None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [to_document(hit) for hit in self.index.search(query, k=self.k, mode=self.mode, where=self.where)]
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, mode: Mode | None = None,
+                                where: Where | None = None) -> list[Document]:
+        return self._search(query, k, mode, where)
+
+    async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
+                                       k: int | None = None, mode: Mode | None = None,
+                                       where: Where | None = None) -> list[Document]:
+        # LangChain's default runs _get_relevant_documents in a thread too, but drops these arguments.
+        return await run_in_executor(None, self._search, query, k, mode, where)
+
+    def _search(self, query: str, k: int | None, mode: Mode | None, where: Where | None) -> list[Document]:
+        """The passages as documents; ``k``, ``mode``, ``where`` (None: the retriever's own) for this call."""
+        if k is not None and (type(k) is not int or k < 1):
+            raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
+        hits = self.index.search(query, k=self.k if k is None else k, mode=self.mode if mode is None else mode,
+                                 where=self.where if where is None else (check_where(where) or None))
+        return [to_document(hit) for hit in hits]
 
 
 def to_document(hit: Hit) -> Document:
