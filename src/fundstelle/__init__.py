@@ -22,17 +22,22 @@ if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
 from .errors import (
+    BadInputError,
+    BadTypeError,
     FundstelleError,
     IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
     IndexWriteError,
+    InputNotFoundError,
     LoadError,
+    NothingToIndexError,
 )
 from .index import Index, ask, ask_many, search, search_many
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
 from .results import (
+    EMPTY_INDEX,
     MODES,
     Answer,
     AnswerSpan,
@@ -49,10 +54,13 @@ from .results import (
 
 __all__ = [
     "DEFAULT_CORPUS",
+    "EMPTY_INDEX",
     "MODES",
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSpan",
+    "BadInputError",
+    "BadTypeError",
     "Document",
     "DocumentInfo",
     "Hit",
@@ -65,8 +73,10 @@ __all__ = [
     "IndexNotFoundError",
     "IndexWriteError",
     "IngestReport",
+    "InputNotFoundError",
     "LoadError",
     "Mode",
+    "NothingToIndexError",
     "Reply",
     "Skipped",
     "Span",

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import TextSplitter
 
+from .errors import BadInputError
 from .sentences import split_sentences
 
-__all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "chunk_text"]
+__all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "check_chunking", "chunk_text"]
 
 # Chosen on XQuAD-de by benchmarks/chunking.py: see README, "Chunk size".
 DEFAULT_CHUNK_SIZE = 400
@@ -83,6 +84,16 @@ def _cut_between_words(piece: str, limit: int) -> list[str]:
     return parts
 
 
+def check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk settings the chunker cannot work with (:class:`BadInputError`, naming what to give)."""
+    if chunk_size < 50:
+        raise BadInputError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
+    if not 0 <= chunk_overlap < chunk_size:
+        raise BadInputError(
+            f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
+        )
+
+
 def chunk_text(
     text: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -95,12 +106,7 @@ def chunk_text(
     characters of whole sentences neighbouring chunks may share; ``sentences`` the
     text's sentence spans if the caller has them (else they are split here).
     """
-    if chunk_size < 50:
-        raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
-    if not 0 <= chunk_overlap < chunk_size:
-        raise ValueError(
-            f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
-        )
+    check_chunking(chunk_size, chunk_overlap)
     splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
     sentence_spans = split_sentences(text) if sentences is None else sentences
     chunks: list[Chunk] = []

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
+from .errors import BadInputError
 from .store import Snapshot
 
 __all__ = ["FILTER_KEYS", "Where", "allowed_rows", "check_where", "parse_where", "restrict"]
@@ -47,14 +48,14 @@ def check_where(where: Where | None) -> dict[str, list[str]]:
     if where is None:
         return {}
     if not isinstance(where, Mapping):
-        raise ValueError(f"where must be a mapping such as {{'source': 'docs/*.pdf'}}, not {type(where).__name__}")
+        raise BadInputError(f"where must be a mapping such as {{'source': 'docs/*.pdf'}}, not {type(where).__name__}")
     checked: dict[str, list[str]] = {}
     for key, value in where.items():
         if key not in FILTER_KEYS:
-            raise ValueError(f"cannot filter by {key!r}; filters take {' and '.join(FILTER_KEYS)}")
+            raise BadInputError(f"cannot filter by {key!r}; filters take {' and '.join(FILTER_KEYS)}")
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, Sequence) or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
+            raise BadInputError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
         checked[key] = list(values)
     return checked
 
@@ -68,7 +69,7 @@ def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
     for pair in pairs:
         key, equals, value = pair.partition("=")
         if not equals:
-            raise ValueError(f"a filter is written key=value (e.g. source=docs/*.pdf), not {pair!r}")
+            raise BadInputError(f"a filter is written key=value (e.g. source=docs/*.pdf), not {pair!r}")
         where.setdefault(key.strip(), []).append(value.strip())
     return check_where(where)
 

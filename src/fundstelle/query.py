@@ -21,12 +21,13 @@ from . import filters
 from .answer import Candidate, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
+from .errors import BadInputError, BadTypeError
 from .filters import Where
 from .highlight import find_terms, pick_answer
 from .lexical import Token, analyze
 from .phrase import answer_phrase, with_phrase
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
-from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
+from .results import EMPTY_INDEX, MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
 from .store import Snapshot
 
 __all__ = [
@@ -53,15 +54,17 @@ ANSWER_PASSAGES = 6
 def clean_question(question: str) -> str:
     """Validate and tidy a question: control characters out, length capped.
 
-    Raises ValueError for a question that is empty or only white space. A question
+    Raises :class:`BadInputError` (a ValueError) for a question that is empty or only white
+    space, :class:`BadTypeError` for one that is not a string. A question
     longer than ``MAX_QUESTION_CHARS`` is cut there, with a warning.
     """
     if not isinstance(question, str):
-        raise TypeError(f"question must be a string, not {type(question).__name__}")
+        raise BadTypeError(f"question must be a string, not {type(question).__name__}; "
+                           "pass the question as text, e.g. 'Wie viel investiert Amazon?'")
     cleaned = "".join(c if c.isprintable() else " " for c in question)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
-        raise ValueError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
+        raise BadInputError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
     if len(cleaned) > MAX_QUESTION_CHARS:
         warnings.warn(
             f"question of {len(cleaned)} characters cut to its first {MAX_QUESTION_CHARS}",
@@ -72,9 +75,9 @@ def clean_question(question: str) -> str:
 
 
 def check_k(k: int) -> int:
-    """``k`` if it is a positive whole number; else ValueError."""
+    """``k`` if it is a positive whole number; else :class:`BadInputError`."""
     if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive whole number, not {k!r}")
+        raise BadInputError(f"k must be a positive whole number, not {k!r}; give the number of passages wanted, e.g. 5")
     return k
 
 
@@ -94,7 +97,7 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
                   fusion: Fusion = DEFAULT_FUSION, where: Where | None = None) -> list[Retrieval]:
     """:func:`retrieve` for several questions, each model embedding all of them in one call."""
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise BadInputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     check_k(k)
     allowed = filters.allowed_rows(snapshot, where)
     cleaned = [clean_question(question) for question in questions]
@@ -189,6 +192,8 @@ def plain_hits(found: Retrieval) -> list[Hit]:
 
 def reply(found: Retrieval, k: int) -> Reply:
     """The answer among all sentences of the retrieved passages (or None), and ``k`` passages around it."""
+    if not found.snapshot.documents:
+        return Reply(found.question, None, [], note=EMPTY_INDEX)
     chosen_among = candidates(found)
     if not chosen_among:
         return Reply(found.question, None, [])

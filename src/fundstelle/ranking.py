@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
+from .errors import BadInputError
 from .lexical import Token
 from .results import MODES, Mode
 
@@ -173,7 +174,7 @@ def rank(
     (``fusion.trust_of``), computed here if not given.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise BadInputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     num_rows = len(lexical)
     if num_rows == 0 or k <= 0:
         empty = np.zeros(0)
