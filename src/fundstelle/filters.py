@@ -2,8 +2,10 @@
 
 ``where={"doc_id": ["a1b2", "c3d4"], "source": "berichte/*.pdf"}`` keeps the documents
 whose id is one of the ids *and* whose source matches one of the glob patterns
-(:func:`fnmatch.fnmatchcase`: ``*`` also matches ``/``; case counts). A key may hold one
-string or a list; a list means "any of these".
+(:func:`fnmatch.fnmatchcase`: ``*`` also matches ``/``; case counts). Sources are
+absolute paths, so a relative pattern matches the end of one, from a folder boundary on
+(``berichte/*.pdf`` keeps ``/home/a/berichte/q3.pdf``). A key may hold one string or a
+list; a list means "any of these".
 
 Filtering comes before ranking: :func:`restrict` narrows every signal to the allowed
 chunk rows, renumbered ``0..m-1``, and ranking runs on those as if the index held only
@@ -82,10 +84,16 @@ def allowed_rows(snapshot: Snapshot, where: Where | None) -> np.ndarray | None:
     ids = set(checked.get("doc_id", snapshot.documents))
     patterns = checked.get("source")
     keep = [doc.id for doc in snapshot.documents.values()
-            if doc.id in ids and (patterns is None or any(fnmatch.fnmatchcase(doc.source, p) for p in patterns))]
+            if doc.id in ids and (patterns is None or any(_source_matches(doc.source, p) for p in patterns))]
     rows_of = _rows_by_document(snapshot)
     parts = [rows_of[doc_id] for doc_id in keep if doc_id in rows_of]
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _source_matches(source: str, pattern: str) -> bool:
+    """Does ``source`` match the glob ``pattern``: whole, or (a relative pattern) from a folder boundary on?"""
+    return fnmatch.fnmatchcase(source, pattern) or (
+        not pattern.startswith("/") and fnmatch.fnmatchcase(source, f"*/{pattern}"))
 
 
 def restrict(

@@ -33,8 +33,9 @@ from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snaps
 __all__ = ["Progress", "ingest"]
 
 # progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
-# (chunks, over all models), "sentences" (sentences), "passages" (chunks and sentences,
-# on Ray) or "index" (chunks into BM25); called as work advances.
+# (chunks, as the report counts them, whatever the number of models), "sentences"
+# (sentences), "passages" (chunks and sentences, on Ray) or "index" (chunks into BM25);
+# called as work advances.
 Progress = Callable[[str, int, int], None]
 
 
@@ -404,15 +405,16 @@ def _embed(
 
     Slicing keeps memory bounded: passage texts are cut from their documents only
     while their slice is embedded, and each slice's vectors go straight into the
-    FAISS index (no second copy of all vectors). ``progress(stage, …)`` counts over
-    all members.
+    FAISS index (no second copy of all vectors). ``progress(stage, done, count)``
+    counts passages, as the ingest's report does: with several members each passage
+    is one unit of the bar, shared among them.
     """
     done = [member * count]
 
     def step(n: int) -> None:
         done[0] += n
         if progress:
-            progress(stage, done[0], members * count)
+            progress(stage, done[0] // members, count)
 
     for at in range(0, count, _EMBED_SLICE):
         batch = texts(at, min(at + _EMBED_SLICE, count))

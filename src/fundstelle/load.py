@@ -1,7 +1,7 @@
 """Loading documents from files and folders: plain text, Markdown, HTML and PDF.
 
-Every loaded :class:`Document` keeps its source path, a stable id (derived from the
-absolute path), a title, its full text and a hash of that text. Files that cannot be
+Every loaded :class:`Document` keeps its source as an absolute path (it opens from any
+folder), a stable id (derived from that path), a title, its full text and a hash of that text. Files that cannot be
 loaded become :class:`Skipped` entries with a one-line reason; loading goes on.
 
 Files are untrusted: text is read in blocks and decoded as UTF-8, UTF-16 (with BOM), the
@@ -595,7 +595,7 @@ def load_document(path: str | os.PathLike[str]) -> Document:
         raise LoadError("no text in file (empty, or only markup)")
     return Document(
         id=document_id(path),
-        source=str(path),
+        source=os.path.abspath(path),  # opens from any folder, as the id already names the absolute path
         title=title,
         text=text,
         hash=text_hash(text),

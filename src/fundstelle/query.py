@@ -298,31 +298,34 @@ def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, t
 
 
 def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, float], k: int) -> list[Hit]:
-    """The passages ordered by their best answer sentence; each shows one no earlier hit shows.
+    """The passages ordered by the score of the answer sentence each shows; each shows one no earlier hit shows.
 
     ``score_of`` maps sentence rows to the probability that they hold the answer; it
-    becomes the hit's ``answer.score``.
+    becomes the hit's ``answer.score``. Each step takes the passage whose best sentence
+    not yet shown scores highest (the earlier retrieved on a tie), so the hits'
+    ``answer.score`` never rises down the list.
     """
-    best_first = sorted(
-        found.passages,
-        key=lambda p: -max(score_of.get(row, -np.inf) for row in snapshot.chunks[p.row].sentence_rows),
-    )
     hits: list[Hit] = []
     used: set[int] = set()
-    for passage in best_first:
+    waiting = list(found.passages)
+    while waiting and len(hits) < k:
+        best: tuple[float, int, int] | None = None  # (score, -position in waiting, sentence index)
+        for position, passage in enumerate(waiting):
+            for i, row in enumerate(snapshot.chunks[passage.row].sentence_rows):
+                choice = (score_of.get(row, -np.inf), -position, i)
+                if row not in used and (best is None or choice > best):
+                    best = choice
+        if best is None:
+            break  # every sentence left is shown by a better hit
+        score, position, i = best
+        passage = waiting.pop(-position)
         chunk = snapshot.chunks[passage.row]
-        choices = [(score_of.get(row, -np.inf), i) for i, row in enumerate(chunk.sentence_rows) if row not in used]
-        if not choices:
-            continue  # every sentence already shown by a better hit
-        score, i = max(choices)
         used.add(chunk.sentence_rows[i])
         start, end = chunk.sentences[i]
         text = snapshot.documents[chunk.doc].text[chunk.start:chunk.end]
         answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
                              snapshot.lexical.idf)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.content_tokens)))
-        if len(hits) == k:
-            break
     return hits
 
 
