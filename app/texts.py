@@ -35,7 +35,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "level_2": "wahrscheinlich",
         "level_1": "unsicher",
         "level_help": "Wie wahrscheinlich der markierte Satz die Antwort enthält, geschätzt vom Antwortmodell "
-                      "(siehe README, „Die App“).",
+                      "(siehe docs/page.md).",
         "confidence": "{cue} ({percent} %)",
         "words_1": "1 Suchwort im Text",
         "words_n": "{n} Suchwörter im Text",
@@ -126,7 +126,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "level_2": "likely",
         "level_1": "unsure",
         "level_help": "How likely the marked sentence holds the answer, as the answer model estimates it "
-                      "(see README, \"The app\").",
+                      "(see docs/page.md).",
         "confidence": "{cue} ({percent} %)",
         "words_1": "1 search word in the text",
         "words_n": "{n} search words in the text",

@@ -20,7 +20,7 @@ from .sentences import split_sentences
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "check_chunking", "chunk_text"]
 
-# Chosen on XQuAD-de by benchmarks/chunking.py: see README, "Chunk size".
+# Chosen on XQuAD-de by benchmarks/chunking.py: see docs/answers.md, "Chunk size".
 DEFAULT_CHUNK_SIZE = 400
 DEFAULT_CHUNK_OVERLAP = 200
 

@@ -192,7 +192,7 @@ class UseM3Embedder(Embedder):
     # text it embeds, which for a question is the first that wants USE (ranking.wanted_models).
     dim = 512
     # The weaker encoder on German questions but the more robust one across languages:
-    # set with benchmarks/fusion.py (README, "How hybrid search weighs").
+    # set with benchmarks/fusion.py (docs/answers.md, "How hybrid search weighs").
     foreign_weight = 0.8
 
     def __init__(self) -> None:

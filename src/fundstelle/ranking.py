@@ -42,12 +42,12 @@ __all__ = [
 ]
 
 CANDIDATES = 100
-# Set on XQuAD-de with benchmarks/retrieval.py; see README, "How hybrid search weighs".
+# Set on XQuAD-de with benchmarks/retrieval.py; see docs/answers.md, "How hybrid search weighs".
 LEXICAL_WEIGHT = 0.5
 # A dense signal whose weight for a question falls below this is left out, query
 # embedding and all: on a question nearly all in the corpus's words, USE-m3's small
 # weight changes almost nothing and its embedding costs a tenth of the query time.
-# Set with benchmarks/fusion.py (README, "How hybrid search weighs").
+# Set with benchmarks/fusion.py (docs/answers.md, "How hybrid search weighs").
 MIN_DENSE_WEIGHT = 0.2
 
 
