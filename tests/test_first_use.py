@@ -108,6 +108,13 @@ def test_the_page_says_an_empty_index_holds_no_documents(monkeypatch: pytest.Mon
     assert "Der Index enthält keine Dokumente." in shown and "Keine sichere Antwort" not in shown
 
 
+def test_the_bundled_corpus_folder_holds_the_article_alone() -> None:
+    """Indexing the corpus folder (as README's example once did) indexes the article and nothing else."""
+    from fundstelle.load import discover_files
+
+    assert discover_files([fundstelle.DEFAULT_CORPUS.parent]) == ([fundstelle.DEFAULT_CORPUS], [])
+
+
 # Output agrees with itself.
 
 def _answer(phrase: bool) -> Answer:

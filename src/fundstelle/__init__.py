@@ -1,7 +1,7 @@
 """Fundstelle: ask questions in plain language, get the passages of your documents that answer them.
 
->>> from fundstelle import Index                      # doctest: +SKIP
->>> index = Index.build(["src/fundstelle/corpus"], "index")  # doctest: +SKIP
+>>> from fundstelle import DEFAULT_CORPUS, Index      # doctest: +SKIP
+>>> index = Index.build([DEFAULT_CORPUS], "article-index")  # doctest: +SKIP
 >>> hit = index.search("Wie viel hat Amazon investiert?")[0]  # doctest: +SKIP
 >>> hit.answer.text                                    # doctest: +SKIP
 """

@@ -56,7 +56,11 @@ __all__ = [
     "text_hash",
 ]
 
-# The bundled article (German news, July 2025): what an index holds when no file is given.
+# The bundled article (German news, July 2025, on Amazon's planned further investment in
+# Anthropic): what an index holds when no file is given, and what the page's example questions
+# ask about. Its first line's `date 2025-07` marker is read as the document's date, not text;
+# the headline on the line after it becomes the title. It is alone in its folder, so that
+# indexing the folder indexes the article and nothing else.
 DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # A document's text is held in memory while it is chunked and embedded; larger files
