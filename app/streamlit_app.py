@@ -247,6 +247,9 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
         if with_examples:
             _examples(lang)
         return
+    if not documents:  # Index.ask's reply would only say so (Reply.note); say it in the page's words
+        status.html(status_html(text(lang, "empty_index"), nothing_found=True))
+        return
     started = time.perf_counter()
     try:
         if mode == "lexical":  # keywords, not a question: passages only

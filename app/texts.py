@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "level_2": "wahrscheinlich",
         "level_1": "unsicher",
         "level_help": "Wie wahrscheinlich der markierte Satz die Antwort enthält, geschätzt vom Antwortmodell "
-                      "(siehe README, „Die App“).",
+                      "(siehe docs/page.md).",
         "confidence": "{cue} ({percent} %)",
         "words_1": "1 Suchwort im Text",
         "words_n": "{n} Suchwörter im Text",
@@ -45,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "jump": "Zur Fundstelle springen",
         "document_gone": "Das Dokument ist inzwischen nicht mehr im Index.",
         "nothing_found": "Keine sichere Antwort in den Dokumenten. Die nächsten Stellen:",
+        "empty_index": "Der Index enthält keine Dokumente. Laden Sie unter „Dokumente“ welche hoch.",
         "nothing_found_words": "Keines Ihrer Suchwörter kommt in den Dokumenten vor.",
         "search_settings": "Suche",
         "hits": "Anzahl Treffer",
@@ -127,7 +128,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "level_2": "likely",
         "level_1": "unsure",
         "level_help": "How likely the marked sentence holds the answer, as the answer model estimates it "
-                      "(see README, \"The app\").",
+                      "(see docs/page.md).",
         "confidence": "{cue} ({percent} %)",
         "words_1": "1 search word in the text",
         "words_n": "{n} search words in the text",
@@ -136,6 +137,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "jump": "Jump to the passage",
         "document_gone": "The document is no longer in the index.",
         "nothing_found": "No sure answer in the documents. The closest passages:",
+        "empty_index": "The index holds no documents. Upload some under “Documents”.",
         "nothing_found_words": "None of your search words occurs in the documents.",
         "search_settings": "Search",
         "hits": "Number of hits",

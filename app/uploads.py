@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fundstelle import DocumentInfo, Index, Progress
+from fundstelle import DocumentInfo, Index, IngestReport, NothingToIndexError, Progress
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -138,7 +138,10 @@ def add_uploads(index: Index, files: Sequence[tuple[str, bytes]], progress: Prog
             partial.write_bytes(data)
             os.replace(partial, path)
             saved[name] = (raw_name, path, previous)
-        report = index.add([path for _, path, _ in saved.values()], progress=progress)
+        try:
+            report = index.add([path for _, path, _ in saved.values()], progress=progress)
+        except NothingToIndexError as error:  # not one upload could be read: each gets its reason below
+            report = IngestReport(skipped=error.skipped)
     except BaseException:
         for _, path, previous in saved.values():
             _restore(path, previous)

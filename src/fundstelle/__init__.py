@@ -1,7 +1,7 @@
 """Fundstelle: ask questions in plain language, get the passages of your documents that answer them.
 
->>> from fundstelle import Index                      # doctest: +SKIP
->>> index = Index.build(["src/fundstelle/corpus"], "index")  # doctest: +SKIP
+>>> from fundstelle import DEFAULT_CORPUS, Index      # doctest: +SKIP
+>>> index = Index.build([DEFAULT_CORPUS], "article-index")  # doctest: +SKIP
 >>> hit = index.search("Wie viel hat Amazon investiert?")[0]  # doctest: +SKIP
 >>> hit.answer.text                                    # doctest: +SKIP
 """
@@ -22,17 +22,22 @@ if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
 from .errors import (
+    BadInputError,
+    BadTypeError,
     FundstelleError,
     IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
     IndexWriteError,
+    InputNotFoundError,
     LoadError,
+    NothingToIndexError,
 )
 from .index import Index, ask, ask_many, search, search_many
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
 from .results import (
+    EMPTY_INDEX,
     MODES,
     Answer,
     AnswerSpan,
@@ -50,10 +55,13 @@ from .results import (
 
 __all__ = [
     "DEFAULT_CORPUS",
+    "EMPTY_INDEX",
     "MODES",
     "SUPPORTED_SUFFIXES",
     "Answer",
     "AnswerSpan",
+    "BadInputError",
+    "BadTypeError",
     "Document",
     "DocumentInfo",
     "Hit",
@@ -66,9 +74,11 @@ __all__ = [
     "IndexNotFoundError",
     "IndexWriteError",
     "IngestReport",
+    "InputNotFoundError",
     "LoadError",
     "Mode",
     "Progress",
+    "NothingToIndexError",
     "Reply",
     "Skipped",
     "Span",

@@ -21,16 +21,17 @@ from typing import TYPE_CHECKING
 
 from langchain_text_splitters import TextSplitter
 
+from .errors import BadInputError
 from .results import Document, Progress
 from .sentences import embedding_spans, split_sentences
 
 if TYPE_CHECKING:
     from .store import ChunkRecord
 
-__all__ = ["BLOCK_CHARS", "DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "chunk_documents",
-           "chunk_text", "text_blocks"]
+__all__ = ["BLOCK_CHARS", "DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "check_chunking",
+           "chunk_documents", "chunk_text", "text_blocks"]
 
-# Chosen on XQuAD-de by benchmarks/chunking.py: see README, "Chunk size".
+# Chosen on XQuAD-de by benchmarks/chunking.py: see docs/answers.md, "Chunk size".
 DEFAULT_CHUNK_SIZE = 400
 DEFAULT_CHUNK_OVERLAP = 200
 # Long texts are chunked in blocks of at most this many characters (text_blocks), which
@@ -97,6 +98,16 @@ def _cut_between_words(piece: str, limit: int) -> list[str]:
     return parts
 
 
+def check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk settings the chunker cannot work with (:class:`BadInputError`, naming what to give)."""
+    if chunk_size < 50:
+        raise BadInputError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
+    if not 0 <= chunk_overlap < chunk_size:
+        raise BadInputError(
+            f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
+        )
+
+
 def chunk_text(
     text: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -109,12 +120,7 @@ def chunk_text(
     characters of whole sentences neighbouring chunks may share; ``sentences`` the
     text's sentence spans if the caller has them (else they are split here).
     """
-    if chunk_size < 50:
-        raise ValueError(f"chunk_size={chunk_size} is too small; use at least 50 characters")
-    if not 0 <= chunk_overlap < chunk_size:
-        raise ValueError(
-            f"chunk_overlap={chunk_overlap} must be at least 0 and smaller than chunk_size={chunk_size}"
-        )
+    check_chunking(chunk_size, chunk_overlap)
     splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
     sentence_spans = split_sentences(text) if sentences is None else sentences
     chunks: list[Chunk] = []

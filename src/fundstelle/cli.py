@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .embed import DEFAULT_MODEL
-from .errors import FundstelleError, IndexFolderError, IndexMismatchError
+from .errors import FundstelleError, IndexFolderError, IndexMismatchError, NothingToIndexError
 from .filters import parse_where
 from .load import DEFAULT_CORPUS
 from .manifest import STORES
-from .results import MODES, Answer, Hit, IngestReport, Progress
+from .results import EMPTY_INDEX, MODES, Answer, Hit, IngestReport, Progress
 
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
     from .index import Index
@@ -129,7 +129,7 @@ def ingest_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or folders to add (default: the bundled German article)")
-    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--index", default=None, metavar="DIR", help="index folder (default: index)")
     parser.add_argument("--model", default=None, metavar="ID",
                         help=f"embedding model for a new index (default {DEFAULT_MODEL}); "
                              "e.g. 'e5-small-int4+use-m3' or 'sentence-transformers:PATH'")
@@ -166,6 +166,7 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
     from .ingestion import ingest
 
     args = ingest_parser().parse_args(argv)
+    index_given, args.index = args.index is not None, "index" if args.index is None else args.index
     paths = args.paths
     if not paths and not args.remove:
         paths = [_display_path(DEFAULT_CORPUS)]
@@ -178,19 +179,32 @@ def ingest_main(argv: Sequence[str] | None = None) -> int:
                 progress=None if args.quiet else progress_bar(), follow_links=args.follow_links,
                 store=args.store, milvus_uri=args.milvus_uri, ray=args.ray, ray_workers=args.ray_workers,
             )
-    except (FundstelleError, ValueError, ImportError, OSError) as error:
+    except NothingToIndexError as error:  # one line: what was given, what was skipped and why
         print(f"error: {shown(advice(error))}", file=sys.stderr)
+        return 1
+    except (FundstelleError, ValueError, ImportError, OSError) as error:
+        print(f"error: {shown(advice(error, index_given, writing=True))}", file=sys.stderr)
         return 2
     _print_report(report, args.index)
     return 1 if report.failed else 0
 
 
-def advice(error: BaseException) -> str:
-    """The error on one line, with what to do about it on the command line."""
+def advice(error: BaseException, index_given: bool = False, writing: bool = False) -> str:
+    """The error on one line, with what to do about it on the command line.
+
+    ``index_given`` says whether the command was given ``--index`` (then the advice for
+    a folder that is no index does not ask for it again); ``writing`` whether it is an
+    ingest (which needs a new or empty folder, not an index to read).
+    """
     message = " ".join(str(error).split())
     if not isinstance(error, IndexFolderError):
         return message
     folder = error.folder or "index"
+    if writing:
+        other_folder = "name a new or empty folder for the index instead" if index_given else \
+            "give a new or empty folder with --index"
+    else:
+        other_folder = "check the folder named by --index" if index_given else "give the index folder with --index"
     rebuild = f"rebuild it with: python ingest.py [FILES ...] --index {folder} --rebuild"
     fixes = {
         "rebuild": rebuild,
@@ -198,7 +212,7 @@ def advice(error: BaseException) -> str:
         "wait": "wait for it to finish and try again",
         "permissions": f"check the permissions, or {rebuild}",
         "upgrade": f"upgrade fundstelle, or {rebuild}",
-        "folder": "give the index folder with --index",
+        "folder": other_folder,
         "server": "start the Milvus server, or check its address and MILVUS_TOKEN",
     }
     if error.remedy == "none":
@@ -213,11 +227,13 @@ def advice(error: BaseException) -> str:
     return f"{message}; {fix}"
 
 
-def format_hit(hit: Hit, color: bool = False) -> str:
-    """A hit as readable text with the answer marked.
+def format_hit(hit: Hit, color: bool = False, by_answer: bool = False) -> str:
+    """A hit as readable text with the answer marked, and the figure it is ranked by.
 
     On a terminal the answer sentence is yellow and the answer phrase in it bold;
-    otherwise the sentence is wrapped in »…« and the phrase in **…**.
+    otherwise the sentence is wrapped in »…« and the phrase in **…**. Hits of a search
+    are ranked by their fused ``score``; ``by_answer`` (the hits of ``ask``) shows the
+    answer sentence's score instead, by which those are ranked.
     """
     text = hit.text
     answer = hit.answer
@@ -231,20 +247,30 @@ def format_hit(hit: Hit, color: bool = False) -> str:
             inner = inner[:a] + phrase_on + inner[a:b] + phrase_off + inner[b:]
         text = text[:answer.start] + sentence_on + inner + sentence_off + text[answer.end:]
     body = "\n".join("   " + shown(line, keep_lines=True) for line in text.splitlines())
-    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(hit.source)}, characters {hit.start}–{hit.end}, "
-            f"score {hit.score:.2f}\n{body}")
+    figure = f"answer score {hit.answer.score:.2f}" if by_answer else f"score {hit.score:.2f}"
+    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(_display_source(hit.source))}, "
+            f"characters {hit.start}–{hit.end}, {figure}\n{body}")
+
+
+def _display_source(source: str) -> str:
+    """A document's source as a person at this terminal opens it: relative to the working folder when below it."""
+    return _display_path(Path(source)) if os.path.isabs(source) else source
 
 
 @_quiet_broken_pipe
 def search_main(argv: Sequence[str] | None = None) -> int:
     """Run the search command; returns the exit status."""
-    args = _question_parser("search", "Ask a question; print the passages that answer it.").parse_args(argv)
-    hits = _on_index(args.index, lambda index: index.search(args.question, k=args.k, mode=args.mode,
-                                                            where=parse_where(args.where)))
-    if hits is None:
+    args = _question_args("search", "Ask a question; print the passages that answer it.", argv)
+    found = _on_index(args.index, lambda index: (index.search(args.question, k=args.k, mode=args.mode,
+                                                              where=parse_where(args.where)), index.info.documents),
+                      args.index_given)
+    if found is None:
         return 2
+    hits, documents = found
     if args.json:
         _print_json([hit.to_dict() for hit in hits])
+    elif not documents:
+        print(f"No passage found: {EMPTY_INDEX}.")
     elif not hits:
         print("No passage found.")
     else:
@@ -253,18 +279,24 @@ def search_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def format_answer(answer: Answer | None, color: bool = False) -> str:
-    """The reply's answer as readable text: the phrase, the sentence, the confidence, where it stands."""
+def format_answer(answer: Answer | None, color: bool = False, note: str | None = None) -> str:
+    """The reply's answer as readable text: the answer, the confidence, the sentence, where it stands.
+
+    The answer line holds the phrase where there is one, else the sentence (then not
+    repeated below it). ``note`` (:attr:`Reply.note`) says why there is no answer.
+    """
     if answer is None:
+        if note is not None:
+            return f"No answer: {note}."
         return "No sure answer in the documents; the closest passages:"
-    sentence = answer.text
-    if answer.phrase is not None:
-        on, off = ("\033[1;4m", "\033[22;24m") if color else ("**", "**")
-        a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
-        sentence = sentence[:a] + on + sentence[a:b] + off + sentence[b:]
-    head = f"Answer: {shown(answer.phrase.text)}" if answer.phrase is not None else "Answer:"
-    return (f"{head}  (confidence {answer.confidence:.0%})\n   »{shown(sentence)}«\n"
-            f"   — {shown(answer.title)}, {shown(answer.source)}, characters {answer.start}–{answer.end}")
+    where = (f"   — {shown(answer.title)}, {shown(_display_source(answer.source))}, "
+             f"characters {answer.start}–{answer.end}")
+    if answer.phrase is None:
+        return f"Answer: {shown(answer.text)}  (confidence {answer.confidence:.0%})\n{where}"
+    on, off = ("\033[1;4m", "\033[22;24m") if color else ("**", "**")
+    a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
+    sentence = answer.text[:a] + on + answer.text[a:b] + off + answer.text[b:]
+    return f"Answer: {shown(answer.phrase.text)}  (confidence {answer.confidence:.0%})\n   »{shown(sentence)}«\n{where}"
 
 
 def _print_json(data: object) -> None:
@@ -273,7 +305,7 @@ def _print_json(data: object) -> None:
     print(_JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
-def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
+def _on_index(folder: str, call: Callable[[Index], T], index_given: bool = False) -> T | None:
     """Open the index in ``folder`` and return ``call(index)``; on an error, print it on one line and return None."""
     from .index import Index
 
@@ -281,7 +313,7 @@ def _on_index(folder: str, call: Callable[[Index], T]) -> T | None:
         with _notices():
             return call(Index.open(folder))
     except (FundstelleError, ValueError, ImportError, OSError) as error:
-        print(f"error: {shown(advice(error))}", file=sys.stderr)
+        print(f"error: {shown(advice(error, index_given))}", file=sys.stderr)
         return None
 
 
@@ -289,7 +321,7 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     """The arguments ``search`` and ``ask`` share."""
     parser = argparse.ArgumentParser(prog=f"python -m fundstelle {command}", description=description)
     parser.add_argument("question")
-    parser.add_argument("--index", default="index", metavar="DIR", help="index folder (default: index)")
+    parser.add_argument("--index", default=None, metavar="DIR", help="index folder (default: index)")
     parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
     parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
@@ -299,21 +331,28 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _question_args(command: str, description: str, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed arguments of ``search`` or ``ask``; ``index_given`` says whether ``--index`` was."""
+    args = _question_parser(command, description).parse_args(argv)
+    args.index_given, args.index = args.index is not None, "index" if args.index is None else args.index
+    return args
+
+
 @_quiet_broken_pipe
 def ask_main(argv: Sequence[str] | None = None) -> int:
     """Run the ask command: the answer (or none) and the passages around it; returns the exit status."""
-    args = _question_parser("ask", "Ask a question; print its answer and the passages around it.").parse_args(argv)
+    args = _question_args("ask", "Ask a question; print its answer and the passages around it.", argv)
     reply = _on_index(args.index, lambda index: index.ask(args.question, k=args.k, mode=args.mode,
-                                                          where=parse_where(args.where)))
+                                                          where=parse_where(args.where)), args.index_given)
     if reply is None:
         return 2
     if args.json:
         _print_json(reply.to_dict())
         return 0
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    print(format_answer(reply.answer, color))
+    print(format_answer(reply.answer, color, reply.note))
     if reply.hits:
-        print("\n" + "\n\n".join(format_hit(hit, color) for hit in reply.hits))
+        print("\n" + "\n\n".join(format_hit(hit, color, by_answer=True) for hit in reply.hits))
     return 0
 
 

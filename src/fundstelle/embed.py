@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import BadInputError
+
 __all__ = [
     "DEFAULT_MODEL",
     "Embedder",
@@ -190,7 +192,7 @@ class UseM3Embedder(Embedder):
     # text it embeds, which for a question is the first that wants USE (ranking.wanted_models).
     dim = 512
     # The weaker encoder on German questions but the more robust one across languages:
-    # set with benchmarks/fusion.py (README, "How hybrid search weighs").
+    # set with benchmarks/fusion.py (docs/answers.md, "How hybrid search weighs").
     foreign_weight = 0.8
 
     def __init__(self) -> None:
@@ -229,16 +231,16 @@ class SentenceTransformerEmbedder(Embedder):
         try:
             folder = _model_folder(name_or_path)
         except Exception as error:  # the hub client raises many kinds; all mean "cannot get it"
-            raise ValueError(f"cannot load sentence-transformers model {name_or_path!r}: {_one_line(error)}. "
+            raise BadInputError(f"cannot load sentence-transformers model {name_or_path!r}: {_one_line(error)}. "
                              "Give a local model folder or a Hugging Face name reachable from here.") from error
         try:
             check_model_folder(folder)
         except (ValueError, OSError) as error:
-            raise ValueError(f"refused to load sentence-transformers model {name_or_path!r}: {error}") from None
+            raise BadInputError(f"refused to load sentence-transformers model {name_or_path!r}: {error}") from None
         try:
             self._model = SentenceTransformer(str(folder), device="cpu", trust_remote_code=False)
         except Exception as error:  # the library raises many kinds; all mean "cannot load"
-            raise ValueError(
+            raise BadInputError(
                 f"cannot load sentence-transformers model {name_or_path!r}: {_one_line(error)}. "
                 "Give a local model folder or a Hugging Face name reachable from here."
             ) from error
@@ -431,10 +433,10 @@ def split_model_spec(spec: str) -> list[str]:
     """Split an ensemble spec ``"a+b"`` into member specs, checking each is well formed."""
     members = [part.strip() for part in spec.split("+")]
     if not spec.strip() or any(not member for member in members):
-        raise ValueError(f"model spec {spec!r} is empty or has an empty member; "
+        raise BadInputError(f"model spec {spec!r} is empty or has an empty member; "
                          f"example: {DEFAULT_MODEL!r} or 'e5-small-int4+use-m3'")
     if len(set(members)) != len(members):
-        raise ValueError(f"model spec {spec!r} names a member twice")
+        raise BadInputError(f"model spec {spec!r} names a member twice; name each model once")
     return members
 
 
@@ -450,12 +452,12 @@ def load_embedder(spec: str, query_prompt: str = "", passage_prompt: str = "") -
     if spec.startswith("sentence-transformers:"):
         name = spec.split(":", 1)[1]
         if not name:
-            raise ValueError("'sentence-transformers:' needs a model name or folder after the colon")
+            raise BadInputError("'sentence-transformers:' needs a model name or folder after the colon")
         return SentenceTransformerEmbedder(name, query_prompt=query_prompt, passage_prompt=passage_prompt)
     hashing = re.fullmatch(r"hashing(?:-(\d+))?", spec)
     if hashing:
         return HashingEmbedder(int(hashing.group(1) or 256))
-    raise ValueError(
+    raise BadInputError(
         f"unknown model {spec!r}; use 'e5-small-int4', 'use-m3', "
         "'sentence-transformers:<name-or-path>', 'hashing', or several joined by '+'"
     )

@@ -7,16 +7,24 @@ page), from :attr:`IndexFolderError.remedy`.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .results import Skipped
 
 __all__ = [
+    "BadInputError",
+    "BadTypeError",
     "FundstelleError",
     "IndexFolderError",
     "IndexLockedError",
     "IndexMismatchError",
     "IndexNotFoundError",
     "IndexWriteError",
+    "InputNotFoundError",
     "LoadError",
+    "NothingToIndexError",
     "Remedy",
 ]
 
@@ -30,6 +38,25 @@ Remedy = Literal["rebuild", "build", "wait", "permissions", "upgrade", "folder",
 
 class FundstelleError(Exception):
     """The root of Fundstelle's own errors."""
+
+
+class BadInputError(FundstelleError, ValueError):
+    """A value given to Fundstelle cannot be used (an empty question, ``k=0``, an unknown mode or filter key).
+
+    The message names the value and what to give instead. Also a :class:`ValueError`,
+    which is what such a value is.
+    """
+
+
+class BadTypeError(FundstelleError, TypeError):
+    """An argument has the wrong type (a number for a question, a string for a list of paths).
+
+    The message names the type wanted. Also a :class:`TypeError`.
+    """
+
+
+class InputNotFoundError(FundstelleError, FileNotFoundError):
+    """A file or folder given as input does not exist (checked before anything is written)."""
 
 
 class IndexFolderError(FundstelleError):
@@ -86,3 +113,15 @@ class IndexWriteError(IndexFolderError, OSError):
 
 class LoadError(FundstelleError):
     """A file could not be turned into a document; the message says why."""
+
+
+class NothingToIndexError(FundstelleError):
+    """An ingest was given files or folders, but not one readable document was among them.
+
+    Nothing is written. ``skipped`` lists each input that was passed over, with the reason
+    (:class:`fundstelle.Skipped`).
+    """
+
+    def __init__(self, message: str, skipped: Sequence[Skipped] = ()) -> None:
+        super().__init__(message)
+        self.skipped = list(skipped)

@@ -2,8 +2,10 @@
 
 ``where={"doc_id": ["a1b2", "c3d4"], "source": "berichte/*.pdf"}`` keeps the documents
 whose id is one of the ids *and* whose source matches one of the glob patterns
-(:func:`fnmatch.fnmatchcase`: ``*`` also matches ``/``; case counts). A key may hold one
-string or a list; a list means "any of these".
+(:func:`fnmatch.fnmatchcase`: ``*`` also matches ``/``; case counts). Sources are
+absolute paths, so a relative pattern matches the end of one, from a folder boundary on
+(``berichte/*.pdf`` keeps ``/home/a/berichte/q3.pdf``). A key may hold one string or a
+list; a list means "any of these".
 
 Filtering comes before ranking: :func:`restrict` narrows every signal to the allowed
 chunk rows, renumbered ``0..m-1``, and ranking runs on those as if the index held only
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
+from .errors import BadInputError
 from .store import Snapshot
 
 __all__ = ["FILTER_KEYS", "Where", "allowed_rows", "check_where", "parse_where", "restrict"]
@@ -47,14 +50,14 @@ def check_where(where: Where | None) -> dict[str, list[str]]:
     if where is None:
         return {}
     if not isinstance(where, Mapping):
-        raise ValueError(f"where must be a mapping such as {{'source': 'docs/*.pdf'}}, not {type(where).__name__}")
+        raise BadInputError(f"where must be a mapping such as {{'source': 'docs/*.pdf'}}, not {type(where).__name__}")
     checked: dict[str, list[str]] = {}
     for key, value in where.items():
         if key not in FILTER_KEYS:
-            raise ValueError(f"cannot filter by {key!r}; filters take {' and '.join(FILTER_KEYS)}")
+            raise BadInputError(f"cannot filter by {key!r}; filters take {' and '.join(FILTER_KEYS)}")
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, Sequence) or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
+            raise BadInputError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
         checked[key] = list(values)
     return checked
 
@@ -68,7 +71,7 @@ def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
     for pair in pairs:
         key, equals, value = pair.partition("=")
         if not equals:
-            raise ValueError(f"a filter is written key=value (e.g. source=docs/*.pdf), not {pair!r}")
+            raise BadInputError(f"a filter is written key=value (e.g. source=docs/*.pdf), not {pair!r}")
         where.setdefault(key.strip(), []).append(value.strip())
     return check_where(where)
 
@@ -83,10 +86,16 @@ def allowed_rows(snapshot: Snapshot, checked: dict[str, list[str]]) -> np.ndarra
     ids = set(checked.get("doc_id", snapshot.documents))
     patterns = checked.get("source")
     keep = [doc.id for doc in snapshot.documents.values()
-            if doc.id in ids and (patterns is None or any(fnmatch.fnmatchcase(doc.source, p) for p in patterns))]
+            if doc.id in ids and (patterns is None or any(_source_matches(doc.source, p) for p in patterns))]
     rows_of = _rows_by_document(snapshot)
     parts = [rows_of[doc_id] for doc_id in keep if doc_id in rows_of]
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _source_matches(source: str, pattern: str) -> bool:
+    """Does ``source`` match the glob ``pattern``: whole, or (a relative pattern) from a folder boundary on?"""
+    return fnmatch.fnmatchcase(source, pattern) or (
+        not pattern.startswith("/") and fnmatch.fnmatchcase(source, f"*/{pattern}"))
 
 
 def restrict(

@@ -12,13 +12,13 @@ from . import query
 from .answer import Candidate
 from .cache import ResultCache
 from .embed import Embedder, load_models
-from .errors import IndexMismatchError
+from .errors import BadInputError, BadTypeError, IndexMismatchError, InputNotFoundError
 from .filters import Where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Progress, Reply
-from .store import Snapshot, current_version, read_snapshot
+from .store import Snapshot, current_version, index_folder, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
     from .load import Paths
@@ -82,7 +82,7 @@ class Index:
 
         See :func:`fundstelle.ingest` for the options (``store="milvus"``, ``milvus_uri``:
         where the vectors live) and incremental behaviour.
-        Raises FileNotFoundError, before anything is written, when a path does not exist
+        Raises :class:`InputNotFoundError` (a FileNotFoundError), before anything is written, when a path does not exist
         (a typo would otherwise build an index without the documents meant).
         """
         from .ingestion import ingest
@@ -91,7 +91,7 @@ class Index:
         paths = as_paths(paths)
         missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
         if missing:
-            raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+            raise InputNotFoundError(f"no such file or folder: {', '.join(missing)}; check the path")
         ingest(paths, folder, model=model, rebuild=rebuild, chunk_size=chunk_size,
                chunk_overlap=chunk_overlap, progress=progress, store=store, milvus_uri=milvus_uri)
         return cls.open(folder)
@@ -155,20 +155,20 @@ class Index:
         (kept as the document's ``meta``); ``titles`` one title per text.
         """
         from .ingestion import ingest
-        from .load import text_document, text_hash
+        from .load import text_document
 
         if isinstance(texts, str):
             texts = [texts]
         for name, given in (("ids", ids), ("metadata", metadata), ("titles", titles)):
             if given is not None and len(given) != len(texts):
-                raise ValueError(f"{name} has {len(given)} entries for {len(texts)} texts")
+                raise BadInputError(f"{name} has {len(given)} entries for {len(texts)} texts; give one per text")
         documents = [
-            text_document(text, ids[i] if ids else text_hash(text)[:16], titles[i] if titles else "",
+            text_document(text, ids[i] if ids else None, titles[i] if titles else "",
                           metadata[i] if metadata else None)
             for i, text in enumerate(texts)
         ]
         if len({d.id for d in documents}) != len(documents):
-            raise ValueError("two texts have the same id")
+            raise BadInputError("two texts have the same id; give each text an id of its own")
         report = ingest((), self.folder, documents=documents, progress=progress)
         self.refresh()
         return report
@@ -278,7 +278,7 @@ class Index:
                     where: Where | None) -> tuple[list[Question], dict[str, list[str]]]:
         """:func:`query.check_call` for the ``*_many`` methods, which take a list, not one string."""
         if isinstance(questions, str):
-            raise TypeError("questions must be a list of strings; for one question use search() or ask()")
+            raise BadTypeError("questions must be a list of strings; for one question use search() or ask()")
         return query.check_call(list(questions), k, mode, where, stacklevel=4)
 
     def _cache_key(self, kind: str, question: Question, k: int, mode: Mode, checked: dict[str, list[str]],
@@ -332,7 +332,7 @@ def search(question: str, folder: str | os.PathLike[str] = "index", k: int = 5, 
 
 def _open(folder: str | os.PathLike[str]) -> Index:
     """The open :class:`Index` for a folder, opened on first use."""
-    key = os.path.abspath(os.fspath(folder))
+    key = os.path.abspath(index_folder(folder))
     with _OPEN_LOCK:
         if key not in _OPEN_INDEXES:
             _OPEN_INDEXES[key] = Index.open(folder)

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .backends import ArrayIndex, Bm25Index, FaissIndex, VectorIndex
-from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_documents
+from .chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, check_chunking, chunk_documents
 from .embed import DEFAULT_MODEL, Embedder, load_models, split_model_spec
-from .errors import IndexMismatchError, IndexNotFoundError, LoadError
+from .errors import BadInputError, IndexMismatchError, IndexNotFoundError, LoadError, NothingToIndexError
 from .lexical import analyze
-from .load import Paths, as_paths, discover_files, document_id, load_document
+from .load import SUPPORTED_SUFFIXES, Paths, as_paths, discover_files, document_id, load_document
 from .manifest import STORES, DocumentEntry, Manifest, Member, Store
 from .results import Document, IngestReport, Progress, Skipped
 from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snapshot, write_snapshot
@@ -52,6 +52,7 @@ class _Plan:
 
     documents: dict[str, Document]
     changed: list[Document] = field(default_factory=list)
+    loaded: int = 0  # documents read from the files given
 
 
 def ingest(
@@ -90,7 +91,9 @@ def ingest(
     not asked to change). Chunk and store settings likewise. A single path may be given as a
     string; an empty one is a :class:`ValueError`. Symlinks that lead outside the
     given folders are skipped unless ``follow_links``. Unreadable files are reported
-    in ``report.skipped`` and the rest go on.
+    in ``report.skipped`` and the rest go on; when ``paths`` hold not one readable
+    document, :class:`NothingToIndexError` says so and nothing is written (an index
+    folder this call created is removed again, as after any failure).
     """
     started = time.perf_counter()
     paths, remove = as_paths(paths), as_paths(remove, "path to remove")
@@ -103,6 +106,8 @@ def ingest(
                              store, milvus_uri)
         embedders = _load_models(settings, old, root)
         plan = _plan(old, paths, remove, documents, report, progress, follow_links)
+        if paths and not plan.loaded:
+            raise _nothing_to_index(paths, report.skipped)
         if old is not None and not plan.changed and not report.removed and plan.documents == old.documents:
             # Nothing changed: keep the live version instead of writing a copy.
             report.version, report.documents, report.chunks = old.version, len(plan.documents), len(old.chunks)
@@ -125,14 +130,14 @@ def _live_version(root: Path) -> Snapshot | None:
 def _store_asked(store: str | None, milvus_uri: str | None) -> tuple[str | None, str | None]:
     """The store and Milvus URI asked for, checked; a Milvus Lite path made absolute (see :func:`~.milvus.store_uri`).
 
-    Raises ValueError naming what is accepted.
+    Raises BadInputError (a ValueError) naming what is accepted.
     """
     if milvus_uri and store is None:
         store = "milvus"
     if store is not None and store not in STORES:
-        raise ValueError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
+        raise BadInputError(f"unknown store {store!r}; choose one of {', '.join(STORES)}")
     if milvus_uri and store != "milvus":
-        raise ValueError("a Milvus URI needs store='milvus'")
+        raise BadInputError("a Milvus URI needs store='milvus'; leave out store or set it to 'milvus'")
     if milvus_uri:
         from .milvus import store_uri
 
@@ -162,17 +167,16 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
             model = live.model
         chunk_size = chunk_size or live.chunk_size
         chunk_overlap = live.chunk_overlap if chunk_overlap is None else chunk_overlap
+    size = chunk_size or DEFAULT_CHUNK_SIZE
+    overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
+    check_chunking(size, overlap)  # before anything is written, also for an index begun without documents
     if store == "milvus":
         from .milvus import new_store
 
         where = new_store(milvus_uri)
     else:
         where = Store()
-    return _Settings(
-        model or DEFAULT_MODEL, chunk_size or DEFAULT_CHUNK_SIZE,
-        DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-        prompts, where,
-    )
+    return _Settings(model or DEFAULT_MODEL, size, overlap, prompts, where)
 
 
 def _load_models(settings: _Settings, old: Snapshot | None, root: Path) -> list[Embedder]:
@@ -222,10 +226,26 @@ def _plan(old: Snapshot | None, paths: list[str | os.PathLike[str]], remove: lis
         finally:
             if progress:
                 progress("load", done, len(files))
+        plan.loaded += 1
         _take(plan, report, doc)
     for doc in given:
         _take(plan, report, doc)
     return plan
+
+
+# Skipped inputs named in the one line that says there was nothing to index.
+_SKIPPED_NAMED = 10
+
+
+def _nothing_to_index(paths: list[str | os.PathLike[str]], skipped: list[Skipped]) -> NothingToIndexError:
+    """The error for files and folders that held not one readable document, naming what was skipped and why."""
+    given = ", ".join(os.fspath(path) for path in paths)
+    if not skipped:
+        hold = "hold" if len(paths) > 1 else "holds"
+        return NothingToIndexError(f"nothing to index: {given} {hold} no {', '.join(SUPPORTED_SUFFIXES)} file")
+    named = "; ".join(f"{s.source}: {s.reason}" for s in skipped[:_SKIPPED_NAMED])
+    more = f"; and {len(skipped) - _SKIPPED_NAMED} more" if len(skipped) > _SKIPPED_NAMED else ""
+    return NothingToIndexError(f"nothing to index: no readable document in {given} (skipped {named}{more})", skipped)
 
 
 def _take(plan: _Plan, report: IngestReport, doc: Document) -> None:
@@ -360,15 +380,16 @@ def _embed(
 
     Slicing keeps memory bounded: passage texts are cut from their documents only
     while their slice is embedded, and each slice's vectors go straight into the
-    FAISS index (no second copy of all vectors). ``progress(stage, …)`` counts over
-    all members.
+    FAISS index (no second copy of all vectors). ``progress(stage, done, count)``
+    counts passages, as the ingest's report does: with several members each passage
+    is one unit of the bar, shared among them.
     """
     done = [member * count]
 
     def step(n: int) -> None:
         done[0] += n
         if progress:
-            progress(stage, done[0], members * count)
+            progress(stage, done[0] // members, count)
 
     for at in range(0, count, _EMBED_SLICE):
         batch = texts(at, min(at + _EMBED_SLICE, count))

@@ -1,7 +1,7 @@
 """Loading documents from files and folders: plain text, Markdown, HTML and PDF.
 
-Every loaded :class:`Document` keeps its source path, a stable id (derived from the
-absolute path), a title, its full text and a hash of that text. Files that cannot be
+Every loaded :class:`Document` keeps its source as an absolute path (it opens from any
+folder), a stable id (derived from that path), a title, its full text and a hash of that text. Files that cannot be
 loaded become :class:`Skipped` entries with a one-line reason; loading goes on.
 
 Files are untrusted: text is read in blocks and decoded as UTF-8, UTF-16 (with BOM), the
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import LoadError
+from .errors import BadInputError, BadTypeError, LoadError
 from .html_text import HtmlBudgetError, extract
 from .results import Document, Skipped
 
@@ -54,7 +54,11 @@ __all__ = [
     "text_hash",
 ]
 
-# The bundled article (German news, July 2025): what an index holds when no file is given.
+# The bundled article (German news, July 2025, on Amazon's planned further investment in
+# Anthropic): what an index holds when no file is given, and what the page's example questions
+# ask about. Its first line's `date 2025-07` marker is read as the document's date, not text;
+# the headline on the line after it becomes the title. It is alone in its folder, so that
+# indexing the folder indexes the article and nothing else.
 DEFAULT_CORPUS = Path(__file__).parent / "corpus" / "amazon-anthropic-2025-07.txt"
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # A document's text is held in memory while it is chunked and embedded; larger files
@@ -121,17 +125,26 @@ def document_id(path: str | os.PathLike[str]) -> str:
 def as_paths(paths: Paths, what: str = "path") -> list[str | os.PathLike[str]]:
     """``paths`` as a list: a single string or path is one path, not its characters.
 
-    Raises :class:`ValueError` for an empty path (an unset shell variable would
-    otherwise mean the working folder, or every document) and :class:`TypeError` for
-    something that is not a path.
+    Raises :class:`BadInputError` (a ValueError) for an empty path (an unset shell variable
+    would otherwise mean the working folder, or every document) and :class:`BadTypeError`
+    (a TypeError) for something that is not a path.
     """
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if isinstance(paths, (str, os.PathLike)):
+        items: list[object] = [paths]
+    elif isinstance(paths, Iterable):
+        items = list(paths)
+    else:
+        raise BadTypeError(f"expected a {what} or a list of them, not {type(paths).__name__}; "
+                           "give a file or folder name")
+    checked: list[str | os.PathLike[str]] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(f"a {what} must be a string or os.PathLike, not {type(item).__name__}")
+            raise BadTypeError(f"a {what} must be a string or os.PathLike, not {type(item).__name__}; "
+                               "give a file or folder name")
         if not os.fspath(item).strip():
-            raise ValueError(f"an empty {what} was given; name a file or folder (is a variable unset?)")
-    return items
+            raise BadInputError(f"an empty {what} was given; name a file or folder (is a variable unset?)")
+        checked.append(item)
+    return checked
 
 
 def discover_files(paths: Paths, follow_links: bool = False) -> tuple[list[Path], list[Skipped]]:
@@ -220,16 +233,19 @@ def discover_files(paths: Paths, follow_links: bool = False) -> tuple[list[Path]
 
     for raw in paths:
         path = Path(raw)
-        if _SURROGATE.search(str(path)):
-            skipped.append(Skipped(str(path), "file name is not valid UTF-8 (or holds lone surrogates); rename it"))
-        elif path.is_dir():
-            walk(path)
-        elif path.is_file():
-            add_file(path)
-        elif path.exists():
-            skipped.append(Skipped(str(path), "not a regular file (a pipe, socket or device)"))
-        else:
-            skipped.append(Skipped(str(path), "no such file or folder"))
+        try:
+            if _SURROGATE.search(str(path)):
+                skipped.append(Skipped(str(path), "file name is not valid UTF-8 (or holds lone surrogates); rename it"))
+            elif path.is_dir():
+                walk(path)
+            elif path.is_file():
+                add_file(path)
+            elif path.exists():
+                skipped.append(Skipped(str(path), "not a regular file (a pipe, socket or device)"))
+            else:
+                skipped.append(Skipped(str(path), "no such file or folder"))
+        except OSError as error:  # a name longer than the file system allows, say
+            skipped.append(Skipped(str(path), f"cannot open it: {error.strerror or error}; check the path"))
     return found, skipped
 
 
@@ -559,7 +575,7 @@ def load_document(path: str | os.PathLike[str]) -> Document:
         raise LoadError("no text in file (empty, or only markup)")
     return Document(
         id=document_id(path),
-        source=str(path),
+        source=os.path.abspath(path),  # opens from any folder, as the id already names the absolute path
         title=title,
         text=text,
         hash=text_hash(text),
@@ -581,17 +597,22 @@ def load_documents(paths: Paths) -> Iterator[Document | Skipped]:
             yield Skipped(str(path), str(error))
 
 
-def text_document(text: str, doc_id: str, title: str = "", meta: Mapping[str, str] | None = None) -> Document:
+def text_document(text: str, doc_id: str | None = None, title: str = "",
+                  meta: Mapping[str, str] | None = None) -> Document:
     """A :class:`Document` for text already in memory (see :meth:`fundstelle.Index.add_texts`).
 
-    ``doc_id`` names it; its ``source`` is ``text:<doc_id>``. The title defaults to the
-    text's first line where that line stands alone as a heading, else the id. Raises
-    :class:`LoadError` for a text with nothing but white space, ValueError for an empty id.
+    ``doc_id`` names it (default: the start of the text's hash); its ``source`` is
+    ``text:<doc_id>``. The title defaults to the text's first line where that line stands
+    alone as a heading, else the id. Raises :class:`LoadError` for a text with nothing but
+    white space, :class:`BadInputError` for an empty id, :class:`BadTypeError` for a text
+    that is not a string.
     """
     if not isinstance(text, str):
-        raise TypeError(f"text {doc_id!r} must be a string, not {type(text).__name__}")
+        raise BadTypeError(f"text {doc_id!r} must be a string, not {type(text).__name__}; give the text itself")
+    if doc_id is None:
+        doc_id = text_hash(text)[:16]
     if not doc_id.strip():
-        raise ValueError("a text's id must not be empty")
+        raise BadInputError("a text's id must not be empty; give each text a name, or no ids at all")
     text = _normalise(text)
     if not _NOT_SPACE.search(text):
         raise LoadError(f"text {doc_id!r} has no text (empty, or only white space)")

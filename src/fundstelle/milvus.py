@@ -12,7 +12,7 @@ collections, named in its manifest:
 
 Everything else stays in the version folder as with FAISS: documents, chunk table,
 manifest and the bm25s postings (Milvus's own BM25 was measured against them and does
-not match: see README, "Scaling out"). Fusion, answer ranking and highlighting are
+not match: see docs/scaling.md). Fusion, answer ranking and highlighting are
 unchanged; they see a :class:`MilvusIndex`, one more :class:`~fundstelle.backends.VectorIndex`.
 
 ``milvus_uri`` None or "" means Milvus Lite, a local store in the version folder

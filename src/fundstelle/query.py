@@ -20,13 +20,14 @@ from . import filters
 from .answer import MAX_ANSWER_CHARS, Candidate, Sentence, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
+from .errors import BadInputError
 from .filters import Where, check_where
 from .highlight import pick_answer
 from .matching import find_terms, sentence_facts
 from .phrase import answer_phrase, with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
-from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
+from .results import EMPTY_INDEX, MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
 from .store import ChunkRecord, SentenceSpans, Snapshot
 
 __all__ = [
@@ -54,9 +55,10 @@ ANSWER_PASSAGES = 6
 
 
 def check_k(k: int) -> int:
-    """``k`` if it is a positive whole number; else ValueError."""
+    """``k`` if it is a positive whole number; else :class:`BadInputError`."""
     if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive whole number, not {k!r}")
+        raise BadInputError(f"k must be a positive whole number, not {k!r}; "
+                            "give the number of passages wanted, e.g. 5")
     return k
 
 
@@ -65,11 +67,11 @@ def check_call(questions: Sequence[str], k: int, mode: Mode, where: Where | None
     """Check a call's mode, ``k`` and filter, and clean and read each question (:meth:`Question.of`): once per call.
 
     Returns the questions read and the filter as :func:`fundstelle.filters.check_where`
-    gives it. Raises ValueError for a bad mode, k, filter or question (in that order); a
+    gives it. Raises :class:`BadInputError` (a ValueError) for a bad mode, k, filter or question (in that order); a
     question cut for its length warns (``stacklevel`` as in :func:`warnings.warn`, counted from here).
     """
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise BadInputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     check_k(k)
     checked = check_where(where)
     read = []
@@ -230,6 +232,8 @@ def plain_hits(found: Retrieval) -> list[Hit]:
 
 def reply(found: Retrieval, k: int) -> Reply:
     """The answer among all sentences of the retrieved passages (or None), and ``k`` passages around it."""
+    if not found.snapshot.documents:
+        return Reply(found.question.text, None, [], note=EMPTY_INDEX)
     chosen_among = candidates(found)
     if not chosen_among:
         return Reply(found.question.text, None, [])
@@ -410,30 +414,34 @@ def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, t
 
 
 def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, float], k: int) -> list[Hit]:
-    """The passages ordered by their best answer sentence; each shows one no earlier hit shows.
+    """The passages ordered by the score of the answer sentence each shows; each shows one no earlier hit shows.
 
     ``score_of`` maps sentence rows to the probability that they hold the answer; it
-    becomes the hit's ``answer.score``.
+    becomes the hit's ``answer.score``. Each step takes the passage whose best sentence
+    not yet shown scores highest (the earlier retrieved on a tie), so the hits'
+    ``answer.score`` never rises down the list.
     """
     sentences = {passage.row: passage_sentences(snapshot, passage) for passage in found.passages}
-    best_first = sorted(found.passages,
-                        key=lambda p: -max(score_of.get(row, -np.inf) for row, _, _ in sentences[p.row]))
     hits: list[Hit] = []
     used: set[int] = set()
-    for passage in best_first:
-        choices = [(score_of.get(row, -np.inf), i) for i, (row, _, _) in enumerate(sentences[passage.row])
-                   if row not in used]
-        if not choices:
-            continue  # every sentence already shown by a better hit
-        score, i = max(choices)
+    waiting = list(found.passages)
+    while waiting and len(hits) < k:
+        best: tuple[float, int, int] | None = None  # (score, -position in waiting, sentence index)
+        for position, passage in enumerate(waiting):
+            for i, (row, _, _) in enumerate(sentences[passage.row]):
+                choice = (score_of.get(row, -np.inf), -position, i)
+                if row not in used and (best is None or choice > best):
+                    best = choice
+        if best is None:
+            break  # every sentence left is shown by a better hit
+        score, position, i = best
+        passage = waiting.pop(-position)
         row, start, end = sentences[passage.row][i]
         used.add(row)
         text = snapshot.documents[passage.doc].text[passage.start:passage.end]
         answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
                              snapshot.lexical.idf)
         hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.question.content)))
-        if len(hits) == k:
-            break
     return hits
 
 

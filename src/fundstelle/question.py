@@ -18,6 +18,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from .errors import BadInputError, BadTypeError
 from .lexical import Token, analyze
 
 __all__ = ["HEAD_NOUNS", "MAX_QUESTION_CHARS", "SORT_NOUNS", "Question", "clean_question", "question_type"]
@@ -28,16 +29,18 @@ MAX_QUESTION_CHARS = 2000
 def clean_question(question: str, stacklevel: int = 4) -> str:
     """Validate and tidy a question: control characters out, length capped.
 
-    Raises ValueError for a question that is empty or only white space. A question
+    Raises :class:`BadInputError` (a ValueError) for a question that is empty or only
+    white space, :class:`BadTypeError` for one that is not a string. A question
     longer than ``MAX_QUESTION_CHARS`` is cut there, with a warning (``stacklevel``
     as in :func:`warnings.warn`, counted from this function).
     """
     if not isinstance(question, str):
-        raise TypeError(f"question must be a string, not {type(question).__name__}")
+        raise BadTypeError(f"question must be a string, not {type(question).__name__}; "
+                           "pass the question as text, e.g. 'Wie viel investiert Amazon?'")
     cleaned = "".join(c if c.isprintable() else " " for c in question)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
-        raise ValueError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
+        raise BadInputError("the question is empty; ask something, e.g. 'Wie viel investiert Amazon?'")
     if len(cleaned) > MAX_QUESTION_CHARS:
         warnings.warn(
             f"question of {len(cleaned)} characters cut to its first {MAX_QUESTION_CHARS}",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
+from .errors import BadInputError
 from .lexical import Token
 from .results import MODES, Mode
 
@@ -41,12 +42,12 @@ __all__ = [
 ]
 
 CANDIDATES = 100
-# Set on XQuAD-de with benchmarks/retrieval.py; see README, "How hybrid search weighs".
+# Set on XQuAD-de with benchmarks/retrieval.py; see docs/answers.md, "How hybrid search weighs".
 LEXICAL_WEIGHT = 0.5
 # A dense signal whose weight for a question falls below this is left out, query
 # embedding and all: on a question nearly all in the corpus's words, USE-m3's small
 # weight changes almost nothing and its embedding costs a tenth of the query time.
-# Set with benchmarks/fusion.py (README, "How hybrid search weighs").
+# Set with benchmarks/fusion.py (docs/answers.md, "How hybrid search weighs").
 MIN_DENSE_WEIGHT = 0.2
 
 
@@ -173,7 +174,7 @@ def rank(
     (``fusion.trust_of``), computed here if not given.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise BadInputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     num_rows = len(lexical)
     if num_rows == 0 or k <= 0:
         empty = np.zeros(0)

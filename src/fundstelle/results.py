@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 __all__ = [
+    "EMPTY_INDEX",
     "MODES",
     "Answer",
     "AnswerSpan",
@@ -29,6 +30,10 @@ __all__ = [
     "Skipped",
     "Span",
 ]
+
+# Why a question over an index without documents has no answer (Reply.note; the command
+# line, the page and HTTP say it too).
+EMPTY_INDEX = "the index holds no documents"
 
 # How passages are found: meaning and words fused (hybrid), meaning only (dense), or
 # words only (lexical: BM25 with German stemming).
@@ -168,21 +173,28 @@ class Reply:
     """What :meth:`fundstelle.Index.ask` returns.
 
     ``answer`` is the best answer, or None when the documents hold none the model
-    trusts; ``hits`` the passages (a tuple), ordered by their best answer sentence,
-    none showing an answer sentence an earlier hit shows.
+    trusts; ``hits`` the passages (a tuple), ordered by their answer sentence's score
+    (``hit.answer.score``), none showing an answer sentence an earlier hit shows;
+    ``note`` says why there cannot be an answer when the reason is not the documents'
+    content (:data:`EMPTY_INDEX`: the index holds no documents), else None.
     """
 
     question: str
     answer: Answer | None
     hits: Sequence[Hit] = ()
+    note: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hits", tuple(self.hits))
 
     def to_dict(self) -> dict[str, object]:
-        """The reply as plain JSON-ready data (the CLI's ``ask --json`` output)."""
-        return {"question": self.question, "answer": None if self.answer is None else self.answer.to_dict(),
-                "hits": [hit.to_dict() for hit in self.hits]}
+        """The reply as plain JSON-ready data (the CLI's ``ask --json`` output); ``note`` only where there is one."""
+        data: dict[str, object] = {"question": self.question,
+                                   "answer": None if self.answer is None else self.answer.to_dict(),
+                                   "hits": [hit.to_dict() for hit in self.hits]}
+        if self.note is not None:
+            data["note"] = self.note
+        return data
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from .backends import Bm25Index, FaissIndex, LexicalIndex, SentenceMaxIndex, VectorIndex, faiss_file_problem
-from .errors import IndexFolderError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .errors import BadInputError, BadTypeError, IndexFolderError, IndexLockedError, IndexNotFoundError, IndexWriteError
 from .files import LinkError, check_regular, create_new, link_error, open_no_follow, read_capped, read_text, text_lines
 from .load import MAX_FILE_BYTES
 from .manifest import Manifest, is_int
@@ -195,6 +195,16 @@ class _VersionGone(Exception):
     """The version folder vanished while it was read (an ingest replaced and removed it)."""
 
 
+def index_folder(root: object) -> Path:
+    """``root`` as the path of an index folder; :class:`BadTypeError` or :class:`BadInputError` if it is none."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise BadTypeError(f"the index folder must be a path (str or os.PathLike), not {type(root).__name__}; "
+                           "give a folder name such as 'index'")
+    if not os.fspath(root).strip():
+        raise BadInputError("the index folder was given as an empty name; give a folder name such as 'index'")
+    return Path(root)
+
+
 def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
     """Read the live version of the index at ``root``.
 
@@ -202,7 +212,7 @@ def read_snapshot(root: str | os.PathLike[str]) -> Snapshot:
     naming the problem and the fix when it is damaged, foreign or of a newer format.
     Every file is checked before use; nothing in the folder can run code.
     """
-    root = Path(root)
+    root = index_folder(root)
     for _attempt in range(5):
         name = _current_name(root)
         if name is None:
@@ -620,10 +630,40 @@ def ingest_lock(root: str | os.PathLike[str]) -> Iterator[None]:
 
     The lock is an ``flock`` on ``ingest.lock``; the system releases it when the
     holder exits, even after ``kill -9``. A folder that is neither empty nor an index
-    is refused with :class:`IndexFolderError` before anything is written in it.
+    is refused with :class:`IndexFolderError` before anything is written in it. When
+    the work under the lock fails, folders this call created are removed again if they
+    hold nothing but the lock and the index mark: a failed first ingest leaves no folder.
     """
-    root = Path(root)
+    root = index_folder(root)
+    created = [folder for folder in (root, *root.parents) if not os.path.lexists(folder)]
     root.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(root):
+            yield
+    except BaseException:
+        _remove_created(root, created)
+        raise
+
+
+def _remove_created(root: Path, created: list[Path]) -> None:
+    """Remove the folders in ``created`` (``root`` and the parents made for it) if only our own files are in them."""
+    try:
+        if not created or {path.name for path in root.iterdir()} - {MARKER, "ingest.lock"}:
+            return
+    except OSError:
+        return
+    for name in (MARKER, "ingest.lock"):
+        (root / name).unlink(missing_ok=True)
+    for folder in created:  # innermost first
+        try:
+            folder.rmdir()
+        except OSError:  # someone put something there meanwhile: leave it
+            return
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """The write lock on the existing folder ``root`` (see :func:`ingest_lock`)."""
     _claim_folder(root)
     try:
         fd = open_no_follow(root / "ingest.lock", os.O_RDWR | os.O_CREAT)
