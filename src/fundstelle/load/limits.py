@@ -1,0 +1,22 @@
+"""What loading one file may spend: bytes read, bytes inflated, seconds parsing.
+
+Every reader takes its budget from here (read at call time, so a test or a caller can
+lower one for a run). Over a budget, the file is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+# A document's text is held in memory while it is chunked and embedded; larger files
+# are refused with a reason instead of exhausting the machine.
+MAX_FILE_BYTES = 256 * 2**20
+# Files are read and decoded in blocks of this many bytes; long texts are chunked in
+# blocks of at most BLOCK_CHARS characters (see text_blocks), so no step needs work
+# or memory beyond a small multiple of the text itself.
+READ_BLOCK_BYTES = 2**20
+BLOCK_CHARS = 50_000
+# Budgets for parsing one file: a PDF's pages inflate to at most PDF_PAGE_BYTES each and
+# PDF_FILE_BYTES together (pypdf parses about 4 MB of page content a second; a 700 KB
+# PDF can inflate to 700 MB), and a PDF or HTML page takes at most PARSE_SECONDS.
+PDF_PAGE_BYTES = 16 * 2**20
+PDF_FILE_BYTES = 256 * 2**20
+PARSE_SECONDS = 60.0
