@@ -26,6 +26,12 @@ _LOADER_REASONS = (
     ("neither UTF-8 nor Latin-1", "reason_binary"),
     ("invalid UTF-16", "reason_binary"),
     ("no text in file", "reason_no_text"),
+    ("not a valid Word", "reason_wrong_format"),
+    ("not a valid OpenDocument", "reason_wrong_format"),
+    ("not a Word document", "reason_wrong_format"),
+    ("not an OpenDocument text", "reason_wrong_format"),
+    ("corrupt or unreadable Word", "reason_wrong_format"),
+    ("corrupt or unreadable OpenDocument", "reason_wrong_format"),
 )
 
 
@@ -58,6 +64,8 @@ def subject(titles: Sequence[str], lang: str) -> str:
 
 def loader_reason(reason: str) -> str:
     """The texts key that words the library's ``reason`` for not reading a file."""
+    if "zip bomb" in reason:  # said by every check of a .docx/.odt container's sizes
+        return "reason_zip_bomb"
     return next((key for start, key in _LOADER_REASONS if reason.startswith(start)), "reason_loader")
 
 

@@ -94,3 +94,62 @@ def corpus(tmp_path: Path) -> Path:
 def index_dir(tmp_path: Path) -> Path:
     """Where a test's index goes."""
     return tmp_path / "index"
+
+
+def make_docx(path: Path, blocks: list[str | list[list[str]]], title: str = "", author: str = "",
+              created: str = "") -> Path:
+    """Write a Word file: ``# text`` is a heading, a list of rows a table, anything else a paragraph."""
+    import datetime
+
+    import docx
+
+    document = docx.Document()
+    for block in blocks:
+        if isinstance(block, list):
+            table = document.add_table(rows=len(block), cols=len(block[0]))
+            for row, cells in zip(table.rows, block):
+                for cell, value in zip(row.cells, cells):
+                    cell.text = value
+        elif block.startswith("# "):
+            document.add_heading(block[2:], level=1)
+        else:
+            document.add_paragraph(block)
+    document.core_properties.title = title
+    document.core_properties.author = author
+    if created:
+        document.core_properties.created = datetime.datetime.fromisoformat(created)
+    document.save(str(path))
+    return path
+
+
+def make_odt(path: Path, blocks: list[str | list[list[str]]], title: str = "", author: str = "",
+             created: str = "") -> Path:
+    """Write an OpenDocument text, blocks as in :func:`make_docx`."""
+    from odf import dc, meta, table, text
+    from odf.opendocument import OpenDocumentText
+
+    document = OpenDocumentText()
+    for block in blocks:
+        if isinstance(block, list):
+            grid = table.Table(name="Tabelle")
+            grid.addElement(table.TableColumn(numbercolumnsrepeated=len(block[0])))
+            for cells in block:
+                row = table.TableRow()
+                for value in cells:
+                    cell = table.TableCell()
+                    cell.addElement(text.P(text=value))
+                    row.addElement(cell)
+                grid.addElement(row)
+            document.text.addElement(grid)
+        elif block.startswith("# "):
+            document.text.addElement(text.H(outlinelevel=1, text=block[2:]))
+        else:
+            document.text.addElement(text.P(text=block))
+    if title:
+        document.meta.addElement(dc.Title(text=title))
+    if author:
+        document.meta.addElement(meta.InitialCreator(text=author))
+    if created:
+        document.meta.addElement(meta.CreationDate(text=created))
+    document.save(str(path))
+    return path

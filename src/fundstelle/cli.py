@@ -125,7 +125,7 @@ def ingest_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ingest.py",
         description="Build or update a Fundstelle index from files and folders "
-                    "(.txt, .md, .html, .pdf). Unchanged files are not embedded again.",
+                    "(.txt, .md, .html, .pdf, .docx, .odt). Unchanged files are not embedded again.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or folders to add (default: the bundled German article)")

@@ -1,4 +1,4 @@
-"""Loading documents from files and folders: plain text, Markdown, HTML and PDF.
+"""Loading documents from files and folders: plain text, Markdown, HTML, PDF, Word (.docx) and OpenDocument (.odt).
 
 Every loaded :class:`Document` keeps its source path, a stable id (derived from the
 absolute path), a title, its full text and a hash of that text. Files that cannot be
@@ -8,13 +8,15 @@ Files are untrusted: text is read in blocks and decoded as UTF-8, UTF-16 (with B
 charset an HTML page declares or, byte by byte where UTF-8 fails, Windows-1252; control
 characters are defused after every decoding step; binary files, pipes, devices, files of
 the system (``/proc``), oversized or growing files, PDFs without text and pages or PDFs
-that would take too long to parse are refused with a reason; symlinks that lead out of
+that would take too long to parse, Word and OpenDocument files that inflate too far (zip
+bombs) or are not what their suffix says are refused with a reason; symlinks that lead out of
 the given folders are not followed; symlink loops and folders nested arbitrarily deep
 are walked without recursion.
 """
 
 # One module per concern: discover (which files), decode (bytes to text), limits (the
-# budgets), and a reader per format (text, html_page, pdf).
+# budgets), zipped (the checks on .docx/.odt containers), and a reader per format (text,
+# html_page, pdf, word, opendocument).
 
 from __future__ import annotations
 
@@ -29,8 +31,10 @@ from .decode import EncodingWarning_, normalise, short_title, text_blocks, text_
 from .discover import SUPPORTED_SUFFIXES, Paths, as_paths, discover_files, document_id
 from .html_page import load_html
 from .limits import BLOCK_CHARS, MAX_FILE_BYTES, PARSE_SECONDS, PDF_FILE_BYTES, PDF_PAGE_BYTES
+from .opendocument import load_opendocument
 from .pdf import load_pdf
 from .text import load_text
+from .word import load_word
 
 __all__ = [
     "BLOCK_CHARS",
@@ -74,6 +78,10 @@ def load_document(path: str | os.PathLike[str]) -> Document:
             title, text, meta = load_html(path)
         elif suffix == ".pdf":
             title, text, meta = load_pdf(path)
+        elif suffix == ".docx":
+            title, text, meta = load_word(path)
+        elif suffix == ".odt":
+            title, text, meta = load_opendocument(path)
         else:
             raise LoadError(f"unsupported file type {suffix or '(none)'!r}; "
                             f"supported: {', '.join(SUPPORTED_SUFFIXES)}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..results import Skipped
 from .decode import SURROGATE
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".odt")
 
 # One path, or several: what the functions taking files and folders accept.
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]

@@ -20,3 +20,11 @@ BLOCK_CHARS = 50_000
 PDF_PAGE_BYTES = 16 * 2**20
 PDF_FILE_BYTES = 256 * 2**20
 PARSE_SECONDS = 60.0
+# Word and OpenDocument files are ZIP archives of XML. Before a parser sees one, its
+# directory is checked: at most ZIP_MEMBERS files, ZIP_FILE_BYTES inflated together, and
+# no member over a MiB that inflates more than ZIP_RATIO times (deflate reaches ~1000:1;
+# a zip bomb lives there, while XML and text stay well under 100:1). Python's zipfile
+# never inflates a member past the size the directory declares, so the check holds.
+ZIP_MEMBERS = 10_000
+ZIP_FILE_BYTES = 256 * 2**20
+ZIP_RATIO = 100
