@@ -15,6 +15,7 @@ import html
 import os
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -53,6 +54,7 @@ from fundstelle import (  # noqa: E402
     IndexNotFoundError,
     Mode,
 )
+from fundstelle.pages import cite_pages  # noqa: E402
 
 TABS = ("ask", "documents")
 MAX_HITS = 10
@@ -183,6 +185,11 @@ def _paragraph(where: Position, lang: str) -> str:
     return text(lang, "paragraph", n=where.paragraph, total=where.paragraphs) if where.paragraph else ""
 
 
+def _page(pages: Sequence[str], lang: str) -> str:
+    """The PDF page(s) a passage stands on ("S. 12", "p. 12–13"); "" for other documents."""
+    return cite_pages(pages, text(lang, "page_word"))
+
+
 def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, answered: bool = True) -> None:
     """Show each hit with its highlighted passage and a button that opens the whole document.
 
@@ -194,7 +201,7 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
         for hit in hits:
             marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
             where = _where(index, hit, marked)
-            facts = [_paragraph(where, lang)]
+            facts = [_page(hit.pages, lang), _paragraph(where, lang)]
             if keywords:
                 facts.append(counted(lang, len({term.text.casefold() for term in hit.terms}), "words"))
             labels = {
@@ -221,7 +228,8 @@ def show_document(index: Index, hit: Hit, lang: str) -> None:
         except KeyError:
             st.warning(text(lang, "document_gone"))
             return
-        st.html(document_html(document.text, hit, text(lang, "jump")))
+        jump = " · ".join(part for part in (text(lang, "jump"), _page(hit.pages, lang)) if part)
+        st.html(document_html(document.text, hit, jump))
         st.html(scroll_script(TARGET_ID, f"{hit.doc_id}:{hit.start}:{time.monotonic_ns()}"),
                 unsafe_allow_javascript=True)
 
@@ -270,7 +278,8 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
         answer_level = level(reply.answer.confidence)
         cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
                    percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
-        source = " · ".join(part for part in (best.title, _paragraph(_where(index, best, True), lang)) if part)
+        where = _where(index, best, True)
+        source = " · ".join(part for part in (best.title, _page(best.pages, lang), _paragraph(where, lang)) if part)
         st.html(answer_html(best, text(lang, "answer"), source, answer_level, cue, text(lang, "level_help")))
     show_hits(index, hits, lang, keywords=reply is None, answered=reply is not None and reply.answer is not None)
     if with_examples:

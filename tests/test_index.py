@@ -147,7 +147,7 @@ def test_manifest_and_files_on_disk(corpus: Path, index_dir: Path) -> None:
     version = (index_dir / "CURRENT").read_text().strip()
     folder = index_dir / version
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 3
     assert manifest["embedders"] == [{"spec": "hashing", "dim": 256, "settings": {}, "file": "dense-0.faiss",
                                       "faiss": "IndexFlatIP"}]
     assert manifest["chunking"]["chunk_size"] == fundstelle.chunk.DEFAULT_CHUNK_SIZE

@@ -29,6 +29,7 @@ from .errors import (
     IndexNotFoundError,
     IndexWriteError,
     LoadError,
+    OlderIndexWarning,
 )
 from .index import Index, ask, ask_many, search, search_many
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
@@ -67,6 +68,7 @@ __all__ = [
     "IngestReport",
     "LoadError",
     "Mode",
+    "OlderIndexWarning",
     "Reply",
     "Skipped",
     "Span",

@@ -19,6 +19,7 @@ from .errors import FundstelleError, IndexFolderError, IndexMismatchError
 from .filters import parse_where
 from .load import DEFAULT_CORPUS
 from .manifest import STORES
+from .pages import cite_pages
 from .results import MODES, Answer, Hit, IngestReport
 
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
@@ -230,7 +231,8 @@ def format_hit(hit: Hit, color: bool = False) -> str:
             inner = inner[:a] + phrase_on + inner[a:b] + phrase_off + inner[b:]
         text = text[:answer.start] + sentence_on + inner + sentence_off + text[answer.end:]
     body = "\n".join("   " + shown(line, keep_lines=True) for line in text.splitlines())
-    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(hit.source)}, characters {hit.start}–{hit.end}, "
+    page = f", {shown(cite_pages(hit.pages))}" if hit.pages else ""
+    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(hit.source)}{page}, characters {hit.start}–{hit.end}, "
             f"score {hit.score:.2f}\n{body}")
 
 
@@ -262,8 +264,9 @@ def format_answer(answer: Answer | None, color: bool = False) -> str:
         a, b = answer.phrase.start - answer.start, answer.phrase.end - answer.start
         sentence = sentence[:a] + on + sentence[a:b] + off + sentence[b:]
     head = f"Answer: {shown(answer.phrase.text)}" if answer.phrase is not None else "Answer:"
+    page = f", {shown(cite_pages(answer.pages))}" if answer.pages else ""
     return (f"{head}  (confidence {answer.confidence:.0%})\n   »{shown(sentence)}«\n"
-            f"   — {shown(answer.title)}, {shown(answer.source)}, characters {answer.start}–{answer.end}")
+            f"   — {shown(answer.title)}, {shown(answer.source)}{page}, characters {answer.start}–{answer.end}")
 
 
 def _print_json(data: object) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexWriteError",
     "LoadError",
+    "OlderIndexWarning",
     "Remedy",
 ]
 
@@ -86,3 +87,7 @@ class IndexWriteError(IndexFolderError, OSError):
 
 class LoadError(FundstelleError):
     """A file could not be turned into a document; the message says why."""
+
+
+class OlderIndexWarning(UserWarning):
+    """An index written by an older Fundstelle: it is searched, but lacks what newer ones store (PDF pages)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from . import query
 from .answer import Candidate
 from .cache import ResultCache
 from .embed import Embedder, load_models
-from .errors import IndexMismatchError
+from .errors import IndexMismatchError, OlderIndexWarning
 from .filters import Where, check_where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import DEFAULT_FUSION, Fusion
@@ -59,10 +60,14 @@ class Index:
         """Open the index in ``folder``.
 
         ``model``, if given, must be the model the index was built with; otherwise
-        :class:`IndexMismatchError` says which it was built with.
+        :class:`IndexMismatchError` says which it was built with. An index written by an
+        older Fundstelle is opened with an :class:`OlderIndexWarning` saying what it lacks.
         """
         snapshot = read_snapshot(folder)
         snapshot.manifest.check_compatible(os.fspath(folder), model)
+        note = snapshot.manifest.upgrade_note(os.fspath(folder))
+        if note:
+            warnings.warn(note, OlderIndexWarning, stacklevel=2)
         return cls(folder, snapshot, fusion)
 
     @classmethod

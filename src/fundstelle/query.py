@@ -24,6 +24,7 @@ from .embed import Embedder
 from .filters import Where
 from .highlight import find_terms, pick_answer
 from .lexical import Token, analyze
+from .pages import pages_of
 from .phrase import answer_phrase, with_phrase
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
 from .results import MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
@@ -207,6 +208,7 @@ def reply(found: Retrieval, k: int) -> Reply:
             title=document.title, start=best.start, end=best.end,
             phrase=None if phrase is None else Span(best.start + phrase.start, best.start + phrase.end,
                                                     phrase.text),
+            pages=pages_of(document, best.start, best.end),
         )
     # Each sentence's own probability of holding the answer, from the sentence model.
     score_of = {c.row: float(p) for c, p in zip(chosen_among, 1.0 / (1.0 + np.exp(-scores)))}
@@ -288,7 +290,7 @@ def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, t
     return Hit(
         rank=rank_, score=passage.score, text=doc.text[chunk.start:chunk.end], source=doc.source,
         title=doc.title, doc_id=doc.id, start=chunk.start, end=chunk.end, answer=answer, terms=terms,
-        signals=passage.signals,
+        signals=passage.signals, pages=pages_of(doc, chunk.start, chunk.end),
     )
 
 

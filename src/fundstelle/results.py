@@ -35,7 +35,8 @@ class Document:
     """One document: loaded from a file, or as stored in the index.
 
     ``text`` is the full text every chunk offset refers to; ``hash`` is the SHA-256 of
-    that text, used to notice changed files; ``meta`` holds extras such as a date.
+    that text, used to notice changed files; ``meta`` holds extras such as a date;
+    ``pages`` (PDFs) the offset in ``text`` where each page with text starts, and its label.
     """
 
     id: str
@@ -44,6 +45,7 @@ class Document:
     text: str
     hash: str
     meta: dict[str, str] = field(default_factory=dict)
+    pages: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class Hit:
     ``answer`` the span of ``text`` that best answers the question (offsets into
     ``text``); ``terms`` the question's words found in ``text``; ``score`` the fused
     relevance (higher is better; comparable within one result list); ``signals`` the
-    per-signal scores it was fused from (cosine per embedder, BM25).
+    per-signal scores it was fused from (cosine per embedder, BM25); ``pages`` the labels
+    of the PDF pages the passage stands on (empty for other documents).
     """
 
     rank: int
@@ -104,6 +107,7 @@ class Hit:
     answer: AnswerSpan
     terms: list[Span] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)
+    pages: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
@@ -117,6 +121,7 @@ class Hit:
             "source": self.source, "doc_id": self.doc_id, "start": self.start, "end": self.end,
             "text": self.text, "answer": answer, "terms": [vars(t) for t in self.terms],
             "signals": {name: round(value, 4) for name, value in self.signals.items()},
+            "pages": list(self.pages),
         }
 
 
@@ -127,7 +132,7 @@ class Answer:
     ``text`` is the sentence, ``start``/``end`` its offsets in the document's text;
     ``phrase`` the narrow answer inside it where one is sure (offsets in the
     document's text too), else None; ``confidence`` the calibrated probability
-    that the sentence holds the answer.
+    that the sentence holds the answer; ``pages`` the labels of the PDF pages it stands on.
     """
 
     text: str
@@ -138,13 +143,14 @@ class Answer:
     title: str
     start: int
     end: int
+    pages: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The answer as plain JSON-ready data."""
         return {
             "text": self.text, "phrase": None if self.phrase is None else vars(self.phrase),
             "confidence": round(self.confidence, 4), "doc_id": self.doc_id, "source": self.source,
-            "title": self.title, "start": self.start, "end": self.end,
+            "title": self.title, "start": self.start, "end": self.end, "pages": list(self.pages),
         }
 
 

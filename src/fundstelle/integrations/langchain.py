@@ -9,7 +9,8 @@ Each passage becomes a ``Document`` whose ``page_content`` is the passage and wh
 ``metadata`` says where it stands and what answers: ``source``, ``title``, ``doc_id``,
 ``start``/``end`` (offsets in the document's text), ``score``, ``rank``, ``answer`` (the
 sentence of the passage that best answers the question, or None) and ``phrase`` (the
-narrow answer in it, where one is sure, else None). Needs ``pip install 'fundstelle[langchain]'``.
+narrow answer in it, where one is sure, else None); for a PDF, ``page`` (the label of the
+first page the passage stands on, else None) and ``pages`` (all of them). Needs ``pip install 'fundstelle[langchain]'``.
 """
 
 from __future__ import annotations
@@ -76,5 +77,7 @@ def to_document(hit: Hit) -> Document:
             "score": hit.score, "rank": hit.rank,
             "answer": None if answer is None else answer.text,
             "phrase": None if answer is None or answer.phrase is None else answer.phrase.text,
+            # A PDF passage's first page (its printed label), as LangChain's PDF loaders name it; all of them.
+            "page": hit.pages[0] if hit.pages else None, "pages": list(hit.pages),
         },
     )

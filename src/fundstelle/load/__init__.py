@@ -15,8 +15,8 @@ are walked without recursion.
 """
 
 # One module per concern: discover (which files), decode (bytes to text), limits (the
-# budgets), zipped (the checks on .docx/.odt containers), and a reader per format (text,
-# html_page, pdf, word, opendocument).
+# budgets), loaded (what every reader returns), zipped (the checks on .docx/.odt
+# containers), and a reader per format (text, html_page, pdf, word, opendocument).
 
 from __future__ import annotations
 
@@ -73,15 +73,15 @@ def load_document(path: str | os.PathLike[str]) -> Document:
     suffix = path.suffix.lower()
     try:
         if suffix in (".txt", ".md", ".markdown"):
-            title, text, meta = load_text(path)
+            loaded = load_text(path)
         elif suffix in (".html", ".htm"):
-            title, text, meta = load_html(path)
+            loaded = load_html(path)
         elif suffix == ".pdf":
-            title, text, meta = load_pdf(path)
+            loaded = load_pdf(path)
         elif suffix == ".docx":
-            title, text, meta = load_word(path)
+            loaded = load_word(path)
         elif suffix == ".odt":
-            title, text, meta = load_opendocument(path)
+            loaded = load_opendocument(path)
         else:
             raise LoadError(f"unsupported file type {suffix or '(none)'!r}; "
                             f"supported: {', '.join(SUPPORTED_SUFFIXES)}")
@@ -89,15 +89,16 @@ def load_document(path: str | os.PathLike[str]) -> Document:
         raise LoadError("file disappeared before it could be read") from None
     except OSError as error:
         raise LoadError(f"cannot read file: {error.strerror or error}") from None
-    if not _NOT_SPACE.search(text):
+    if not _NOT_SPACE.search(loaded.text):
         raise LoadError("no text in file (empty, or only markup)")
     return Document(
         id=document_id(path),
         source=str(path),
-        title=title,
-        text=text,
-        hash=text_hash(text),
-        meta=meta,
+        title=loaded.title,
+        text=loaded.text,
+        hash=text_hash(loaded.text),
+        meta=loaded.meta,
+        pages=loaded.pages,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import LoadError
 from . import limits
 from .decode import normalise, short_title, title_from_name
+from .loaded import Loaded
 from .zipped import read_zip
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -30,7 +31,7 @@ _ROW_GROUPS = {f"{_TABLE}table-header-rows", f"{_TABLE}table-rows", f"{_TABLE}ta
 _LEFT_OUT = {f"{_TEXT}tracked-changes", f"{_TEXT}note-citation", f"{_OFFICE}forms", f"{_TEXT}sequence-decls"}
 
 
-def load_opendocument(path: Path) -> tuple[str, str, dict[str, str]]:
+def load_opendocument(path: Path) -> Loaded:
     """Title, text and extras of an .odt file; LoadError for one that is not one, or over a budget."""
     from defusedxml import DefusedXmlException, ElementTree
 
@@ -57,7 +58,7 @@ def load_opendocument(path: Path) -> tuple[str, str, dict[str, str]]:
         raise LoadError(f"corrupt or unreadable OpenDocument file ({type(error).__name__}: {detail})") from None
     stated_title = meta.findtext(f"{_OFFICE}meta/{_DC}title", "") if meta is not None else ""
     title = short_title(stated_title) or short_title(first_heading) or title_from_name(path)
-    return title, normalise("\n\n".join(blocks)), {}
+    return Loaded(title, normalise("\n\n".join(blocks)))
 
 
 def _blocks(body: Any, deadline: float) -> tuple[list[str], str]:

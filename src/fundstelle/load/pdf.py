@@ -9,6 +9,9 @@ from typing import Any
 from ..errors import LoadError
 from . import limits
 from .decode import heading, normalise, open_regular, read_block, short_title, title_from_name
+from .loaded import Loaded
+
+_LABEL_CHARS = 24  # a page label is a number or a short code ("iv", "A-3"); longer ones are cut
 
 
 class _PdfBudget:
@@ -51,8 +54,11 @@ def _page_content_bytes(page: Any) -> int:
     return size
 
 
-def load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
-    """Title, text and extras (``pages``) of a PDF; LoadError for one without text or over a budget."""
+def load_pdf(path: Path) -> Loaded:
+    """Title, text, extras (``pages``: the page count) and page starts of a PDF.
+
+    LoadError for one without text or over a budget.
+    """
     import io
     import logging
 
@@ -74,6 +80,7 @@ def load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
             budget.spend(page)
             pages.append(page.extract_text(visitor_operand_before=budget.check_time) or "")
         info_title = (reader.metadata.title if reader.metadata else None) or ""
+        labels = _page_labels(reader, len(pages))
     except LoadError:
         raise
     except (FileNotDecryptedError, WrongPasswordError, DependencyError) as error:
@@ -83,10 +90,34 @@ def load_pdf(path: Path) -> tuple[str, str, dict[str, str]]:
     except Exception as error:  # noqa: BLE001 - a parser of untrusted files raises anything
         detail = " ".join(str(error).split())[:200]
         raise LoadError(f"corrupt or unreadable PDF ({type(error).__name__}: {detail})") from None
-    text = normalise("\n\n".join(page.strip() for page in pages if page.strip()))
+    # Each page's text normalised apart (as joined: normalising never reaches across the
+    # blank line between pages), so where each page starts is known in the final text.
+    parts: list[str] = []
+    starts: list[tuple[int, str]] = []
+    offset = 0
+    for label, page_text in zip(labels, pages):
+        if page_text.strip():
+            part = normalise(page_text.strip())
+            starts.append((offset, label))
+            parts.append(part)
+            offset += len(part) + 2
+    text = "\n\n".join(parts)
     if not text.strip():
         raise LoadError("PDF has no text layer (scanned image?); run OCR on it first")
     # Without a title in the PDF's info, a heading-like first line (followed by more text) is the title.
     first_line, _, rest = text.lstrip().partition("\n")
     title = short_title(str(info_title)) or (heading(first_line) if rest.strip() else "")
-    return title or title_from_name(path), text, {"pages": str(len(pages))}
+    return Loaded(title or title_from_name(path), text, {"pages": str(len(pages))}, tuple(starts))
+
+
+def _page_labels(reader: Any, count: int) -> list[str]:
+    """Each page's label: the printed number the PDF defines (``/PageLabels``: "iv", "A-3"), else 1, 2, 3 and on."""
+    numbers = [str(number) for number in range(1, count + 1)]
+    try:
+        labels = list(reader.page_labels)
+    except Exception:  # noqa: BLE001 - a damaged label tree: plain numbers will do
+        return numbers
+    if len(labels) != count:
+        return numbers
+    cleaned = [" ".join(normalise(str(label)).split())[:_LABEL_CHARS] for label in labels]
+    return [label or number for label, number in zip(cleaned, numbers)]

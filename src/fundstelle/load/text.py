@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 from .decode import heading, read_text, short_title, title_from_name
+from .loaded import Loaded
 
 _DATE_MARKER = re.compile(r"\A\s*date (\d{4}-\d{2}(?:-\d{2})?)\s+")
 _LEADING_SPACE = re.compile(r"\s*")
 
 
-def load_text(path: Path) -> tuple[str, str, dict[str, str]]:
+def load_text(path: Path) -> Loaded:
     """Title, text and extras (``date`` from a leading ``date YYYY-MM[-DD]`` marker) of a text file."""
     text, encoding = read_text(path)
     meta: dict[str, str] = {} if encoding in ("utf-8", "utf-16") else {"encoding": encoding}
@@ -29,4 +30,4 @@ def load_text(path: Path) -> tuple[str, str, dict[str, str]]:
             title = short_title(first_heading.group(1))
     elif rest.startswith("\n") and rest.strip() and heading(first_line):
         title = heading(first_line)
-    return title, text, meta
+    return Loaded(title, text, meta)

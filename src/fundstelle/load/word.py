@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import LoadError
 from . import limits
 from .decode import normalise, short_title, title_from_name
+from .loaded import Loaded
 from .zipped import read_zip
 
 _CELL_SEPARATOR = " | "
@@ -26,7 +27,7 @@ _CELL_SEPARATOR = " | "
 _HEADING_STYLES = ("heading", "title", "überschrift", "titel")
 
 
-def load_word(path: Path) -> tuple[str, str, dict[str, str]]:
+def load_word(path: Path) -> Loaded:
     """Title, text and extras of a .docx file; LoadError for one that is not one, or over a budget."""
     import docx
 
@@ -65,7 +66,7 @@ def load_word(path: Path) -> tuple[str, str, dict[str, str]]:
         raise LoadError(f"corrupt or unreadable Word file ({type(error).__name__}: {detail})") from None
     text = normalise("\n\n".join(blocks))
     title = short_title(properties_title) or short_title(first_heading) or title_from_name(path)
-    return title, text, {}
+    return Loaded(title, text)
 
 
 def _is_heading(paragraph: Any) -> bool:
