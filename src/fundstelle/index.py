@@ -17,7 +17,7 @@ from .errors import IndexMismatchError, OlderIndexWarning
 from .filters import Where, check_where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .ranking import DEFAULT_FUSION, Fusion
-from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Reply
+from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, MetaValue, Mode, Reply
 from .store import Snapshot, current_version, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
@@ -150,14 +150,15 @@ class Index:
         return report
 
     def add_texts(self, texts: Sequence[str], ids: Sequence[str] | None = None,
-                  metadata: Sequence[Mapping[str, str]] | None = None, titles: Sequence[str] | None = None,
+                  metadata: Sequence[Mapping[str, MetaValue]] | None = None, titles: Sequence[str] | None = None,
                   progress: Progress | None = None) -> IngestReport:
         """Add or update texts already in memory, then switch to the new version.
 
         ``ids`` name the texts (default: a hash of each text); a text given again under
         the same id replaces the old one, and ``index.remove([id])`` drops it. A hit's
         ``source`` is ``text:<id>``. ``metadata`` holds one mapping of extras per text
-        (kept as the document's ``meta``); ``titles`` one title per text.
+        (strings, numbers, bools; kept in the document's ``meta`` and filtered by with
+        ``where``); ``titles`` one title per text.
         """
         from .ingestion import ingest
         from .load import text_document, text_hash

@@ -18,6 +18,7 @@ __all__ = [
     "Hit",
     "IndexInfo",
     "IngestReport",
+    "MetaValue",
     "Mode",
     "Reply",
     "Skipped",
@@ -28,6 +29,8 @@ __all__ = [
 # words only (lexical: BM25 with German stemming).
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+# A document's metadata value: a JSON scalar (filters compare strings and numbers).
+MetaValue = str | int | float | bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,9 @@ class Document:
     """One document: loaded from a file, or as stored in the index.
 
     ``text`` is the full text every chunk offset refers to; ``hash`` is the SHA-256 of
-    that text, used to notice changed files; ``meta`` holds extras such as a date;
+    that text, used to notice changed files; ``meta`` what is known about it (``type``,
+    ``size``, ``modified``, ``lang``, and where stated ``date``, ``author``, ``pages``) and
+    a caller's own keys;
     ``pages`` (PDFs) the offset in ``text`` where each page with text starts, and its label.
     """
 
@@ -44,7 +49,7 @@ class Document:
     title: str
     text: str
     hash: str
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, MetaValue] = field(default_factory=dict)
     pages: tuple[tuple[int, str], ...] = ()
 
 

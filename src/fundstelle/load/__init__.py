@@ -26,11 +26,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ..errors import LoadError
-from ..results import Document, Skipped
+from ..lexical import language_of
+from ..results import Document, MetaValue, Skipped
 from .decode import EncodingWarning_, normalise, short_title, text_blocks, text_hash
 from .discover import SUPPORTED_SUFFIXES, Paths, as_paths, discover_files, document_id
 from .html_page import load_html
 from .limits import BLOCK_CHARS, MAX_FILE_BYTES, PARSE_SECONDS, PDF_FILE_BYTES, PDF_PAGE_BYTES
+from .metadata import check_meta, file_facts
 from .opendocument import load_opendocument
 from .pdf import load_pdf
 from .text import load_text
@@ -91,13 +93,18 @@ def load_document(path: str | os.PathLike[str]) -> Document:
         raise LoadError(f"cannot read file: {error.strerror or error}") from None
     if not _NOT_SPACE.search(loaded.text):
         raise LoadError("no text in file (empty, or only markup)")
+    # What the file says of itself, then what the file system knows; the language where none is stated.
+    meta = {**loaded.meta, **file_facts(path)}
+    language = meta.get("lang") or language_of(loaded.text)
+    if language:
+        meta["lang"] = language
     return Document(
         id=document_id(path),
         source=str(path),
         title=loaded.title,
         text=loaded.text,
         hash=text_hash(loaded.text),
-        meta=loaded.meta,
+        meta=meta,
         pages=loaded.pages,
     )
 
@@ -116,12 +123,14 @@ def load_documents(paths: Paths) -> Iterator[Document | Skipped]:
             yield Skipped(str(path), str(error))
 
 
-def text_document(text: str, doc_id: str, title: str = "", meta: Mapping[str, str] | None = None) -> Document:
+def text_document(text: str, doc_id: str, title: str = "", meta: Mapping[str, MetaValue] | None = None) -> Document:
     """A :class:`Document` for text already in memory (see :meth:`fundstelle.Index.add_texts`).
 
     ``doc_id`` names it; its ``source`` is ``text:<doc_id>``. The title defaults to the
-    text's first line where that line stands alone as a heading, else the id. Raises
-    :class:`LoadError` for a text with nothing but white space, ValueError for an empty id.
+    text's first line where that line stands alone as a heading, else the id. ``meta``
+    (JSON scalars) is kept over what is computed (``type`` "text", ``size``, ``lang``).
+    Raises :class:`LoadError` for a text with nothing but white space, ValueError for an
+    empty id or metadata that is not JSON scalars.
     """
     if not isinstance(text, str):
         raise TypeError(f"text {doc_id!r} must be a string, not {type(text).__name__}")
@@ -134,5 +143,8 @@ def text_document(text: str, doc_id: str, title: str = "", meta: Mapping[str, st
         first_line, _, rest = text.lstrip()[:1000].partition("\n")
         standalone = rest.startswith("\n") and 0 < len(first_line.strip()) <= 100
         title = first_line.strip() if standalone and first_line.rstrip()[-1] not in ".!?:" else doc_id
+    language = language_of(text)
+    facts: dict[str, MetaValue] = {"type": "text", "size": len(text.encode("utf-8")),
+                                   **({"lang": language} if language else {})}
     return Document(id=doc_id, source=f"text:{doc_id}", title=short_title(title), text=text, hash=text_hash(text),
-                    meta=dict(meta or {}))
+                    meta={**facts, **check_meta(meta or {}, doc_id)})

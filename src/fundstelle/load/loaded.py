@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..results import MetaValue
+
 
 @dataclass
 class Loaded:
@@ -11,5 +13,5 @@ class Loaded:
 
     title: str
     text: str
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, MetaValue] = field(default_factory=dict)
     pages: tuple[tuple[int, str], ...] = ()

@@ -14,15 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
+from ..results import MetaValue
 from . import limits
 from .decode import normalise, short_title, title_from_name
 from .loaded import Loaded
+from .metadata import clean_value, iso_date
 from .zipped import read_zip
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
+_META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
 _MIMETYPE = "application/vnd.oasis.opendocument.text"
 _CELL_SEPARATOR = " | "
 _MAX_SPACES = 100
@@ -56,9 +59,21 @@ def load_opendocument(path: Path) -> Loaded:
     except Exception as error:  # noqa: BLE001 - a parser of untrusted files raises anything
         detail = " ".join(str(error).split())[:200]
         raise LoadError(f"corrupt or unreadable OpenDocument file ({type(error).__name__}: {detail})") from None
-    stated_title = meta.findtext(f"{_OFFICE}meta/{_DC}title", "") if meta is not None else ""
+    facts = meta.find(f"{_OFFICE}meta") if meta is not None else None
+    stated_title = facts.findtext(f"{_DC}title", "") if facts is not None else ""
     title = short_title(stated_title) or short_title(first_heading) or title_from_name(path)
-    return Loaded(title, normalise("\n\n".join(blocks)))
+    return Loaded(title, normalise("\n\n".join(blocks)), _stated(facts))
+
+
+def _stated(facts: Any) -> dict[str, MetaValue]:
+    """Date and author from ``meta.xml``'s ``office:meta`` (no page count: a saved one is often stale)."""
+    if facts is None:
+        return {}
+    stated: dict[str, MetaValue | None] = {
+        "date": iso_date(facts.findtext(f"{_META}creation-date", "") or facts.findtext(f"{_DC}date", "")),
+        "author": clean_value(facts.findtext(f"{_META}initial-creator", "") or facts.findtext(f"{_DC}creator", "")),
+    }
+    return {key: value for key, value in stated.items() if value}
 
 
 def _blocks(body: Any, deadline: float) -> tuple[list[str], str]:

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
+from ..results import MetaValue
 from . import limits
 from .decode import heading, normalise, open_regular, read_block, short_title, title_from_name
 from .loaded import Loaded
+from .metadata import clean_value, iso_date
 
 _LABEL_CHARS = 24  # a page label is a number or a short code ("iv", "A-3"); longer ones are cut
 
@@ -55,7 +57,7 @@ def _page_content_bytes(page: Any) -> int:
 
 
 def load_pdf(path: Path) -> Loaded:
-    """Title, text, extras (``pages``: the page count) and page starts of a PDF.
+    """Title, text, extras (``pages``: the page count; ``date`` and ``author`` from its info) and page starts of a PDF.
 
     LoadError for one without text or over a budget.
     """
@@ -79,7 +81,9 @@ def load_pdf(path: Path) -> Loaded:
         for page in reader.pages:
             budget.spend(page)
             pages.append(page.extract_text(visitor_operand_before=budget.check_time) or "")
-        info_title = (reader.metadata.title if reader.metadata else None) or ""
+        info: Any = reader.metadata or {}
+        info_title = info.get("/Title") or ""
+        stated = {"date": iso_date(str(info.get("/CreationDate") or "")), "author": clean_value(info.get("/Author"))}
         labels = _page_labels(reader, len(pages))
     except LoadError:
         raise
@@ -107,7 +111,8 @@ def load_pdf(path: Path) -> Loaded:
     # Without a title in the PDF's info, a heading-like first line (followed by more text) is the title.
     first_line, _, rest = text.lstrip().partition("\n")
     title = short_title(str(info_title)) or (heading(first_line) if rest.strip() else "")
-    return Loaded(title or title_from_name(path), text, {"pages": str(len(pages))}, tuple(starts))
+    meta: dict[str, MetaValue] = {"pages": len(pages), **{key: value for key, value in stated.items() if value}}
+    return Loaded(title or title_from_name(path), text, meta, tuple(starts))
 
 
 def _page_labels(reader: Any, count: int) -> list[str]:

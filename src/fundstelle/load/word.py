@@ -19,6 +19,7 @@ from ..errors import LoadError
 from . import limits
 from .decode import normalise, short_title, title_from_name
 from .loaded import Loaded
+from .metadata import clean_value, iso_date
 from .zipped import read_zip
 
 _CELL_SEPARATOR = " | "
@@ -56,7 +57,10 @@ def load_word(path: Path) -> Loaded:
                 blocks.append(text)
                 if not first_heading and _is_heading(block):
                     first_heading = text
-        properties_title = document.core_properties.title or ""
+        properties = document.core_properties
+        properties_title = properties.title or ""
+        # (No page count: Word's saved one is stale in files other programs write; pages are a PDF's.)
+        stated = {"date": iso_date(properties.created), "author": clean_value(properties.author)}
     except LoadError:
         raise
     except MemoryError:
@@ -66,7 +70,7 @@ def load_word(path: Path) -> Loaded:
         raise LoadError(f"corrupt or unreadable Word file ({type(error).__name__}: {detail})") from None
     text = normalise("\n\n".join(blocks))
     title = short_title(properties_title) or short_title(first_heading) or title_from_name(path)
-    return Loaded(title, text)
+    return Loaded(title, text, {key: value for key, value in stated.items() if value})
 
 
 def _is_heading(paragraph: Any) -> bool:
