@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from app.texts import text
 from app.uploads import ALLOWED_SUFFIXES, Outcome
 
-__all__ = ["counted", "loader_reason", "md_escape", "number", "subject", "upload_summary"]
+__all__ = ["counted", "file_size", "loader_reason", "md_escape", "number", "shown_date", "subject",
+           "upload_summary"]
 
 SUBJECT_TITLES = 3  # titles named in "Fragen zu: …" before "und N weiteren Dokumenten"
 
@@ -48,6 +49,23 @@ def number(value: int, lang: str) -> str:
 def counted(lang: str, n: int, key: str) -> str:
     """``n`` things in words: ``key + "_1"`` for one ("1 Abschnitt"), ``key + "_n"`` for more."""
     return text(lang, f"{key}_1") if n == 1 else text(lang, f"{key}_n", n=number(n, lang))
+
+
+def file_size(size: int, lang: str) -> str:
+    """A file's size for people: "850 Bytes", "12 KB", "1,4 MB" (German decimal comma)."""
+    if size < 1000:
+        return f"{size} Bytes" if lang == "de" else f"{size} bytes"
+    value, unit = (size / 1000, "KB") if size < 1_000_000 else (size / 1_000_000, "MB")
+    shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return f"{shown.replace('.', ',') if lang == 'de' else shown} {unit}"
+
+
+def shown_date(iso: str, lang: str) -> str:
+    """An ISO date as people of ``lang`` write it: 2025-07-01 → 1.7.2025 (German); other forms as given."""
+    parts = iso.split("-")
+    if lang == "de" and len(parts) == 3 and all(part.isdigit() for part in parts):
+        return f"{int(parts[2])}.{int(parts[1])}.{parts[0]}"
+    return iso
 
 
 def subject(titles: Sequence[str], lang: str) -> str:

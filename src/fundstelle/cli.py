@@ -295,8 +295,10 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
     parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
-                        help="search only some documents: doc_id=ID or source=GLOB (e.g. 'source=docs/*.pdf'); "
-                             "repeat a key for either value")
+                        help="search only some documents: KEY=VALUE for doc_id, source (a glob, e.g. "
+                             "'source=docs/*.pdf'), title or any metadata key (lang=de, author=…), or a range "
+                             "with >=, >, <=, < (e.g. 'date>=2025-01-01'); repeatable: a key given twice with = "
+                             "takes either value, different keys must all hold")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 

@@ -1,9 +1,22 @@
-"""Filters: search only some documents, chosen by id or by source path.
+"""Filters: search only some documents, chosen by id, source path, title or any metadata key.
 
-``where={"doc_id": ["a1b2", "c3d4"], "source": "berichte/*.pdf"}`` keeps the documents
-whose id is one of the ids *and* whose source matches one of the glob patterns
-(:func:`fnmatch.fnmatchcase`: ``*`` also matches ``/``; case counts). A key may hold one
-string or a list; a list means "any of these".
+``where`` maps keys to conditions, and a document is kept when it meets all of them:
+
+- ``{"source": "berichte/*.pdf"}``: a glob on the source path (:func:`fnmatch.fnmatchcase`:
+  ``*`` also matches ``/``; case counts);
+- ``{"doc_id": ["a1b2", "c3d4"]}``, ``{"lang": "de"}``, ``{"author": "Eva Muster"}``: equal
+  to the value, or to any value of a list;
+- ``{"date": {"gte": "2025-01-01", "lt": "2026-01-01"}}``, ``{"pages": {"gt": 10}}``: a
+  range, with ``gt``, ``gte``, ``lt``, ``lte``. Numbers compare as numbers, anything else
+  as strings (ISO dates as written: ``"2025-07"`` sorts before ``"2025-07-01"``).
+
+Keys are ``doc_id``, ``source``, ``title`` and whatever the documents' metadata holds
+(``type``, ``size``, ``modified``, ``lang``, ``date``, ``author``, ``pages`` and a caller's
+own, see :class:`fundstelle.results.Document`); a key no document has is an
+:class:`UnknownFilterKeyError` naming the keys the index holds. A document without the key
+is not kept. On the command line and in ``GET /search`` a condition is one string,
+``key=value`` or ``key>=value`` (also ``>``, ``<``, ``<=``), see :func:`parse_where`; a key
+given twice with ``=`` takes either value.
 
 Filtering comes before ranking: :func:`restrict` narrows every signal to the allowed
 chunk rows, renumbered ``0..m-1``, and ranking runs on those as if the index held only
@@ -13,28 +26,52 @@ each of them: exact, also where the full index is an approximate HNSW graph. Ove
 (more than the ``2k / share`` rows the full index would have to return for ``k`` of them to
 be allowed) it asks the full index for that many and keeps the allowed ones, as exact as
 the full index's own search; when fewer than ``k`` of them are allowed it scores every
-allowed row after all. BM25 keeps the whole collection's word rarities, as a search
-engine's filter does.
+allowed row after all. Vectors in Milvus are searched with the filter as Milvus's own
+filter expression (the kept documents' ids), so Milvus ranks only allowed rows. BM25
+keeps the whole collection's word rarities, as a search engine's filter does.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
+import re
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
+from .errors import FundstelleError
+from .results import Document, MetaValue
 from .store import Snapshot
 
-__all__ = ["FILTER_KEYS", "Where", "allowed_rows", "check_where", "parse_where", "restrict"]
+__all__ = ["DOCUMENT_KEYS", "RANGE_OPERATORS", "WHERE_HELP", "Condition", "UnknownFilterKeyError", "Where",
+           "WhereJson", "allowed_rows", "check_where", "filter_keys", "kept_documents", "milvus_expression",
+           "parse_where", "restrict"]
 
-FILTER_KEYS = ("doc_id", "source")
-Where = Mapping[str, str | Sequence[str]]
+# Keys that name a document's own fields; every other key looks into its metadata.
+DOCUMENT_KEYS = ("doc_id", "source", "title")
+RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
+Operator = Literal["gt", "gte", "lt", "lte"]
+# A filter as JSON gives it (``POST /search``'s body, LangChain's ``where``): a value, a
+# list of values (any of them) or a range per key.
+WhereJson = dict[str, MetaValue | list[MetaValue] | dict[Operator, MetaValue]]
+# What ``where=`` takes: such a mapping (values: a value, a list, a range mapping, or a
+# :class:`Condition` from :func:`check_where`), checked at run time.
+Where = Mapping[str, object]
+WHERE_HELP = ('keep only the documents that match every key: {"source": "docs/*.pdf"} (a glob), '
+              '{"lang": "de"} or {"doc_id": ["id1", "id2"]} (equal to one of the values), '
+              '{"date": {"gte": "2025-01-01"}} (a range: gt, gte, lt, lte); keys are doc_id, source, title '
+              "and the documents' metadata (type, size, modified, lang, date, author, pages, your own)")
+# key=value, key>=value, …: the command line's and GET /search's form of one condition.
+_PAIR = re.compile(r"\s*([^=<>]+?)\s*(>=|<=|=|>|<)\s*(.*)", re.DOTALL)
+_OPERATOR_OF = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
 
 # Exact scoring reads the allowed rows' vectors in blocks of this many (a block of
 # 384-dimensional vectors is 24 MB), so a broad filter on a large index never copies
@@ -42,64 +79,206 @@ Where = Mapping[str, str | Sequence[str]]
 _BLOCK = 16_384
 
 
-def check_where(where: Where | None) -> dict[str, list[str]]:
-    """The filter as ``{key: [values]}`` (empty: no filter); ValueError names what is wrong."""
+class UnknownFilterKeyError(FundstelleError, ValueError):
+    """A filter names a key no document of the index has; ``known`` lists the keys it has."""
+
+    def __init__(self, key: str, known: Sequence[str]) -> None:
+        super().__init__(f"cannot filter by {key!r}: no document of the index has it; "
+                         f"the index's documents have {', '.join(known)}")
+        self.key = key
+        self.known = tuple(known)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What one key must meet: equal to one of ``any_of`` (a glob for ``source``), or within ``bounds``."""
+
+    key: str
+    any_of: tuple[MetaValue, ...] | None = None
+    bounds: tuple[tuple[str, MetaValue], ...] = ()
+
+    def holds(self, value: MetaValue | None) -> bool:
+        """Does a document whose value for the key is ``value`` (None: it has none) meet the condition?"""
+        if value is None:
+            return False
+        if self.any_of is not None:
+            if self.key == "source":
+                return any(fnmatch.fnmatchcase(str(value), str(pattern)) for pattern in self.any_of)
+            return any(_equal(value, wanted) for wanted in self.any_of)
+        return all(_compare(value, operator, bound) for operator, bound in self.bounds)
+
+
+def _number(value: MetaValue) -> float | None:
+    """``value`` as a number where it is one (or a string that spells one); bools are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _equal(stored: MetaValue, wanted: MetaValue) -> bool:
+    """Equality across the command line's strings: "3" equals 3, "true" equals True."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        as_text = {True: "true", False: "false"}
+        return (as_text[stored] if isinstance(stored, bool) else str(stored).lower()) == \
+               (as_text[wanted] if isinstance(wanted, bool) else str(wanted).lower())
+    if isinstance(stored, int | float) or isinstance(wanted, int | float):
+        a, b = _number(stored), _number(wanted)
+        return a is not None and a == b
+    return stored == wanted
+
+
+def _compare(stored: MetaValue, operator: str, bound: MetaValue) -> bool:
+    """``stored <operator> bound``: numerically where the stored value is a number, else as strings."""
+    if isinstance(stored, bool):
+        return False
+    if isinstance(stored, int | float):
+        number = _number(bound)
+        if number is None:
+            return False
+        a: float | str = float(stored)
+        b: float | str = number
+    else:
+        a, b = str(stored), str(bound)
+    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[operator]  # type: ignore[operator]
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, str | int | float | bool) and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def check_where(where: Where | None) -> dict[str, Condition]:
+    """The filter as ``{key: Condition}`` (empty: no filter); ValueError names what is wrong.
+
+    Checks the form only; which keys an index holds, :func:`allowed_rows` checks.
+    """
     if where is None:
         return {}
     if not isinstance(where, Mapping):
         raise ValueError(f"where must be a mapping such as {{'source': 'docs/*.pdf'}}, not {type(where).__name__}")
-    checked: dict[str, list[str]] = {}
+    checked: dict[str, Condition] = {}
     for key, value in where.items():
-        if key not in FILTER_KEYS:
-            raise ValueError(f"cannot filter by {key!r}; filters take {' and '.join(FILTER_KEYS)}")
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, Sequence) or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
-        checked[key] = list(values)
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"a filter key must be a non-empty string, not {key!r}")
+        if isinstance(value, Condition):
+            checked[key] = value
+        elif isinstance(value, Mapping):
+            unknown = [op for op in value if op not in RANGE_OPERATORS]
+            if unknown or not value or not all(_scalar(bound) for bound in value.values()):
+                raise ValueError(f"where[{key!r}] as a range takes {', '.join(RANGE_OPERATORS)} with a string or "
+                                 f"number each, not {dict(value)!r}")
+            checked[key] = Condition(key, bounds=tuple(sorted(value.items())))
+        else:
+            values: list[MetaValue] = [value] if isinstance(value, str | int | float | bool) else \
+                list(value) if isinstance(value, Sequence) else []
+            if not (_scalar(value) or isinstance(value, Sequence)) or not all(_scalar(v) for v in values):
+                raise ValueError(f"where[{key!r}] must be a string, number or bool, a list of them, or a range "
+                                 f"such as {{'gte': '2025-01-01'}}, not {value!r}")
+            if key in DOCUMENT_KEYS and not all(isinstance(v, str) for v in values):
+                raise ValueError(f"where[{key!r}] must be a string or a list of strings, not {value!r}")
+            checked[key] = Condition(key, any_of=tuple(values))
     return checked
 
 
-def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
-    """A filter from ``key=value`` strings (the command line's and ``GET /search``'s form).
+def parse_where(pairs: Sequence[str]) -> dict[str, Condition]:
+    """A filter from ``key=value`` / ``key>=value`` strings (the command line's and ``GET /search``'s form).
 
-    A key given twice takes either value: ``["doc_id=a", "doc_id=b"]`` keeps both documents.
+    A key given twice with ``=`` takes either value: ``["doc_id=a", "doc_id=b"]`` keeps both
+    documents; ``["date>=2025-01-01", "date<2026-01-01"]`` is one range.
     """
-    where: dict[str, list[str]] = {}
+    equal: dict[str, list[MetaValue]] = {}
+    ranges: dict[str, dict[str, MetaValue]] = {}
     for pair in pairs:
-        key, equals, value = pair.partition("=")
-        if not equals:
-            raise ValueError(f"a filter is written key=value (e.g. source=docs/*.pdf), not {pair!r}")
-        where.setdefault(key.strip(), []).append(value.strip())
-    return check_where(where)
+        match = _PAIR.fullmatch(pair)
+        if not match or not match.group(1).strip():
+            raise ValueError(f"a filter is written key=value or key>=value (e.g. source=docs/*.pdf, "
+                             f"date>=2025-01-01), not {pair!r}")
+        key, operator, value = match.group(1).strip(), match.group(2), match.group(3).strip()
+        if operator == "=":
+            equal.setdefault(key, []).append(value)
+        else:
+            ranges.setdefault(key, {})[_OPERATOR_OF[operator]] = value
+    both = sorted(set(equal) & set(ranges))
+    if both:
+        raise ValueError(f"filter key {both[0]!r} is given both as key=value and as a range; use one")
+    return check_where({**equal, **ranges})
+
+
+def filter_keys(snapshot: Snapshot) -> list[str]:
+    """Every key a filter may name on ``snapshot``: the document fields and each metadata key a document has."""
+    keys = set(DOCUMENT_KEYS)
+    for doc in snapshot.documents.values():
+        keys.update(doc.meta)
+    return sorted(keys)
+
+
+def _value_of(doc: Document, key: str) -> MetaValue | None:
+    if key == "doc_id":
+        return doc.id
+    if key in ("source", "title"):
+        return str(getattr(doc, key))
+    return doc.meta.get(key)
+
+
+def kept_documents(snapshot: Snapshot, where: Where | None) -> list[str] | None:
+    """The ids of the documents ``where`` keeps, in index order; None when it keeps every document.
+
+    Raises :class:`UnknownFilterKeyError` for a key no document has.
+    """
+    checked = check_where(where)
+    if not checked:
+        return None
+    known = None
+    for key in checked:
+        if key not in DOCUMENT_KEYS and not any(key in doc.meta for doc in snapshot.documents.values()):
+            known = known or filter_keys(snapshot)
+            raise UnknownFilterKeyError(key, known)
+    conditions = list(checked.values())
+    return [doc.id for doc in snapshot.documents.values()
+            if all(condition.holds(_value_of(doc, condition.key)) for condition in conditions)]
+
+
+def milvus_expression(doc_ids: Sequence[str]) -> str:
+    """A Milvus filter expression on a chunks collection that keeps the chunks of ``doc_ids``."""
+    return "doc in [" + ", ".join(json.dumps(doc_id, ensure_ascii=False) for doc_id in doc_ids) + "]"
 
 
 def allowed_rows(snapshot: Snapshot, where: Where | None) -> np.ndarray | None:
     """The chunk rows of the documents ``where`` keeps, ascending; None when it keeps every row."""
-    checked = check_where(where)
-    if not checked:
+    keep = kept_documents(snapshot, where)
+    if keep is None:
         return None
-    ids = set(checked.get("doc_id", snapshot.documents))
-    patterns = checked.get("source")
-    keep = [doc.id for doc in snapshot.documents.values()
-            if doc.id in ids and (patterns is None or any(fnmatch.fnmatchcase(doc.source, p) for p in patterns))]
     rows_of = _rows_by_document(snapshot)
     parts = [rows_of[doc_id] for doc_id in keep if doc_id in rows_of]
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def restrict(
-    dense: Sequence[Searchable], lexical: LexicalIndex, rows: np.ndarray,
+    dense: Sequence[Searchable], lexical: LexicalIndex, rows: np.ndarray, documents: Sequence[str] | None = None,
 ) -> tuple[list[Searchable], LexicalIndex]:
-    """The signals narrowed to ``rows`` (ascending), renumbered ``0..len(rows)-1``; map back with ``rows[i]``."""
-    return [_VectorSubset(index, rows) for index in dense], _LexicalSubset(lexical, rows)
+    """The signals narrowed to ``rows`` (ascending), renumbered ``0..len(rows)-1``; map back with ``rows[i]``.
+
+    ``documents``, the ids of the kept documents (whose chunks ``rows`` are), let a signal in
+    Milvus filter by its own expression.
+    """
+    expression = milvus_expression(documents) if documents is not None else ""
+    return [_VectorSubset(index, rows, expression) for index in dense], _LexicalSubset(lexical, rows)
 
 
 class _VectorSubset:
     """Some rows of a dense signal, as a signal of their own."""
 
-    def __init__(self, inner: Searchable, rows: np.ndarray) -> None:
+    def __init__(self, inner: Searchable, rows: np.ndarray, expression: str = "") -> None:
         self._inner = inner
         self._rows = rows
+        # A signal that filters by itself (a Milvus collection: filtered_search) gets the expression.
+        self._filtered_search = getattr(inner, "filtered_search", None) if expression else None
+        self._expression = expression
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -109,6 +288,11 @@ class _VectorSubset:
         k = min(k, len(self._rows))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self._filtered_search is not None:
+            found, scores = self._filtered_search(query, k, self._expression)
+            local = np.searchsorted(self._rows, found).clip(max=len(self._rows) - 1)
+            allowed = self._rows[local] == found  # (always, unless the collection and the index disagree)
+            return local[allowed], scores[allowed]
         # The full index would have to return about 2k/share rows for k of them to be
         # allowed; when the allowed rows are fewer than that, scoring each is cheaper.
         total = len(self._inner)

@@ -206,7 +206,7 @@ class Index:
         """The indexed documents, in the order they were added."""
         counts = {d.id: d.chunks for d in self._snapshot.manifest.documents}
         return [
-            DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text))
+            DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text), dict(d.meta))
             for d in self._snapshot.documents.values()
         ]
 
@@ -226,8 +226,9 @@ class Index:
         span and the question's words found in it; ``highlight=False`` skips that work
         for code that only wants the passages (the answer is then the sentence most
         similar to the question, without phrase, and no terms are marked). ``where``
-        searches only some documents, e.g. ``{"source": "berichte/*.pdf"}`` or
-        ``{"doc_id": [...]}`` (:mod:`fundstelle.filters`); it applies before ranking.
+        searches only some documents, e.g. ``{"source": "berichte/*.pdf"}``,
+        ``{"lang": "de"}`` or ``{"date": {"gte": "2025-01-01"}}`` (any stored key, see
+        :mod:`fundstelle.filters`); it applies before ranking.
         """
         key = self._cache_key("search", question, k, mode, where, highlight)
         cached = self._cached(key)
@@ -286,7 +287,7 @@ class Index:
             return None
         try:
             cleaned = clean_question(question)
-            filters = tuple(sorted((name, tuple(values)) for name, values in check_where(where).items()))
+            filters = tuple(sorted(check_where(where).items()))
             key = (kind, cleaned, k, mode, filters, highlight)
             hash(key)
         except (TypeError, ValueError):

@@ -114,7 +114,7 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
     indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
     lexical: LexicalIndex = snapshot.lexical
     if allowed is not None:
-        indexes, lexical = filters.restrict(indexes, lexical, allowed)
+        indexes, lexical = filters.restrict(indexes, lexical, allowed, filters.kept_documents(snapshot, where))
     signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, indexes)]
     signals.append(Signal(embedders[0].spec, indexes[-1], sentences=True))
     return [

@@ -180,13 +180,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """A document in the index: id, source path, title, chunk count, text size."""
+    """A document in the index: id, source path, title, chunk count, text size, and its metadata."""
 
     id: str
     source: str
     title: str
     chunks: int
     characters: int
+    meta: dict[str, MetaValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ except ImportError as missing:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"FundstelleRetriever needs LangChain ({missing.name} is missing): pip install 'fundstelle[langchain]'"
     ) from None
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..filters import check_where
+from ..filters import Condition, WhereJson, check_where, kept_documents
 from ..index import Index
 from ..results import Hit
 
@@ -41,14 +41,18 @@ class FundstelleRetriever(BaseRetriever):
     ``index`` is an open :class:`fundstelle.Index` or an index folder (opened here);
     ``k`` the number of passages; ``mode`` ``hybrid``, ``dense`` or ``lexical``
     (see :meth:`fundstelle.Index.search`); ``where`` keeps only some documents, e.g.
-    ``{"source": "berichte/*.pdf"}`` (:mod:`fundstelle.filters`). ``ainvoke`` runs the
+    ``{"source": "berichte/*.pdf"}`` or ``{"date": {"gte": "2025-01-01"}}`` (any stored
+    key, :mod:`fundstelle.filters`); ``search_kwargs={"where": ...}`` sets it too. ``ainvoke`` runs the
     search in a worker thread; an ``Index`` may serve many threads.
     """
 
     index: Index
     k: int = Field(5, ge=1)
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    where: dict[str, str | list[str]] | None = None
+    where: WhereJson | None = None
+    # As LangChain's vector store retrievers take them: "k", "mode" and "where" (or its
+    # LangChain name "filter") override the fields above.
+    search_kwargs: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("index", mode="before")
     @classmethod
@@ -59,11 +63,34 @@ class FundstelleRetriever(BaseRetriever):
 
     @field_validator("where")
     @classmethod
-    def _check_where(cls, where: dict[str, str | list[str]] | None) -> dict[str, list[str]] | None:
+    def _check_where(cls, where: WhereJson | None) -> dict[str, Condition] | None:
         return check_where(where) or None
 
+    @field_validator("search_kwargs")
+    @classmethod
+    def _check_search_kwargs(cls, given: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(given) - {"k", "mode", "where", "filter"})
+        if unknown:
+            raise ValueError(f"search_kwargs takes k, mode and where (or filter), not {', '.join(unknown)}")
+        if "where" in given and "filter" in given:
+            raise ValueError("search_kwargs: give where or filter, not both")
+        checked = dict(given)
+        if "filter" in checked:
+            checked["where"] = checked.pop("filter")
+        if "where" in checked:
+            checked["where"] = check_where(checked["where"]) or None
+        return checked
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> FundstelleRetriever:
+        # Keys the index does not hold are refused now, not at the first question.
+        for where in (self.where, self.search_kwargs.get("where")):
+            kept_documents(self.index.snapshot, where)
+        return self
+
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [to_document(hit) for hit in self.index.search(query, k=self.k, mode=self.mode, where=self.where)]
+        settings = {"k": self.k, "mode": self.mode, "where": self.where, **self.search_kwargs}
+        return [to_document(hit) for hit in self.index.search(query, **settings)]
 
 
 def to_document(hit: Hit) -> Document:
