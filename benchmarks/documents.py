@@ -11,11 +11,12 @@ decode or parse, extract the text, metadata), as characters of extracted text pe
 ``ROUNDS`` passes; chunking and embedding come after loading and cost the same whatever the
 format (see "Ingest throughput" for them).
 
-**Filter latency.** An index of ``--chunks`` chunks (default 100,000) made of sentences of
-the same paragraphs: 1,000 documents, each with a ``date`` one day after the previous one
+**Filter latency.** An index of about ``--chunks`` chunks (default 100,000) made of
+sentences of the same paragraphs: 1,000 documents, each with a ``date`` one day after the previous one
 (``add_texts`` metadata), embedded with the ``hashing`` model (character n-grams, 256
 dimensions; a neural model would take hours here and changes only the query's embedding, which
-is outside what a filter costs). Above 55,000 chunks its vectors are an HNSW graph, as the
+is outside what a filter costs). Its sentences splice two XQuAD sentences, so that no
+sentence repeats. Above 55,000 chunks its vectors are an HNSW graph, as the
 product builds them. Timed: ``Index.search(question, k=5, mode="hybrid")`` on XQuAD-de
 questions, unfiltered and with a date range that keeps 1 % and 50 % of the documents (and so of
 the chunks), and the filter step alone (:func:`fundstelle.filters.allowed_rows`). The machine
@@ -157,19 +158,25 @@ def filter_index(chunks: int) -> Path:
     if (folder / "CURRENT").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
-    sentences = [s.strip() + "." for p in (p for _, ps in articles() for p in ps) for s in p.split(". ") if s.strip()]
+    halves = [s.split() for p in (p for _, ps in articles() for p in ps) for s in p.split(". ") if len(s.split()) > 3]
     rng = random.Random(24)
-    # Chunks of the default size (400 characters, 200 overlap) advance about 200 characters:
-    # a text of 200 n + 200 characters makes about n of them.
-    per_document = 200 * chunks // DOCUMENTS + 200
+
+    def sentence() -> str:
+        # The start of one XQuAD sentence and the end of another: texts that repeat no sentence
+        # (a vector index of many identical vectors is not what documents give it).
+        first, second = rng.choice(halves), rng.choice(halves)
+        return " ".join(first[:len(first) // 2] + second[len(second) // 2:]) + "."
+
+    # The chunker (400 characters, 200 overlap, cut at sentence ends) makes about one chunk
+    # per 250 characters of such text, plus one.
+    per_document = 250 * chunks // DOCUMENTS
     documents = []
     for number in range(DOCUMENTS):
         words: list[str] = []
         length = 0
         while length < per_document:
-            sentence = rng.choice(sentences)
-            words.append(sentence)
-            length += len(sentence) + 1
+            words.append(sentence())
+            length += len(words[-1]) + 1
         day = (FIRST_DAY + dt.timedelta(days=number)).isoformat()
         documents.append(text_document(" ".join(words), f"doc-{number:04d}", f"Dokument {number}",
                                        {"date": day}))

@@ -211,3 +211,23 @@ def test_the_page_filters_by_document_and_date_and_lists_what_each_document_is(
     at.multiselect(key="filter-documents").set_value([]).run()
     at.date_input(key="filter-dates").set_value((datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))).run()
     assert titles() == {"donau", "main"}  # the German notes of 2025; the PDF states no date
+
+
+def test_columns_of_one_type_and_mixed_ones_filter_alike(tmp_path: Path) -> None:
+    """The vectorised path (a column of only strings or only numbers) agrees with checking value by value."""
+    from fundstelle import filters
+
+    index = Index.build([], tmp_path / "index", model="hashing")
+    texts = [f"Notiz Nummer {n} über den Rhein und die Schiffe." for n in range(6)]
+    metadata: list[dict] = [{"jahr": 2024, "kat": "a", "wert": 3}, {"jahr": "2025", "kat": "b", "wert": 1.5},
+                            {"jahr": 2026, "wert": 10}, {"kat": "a", "wert": True}, {"kat": "c"}, {}]
+    index.add_texts(texts, ids=[f"n{n}" for n in range(6)], metadata=metadata)
+    snapshot = index.snapshot
+    for where in ({"jahr": {"gte": 2025}}, {"jahr": "2024"}, {"jahr": ["2025", 2026]}, {"kat": ["a", "c"]},
+                  {"kat": {"lt": "b"}}, {"wert": {"gt": 2}}, {"wert": "3"}, {"wert": "true"}, {"type": "text"}):
+        conditions = filters.check_where(where).values()
+        expected = [doc.id for doc in snapshot.documents.values()
+                    if all(c.holds(filters._value_of(doc, c.key)) for c in conditions)]
+        assert filters.kept_documents(snapshot, where) == expected, where
+    assert filters.kept_documents(snapshot, {"wert": {"gt": 2}}) == ["n0", "n2"]  # numbers as numbers
+    assert filters.kept_documents(snapshot, {"jahr": {"gte": 2025}}) == ["n1", "n2"]  # "2025" spells a number

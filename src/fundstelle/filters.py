@@ -25,10 +25,11 @@ unfiltered search would place its passages. Dense search over few allowed rows s
 each of them: exact, also where the full index is an approximate HNSW graph. Over many
 (more than the ``2k / share`` rows the full index would have to return for ``k`` of them to
 be allowed) it asks the full index for that many and keeps the allowed ones, as exact as
-the full index's own search; when fewer than ``k`` of them are allowed it scores every
-allowed row after all. Vectors in Milvus are searched with the filter as Milvus's own
-filter expression (the kept documents' ids), so Milvus ranks only allowed rows. BM25
-keeps the whole collection's word rarities, as a search engine's filter does.
+the full index's own search; when fewer than ``k`` of them are allowed it asks for four
+times as many, and scores every allowed row once that would cost less. Vectors in Milvus
+are searched with the filter as Milvus's own filter expression (the kept documents' ids),
+so Milvus ranks only allowed rows. BM25 keeps the whole collection's word rarities, as a
+search engine's filter does.
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
+import operator
 import re
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -52,8 +54,8 @@ from .results import Document, MetaValue
 from .store import Snapshot
 
 __all__ = ["DOCUMENT_KEYS", "RANGE_OPERATORS", "WHERE_HELP", "Condition", "UnknownFilterKeyError", "Where",
-           "WhereJson", "allowed_rows", "check_where", "filter_keys", "kept_documents", "milvus_expression",
-           "parse_where", "restrict"]
+           "Selection", "WhereJson", "allowed_rows", "check_where", "filter_keys", "kept_documents",
+           "milvus_expression", "parse_where", "restrict", "select"]
 
 # Keys that name a document's own fields; every other key looks into its metadata.
 DOCUMENT_KEYS = ("doc_id", "source", "title")
@@ -72,6 +74,7 @@ WHERE_HELP = ('keep only the documents that match every key: {"source": "docs/*.
 # key=value, key>=value, …: the command line's and GET /search's form of one condition.
 _PAIR = re.compile(r"\s*([^=<>]+?)\s*(>=|<=|=|>|<)\s*(.*)", re.DOTALL)
 _OPERATOR_OF = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 # Exact scoring reads the allowed rows' vectors in blocks of this many (a block of
 # 384-dimensional vectors is 24 MB), so a broad filter on a large index never copies
@@ -105,7 +108,34 @@ class Condition:
             if self.key == "source":
                 return any(fnmatch.fnmatchcase(str(value), str(pattern)) for pattern in self.any_of)
             return any(_equal(value, wanted) for wanted in self.any_of)
-        return all(_compare(value, operator, bound) for operator, bound in self.bounds)
+        return all(_compare(value, relation, bound) for relation, bound in self.bounds)
+
+    def mask(self, column: _Column) -> np.ndarray:
+        """:meth:`holds` for every document at once (``column``: the key's values in index order).
+
+        Vectorised where the column holds only strings, or only numbers, as dates, languages
+        and sizes do; other columns are checked value by value.
+        """
+        given = list(self.any_of) if self.any_of is not None else [bound for _, bound in self.bounds]
+        values: np.ndarray
+        limits: list[Any]  # strings or numbers, as the column
+        if self.key == "source":
+            values, limits = np.zeros(0), []
+        elif column.texts is not None and all(isinstance(v, str) for v in given):
+            values, limits = column.texts, [str(v) for v in given]
+        elif column.numbers is not None and all(not isinstance(v, bool) and _number(v) is not None for v in given):
+            values, limits = column.numbers, [float(_number(v) or 0.0) for v in given]
+        else:
+            values, limits = np.zeros(0), []
+        if len(values) != len(column.values):  # no array of this kind: value by value
+            return np.fromiter((self.holds(value) for value in column.values), dtype=bool, count=len(column.values))
+        if self.any_of is not None:
+            kept = np.isin(values, np.asarray(limits, dtype=values.dtype))
+        else:
+            kept = np.ones(len(values), dtype=bool)
+            for (relation, _), limit in zip(self.bounds, limits):
+                kept &= _COMPARE[relation](values, limit)
+        return kept & column.present
 
 
 def _number(value: MetaValue) -> float | None:
@@ -133,8 +163,8 @@ def _equal(stored: MetaValue, wanted: MetaValue) -> bool:
     return stored == wanted
 
 
-def _compare(stored: MetaValue, operator: str, bound: MetaValue) -> bool:
-    """``stored <operator> bound``: numerically where the stored value is a number, else as strings."""
+def _compare(stored: MetaValue, relation: str, bound: MetaValue) -> bool:
+    """``stored <relation> bound``: numerically where the stored value is a number, else as strings."""
     if isinstance(stored, bool):
         return False
     if isinstance(stored, int | float):
@@ -145,7 +175,7 @@ def _compare(stored: MetaValue, operator: str, bound: MetaValue) -> bool:
         b: float | str = number
     else:
         a, b = str(stored), str(bound)
-    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[operator]  # type: ignore[operator]
+    return bool(_COMPARE[relation](a, b))
 
 
 def _scalar(value: object) -> bool:
@@ -168,7 +198,7 @@ def check_where(where: Where | None) -> dict[str, Condition]:
         if isinstance(value, Condition):
             checked[key] = value
         elif isinstance(value, Mapping):
-            unknown = [op for op in value if op not in RANGE_OPERATORS]
+            unknown = [relation for relation in value if relation not in RANGE_OPERATORS]
             if unknown or not value or not all(_scalar(bound) for bound in value.values()):
                 raise ValueError(f"where[{key!r}] as a range takes {', '.join(RANGE_OPERATORS)} with a string or "
                                  f"number each, not {dict(value)!r}")
@@ -211,10 +241,7 @@ def parse_where(pairs: Sequence[str]) -> dict[str, Condition]:
 
 def filter_keys(snapshot: Snapshot) -> list[str]:
     """Every key a filter may name on ``snapshot``: the document fields and each metadata key a document has."""
-    keys = set(DOCUMENT_KEYS)
-    for doc in snapshot.documents.values():
-        keys.update(doc.meta)
-    return sorted(keys)
+    return sorted(_table(snapshot).keys)
 
 
 def _value_of(doc: Document, key: str) -> MetaValue | None:
@@ -225,22 +252,54 @@ def _value_of(doc: Document, key: str) -> MetaValue | None:
     return doc.meta.get(key)
 
 
+@dataclass(frozen=True)
+class _Column:
+    """One key's value for every document, in index order; as a numpy array where all are strings or numbers."""
+
+    values: list[MetaValue | None]
+    present: np.ndarray
+    texts: np.ndarray | None
+    numbers: np.ndarray | None
+
+    @classmethod
+    def of(cls, values: list[MetaValue | None]) -> _Column:
+        present = np.fromiter((value is not None for value in values), dtype=bool, count=len(values))
+        given = [value for value in values if value is not None]
+        texts = numbers = None
+        if all(isinstance(value, str) for value in given):
+            texts = np.asarray([value if isinstance(value, str) else "" for value in values], dtype=str)
+        elif all(isinstance(value, int | float) and not isinstance(value, bool) for value in given):
+            numbers = np.asarray([value if value is not None else np.nan for value in values], dtype=np.float64)
+        return cls(values, present, texts, numbers)
+
+
+class _Table:
+    """A snapshot's documents as filters see them: ids, each chunk row's document, a column per key."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._documents = list(snapshot.documents.values())
+        self.ids = [doc.id for doc in self._documents]
+        ordinal = {doc_id: number for number, doc_id in enumerate(self.ids)}
+        self.doc_of_row = np.fromiter((ordinal[chunk.doc] for chunk in snapshot.chunks), dtype=np.int64,
+                                      count=len(snapshot.chunks))
+        self.keys = {key for doc in self._documents for key in doc.meta} | set(DOCUMENT_KEYS)
+        self._columns: dict[str, _Column] = {}
+        self._lock = threading.Lock()
+
+    def column(self, key: str) -> _Column:
+        with self._lock:
+            if key not in self._columns:
+                self._columns[key] = _Column.of([_value_of(doc, key) for doc in self._documents])
+            return self._columns[key]
+
+
 def kept_documents(snapshot: Snapshot, where: Where | None) -> list[str] | None:
     """The ids of the documents ``where`` keeps, in index order; None when it keeps every document.
 
     Raises :class:`UnknownFilterKeyError` for a key no document has.
     """
-    checked = check_where(where)
-    if not checked:
-        return None
-    known = None
-    for key in checked:
-        if key not in DOCUMENT_KEYS and not any(key in doc.meta for doc in snapshot.documents.values()):
-            known = known or filter_keys(snapshot)
-            raise UnknownFilterKeyError(key, known)
-    conditions = list(checked.values())
-    return [doc.id for doc in snapshot.documents.values()
-            if all(condition.holds(_value_of(doc, condition.key)) for condition in conditions)]
+    selection = select(snapshot, where)
+    return None if selection is None else selection.documents
 
 
 def milvus_expression(doc_ids: Sequence[str]) -> str:
@@ -248,14 +307,36 @@ def milvus_expression(doc_ids: Sequence[str]) -> str:
     return "doc in [" + ", ".join(json.dumps(doc_id, ensure_ascii=False) for doc_id in doc_ids) + "]"
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a filter keeps: the documents' ids (index order) and their chunk rows (ascending)."""
+
+    documents: list[str]
+    rows: np.ndarray
+
+
+def select(snapshot: Snapshot, where: Where | None) -> Selection | None:
+    """The documents and chunk rows ``where`` keeps; None when it keeps everything.
+
+    Raises :class:`UnknownFilterKeyError` for a key no document has.
+    """
+    checked = check_where(where)
+    if not checked:
+        return None
+    table = _table(snapshot)
+    for key in checked:
+        if key not in table.keys:
+            raise UnknownFilterKeyError(key, sorted(table.keys))
+    keep = np.ones(len(table.ids), dtype=bool)
+    for condition in checked.values():
+        keep &= condition.mask(table.column(condition.key))
+    return Selection([table.ids[i] for i in np.flatnonzero(keep)], np.flatnonzero(keep[table.doc_of_row]))
+
+
 def allowed_rows(snapshot: Snapshot, where: Where | None) -> np.ndarray | None:
     """The chunk rows of the documents ``where`` keeps, ascending; None when it keeps every row."""
-    keep = kept_documents(snapshot, where)
-    if keep is None:
-        return None
-    rows_of = _rows_by_document(snapshot)
-    parts = [rows_of[doc_id] for doc_id in keep if doc_id in rows_of]
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    selection = select(snapshot, where)
+    return None if selection is None else selection.rows
 
 
 def restrict(
@@ -297,12 +378,17 @@ class _VectorSubset:
         # allowed; when the allowed rows are fewer than that, scoring each is cheaper.
         total = len(self._inner)
         wanted = min(total, math.ceil(2 * k * total / len(self._rows)))
-        if len(self._rows) > wanted:
+        # While asking the full index costs less than scoring every allowed row; four times
+        # as many when too few came back (a sentence index returns fewer chunks than asked).
+        while len(self._rows) > wanted:
             found, scores = self._inner.search(query, wanted)
             local = np.searchsorted(self._rows, found).clip(max=len(self._rows) - 1)
             allowed = self._rows[local] == found
             if allowed.sum() >= k:
                 return local[allowed][:k], scores[allowed][:k]
+            if wanted >= total:
+                break
+            wanted = min(total, 4 * wanted)
         scores = np.concatenate([
             self._inner.scores(query, self._rows[start:start + _BLOCK]) for start in range(0, len(self._rows), _BLOCK)
         ])
@@ -343,24 +429,21 @@ class _LexicalSubset:
         raise NotImplementedError("a filtered view of an index is never saved")
 
 
-# Chunk rows per document, built once per snapshot (an open Index keeps one snapshot
-# until an ingest writes a new version). Keyed by identity: a Snapshot is not hashable.
-_ROWS_CACHE: dict[int, tuple[weakref.ref[Snapshot], dict[str, np.ndarray]]] = {}
-_ROWS_LOCK = threading.Lock()
+# The filter table of each snapshot, built once (an open Index keeps one snapshot until an
+# ingest writes a new version). Keyed by identity: a Snapshot is not hashable.
+_TABLES: dict[int, tuple[weakref.ref[Snapshot], _Table]] = {}
+_TABLES_LOCK = threading.Lock()
 
 
-def _rows_by_document(snapshot: Snapshot) -> dict[str, np.ndarray]:
-    """Each document's chunk rows, ascending."""
-    with _ROWS_LOCK:
-        cached = _ROWS_CACHE.get(id(snapshot))
+def _table(snapshot: Snapshot) -> _Table:
+    """The snapshot's :class:`_Table`."""
+    with _TABLES_LOCK:
+        cached = _TABLES.get(id(snapshot))
         if cached is not None and cached[0]() is snapshot:
             return cached[1]
-    lists: dict[str, list[int]] = {}
-    for row, chunk in enumerate(snapshot.chunks):
-        lists.setdefault(chunk.doc, []).append(row)
-    rows = {doc: np.asarray(found, dtype=np.int64) for doc, found in lists.items()}
-    with _ROWS_LOCK:
-        for key in [key for key, (ref, _) in _ROWS_CACHE.items() if ref() is None]:
-            del _ROWS_CACHE[key]
-        _ROWS_CACHE[id(snapshot)] = (weakref.ref(snapshot), rows)
-    return rows
+    table = _Table(snapshot)
+    with _TABLES_LOCK:
+        for key in [key for key, (ref, _) in _TABLES.items() if ref() is None]:
+            del _TABLES[key]
+        _TABLES[id(snapshot)] = (weakref.ref(snapshot), table)
+    return table

@@ -97,7 +97,8 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     check_k(k)
-    allowed = filters.allowed_rows(snapshot, where)
+    selection = filters.select(snapshot, where)
+    allowed = None if selection is None else selection.rows
     cleaned = [clean_question(question) for question in questions]
     tokens = [analyze(question, keep_stopwords=True) for question in cleaned]
     trusts = [fusion.trust_of(question_tokens, snapshot.lexical) for question_tokens in tokens]
@@ -113,8 +114,8 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
                     vectors[i][m] = vector
     indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
     lexical: LexicalIndex = snapshot.lexical
-    if allowed is not None:
-        indexes, lexical = filters.restrict(indexes, lexical, allowed, filters.kept_documents(snapshot, where))
+    if selection is not None:
+        indexes, lexical = filters.restrict(indexes, lexical, selection.rows, selection.documents)
     signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, indexes)]
     signals.append(Signal(embedders[0].spec, indexes[-1], sentences=True))
     return [
