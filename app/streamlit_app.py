@@ -15,7 +15,8 @@ import html
 import os
 import sys
 import time
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +43,11 @@ from app.render import (  # noqa: E402
 from app.scripts import page_script, scroll_script  # noqa: E402
 from app.texts import EXAMPLES, LANGUAGES, text  # noqa: E402
 from app.uploads import ALLOWED_SUFFIXES, add_uploads, remove_document  # noqa: E402
-from app.wording import counted, md_escape, number, subject, upload_summary  # noqa: E402
+from app.wording import counted, file_size, md_escape, number, shown_date, subject, upload_summary  # noqa: E402
 from fundstelle import (  # noqa: E402
     DEFAULT_CORPUS,
     MODES,
+    DocumentInfo,
     FundstelleError,
     Hit,
     Index,
@@ -53,6 +55,7 @@ from fundstelle import (  # noqa: E402
     IndexNotFoundError,
     Mode,
 )
+from fundstelle.pages import cite_pages  # noqa: E402
 
 TABS = ("ask", "documents")
 MAX_HITS = 10
@@ -183,6 +186,11 @@ def _paragraph(where: Position, lang: str) -> str:
     return text(lang, "paragraph", n=where.paragraph, total=where.paragraphs) if where.paragraph else ""
 
 
+def _page(pages: Sequence[str], lang: str) -> str:
+    """The PDF page(s) a passage stands on ("S. 12", "p. 12–13"); "" for other documents."""
+    return cite_pages(pages, text(lang, "page_word"))
+
+
 def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, answered: bool = True) -> None:
     """Show each hit with its highlighted passage and a button that opens the whole document.
 
@@ -194,7 +202,7 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
         for hit in hits:
             marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
             where = _where(index, hit, marked)
-            facts = [_paragraph(where, lang)]
+            facts = [_page(hit.pages, lang), _paragraph(where, lang)]
             if keywords:
                 facts.append(counted(lang, len({term.text.casefold() for term in hit.terms}), "words"))
             labels = {
@@ -221,7 +229,8 @@ def show_document(index: Index, hit: Hit, lang: str) -> None:
         except KeyError:
             st.warning(text(lang, "document_gone"))
             return
-        st.html(document_html(document.text, hit, text(lang, "jump")))
+        jump = " · ".join(part for part in (text(lang, "jump"), _page(hit.pages, lang)) if part)
+        st.html(document_html(document.text, hit, jump))
         st.html(scroll_script(TARGET_ID, f"{hit.doc_id}:{hit.start}:{time.monotonic_ns()}"),
                 unsafe_allow_javascript=True)
 
@@ -235,8 +244,11 @@ def _examples(lang: str) -> None:
             st.button(example, key=f"example-{number_}", on_click=_ask, args=(example,))
 
 
-def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
-    """Show what is indexed, the question box, the best answer and hits (or a plain nothing-found), examples."""
+def ask_page(index: Index, lang: str, k: int, mode: Mode, where: dict[str, object] | None = None) -> None:
+    """Show what is indexed, the question box, the best answer and hits (or a plain nothing-found), examples.
+
+    ``where`` (the sidebar's filter) narrows the search to some documents.
+    """
     documents = index.documents()
     st.html(f'<h2 class="fs-section">{html.escape(subject([d.title for d in documents], lang))}</h2>')
     question = st.text_input(text(lang, "question"), key="question", placeholder=text(lang, "question_placeholder"))
@@ -253,9 +265,9 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
     started = time.perf_counter()
     try:
         if mode == "lexical":  # keywords, not a question: passages only
-            hits, reply = index.search(question, k=k, mode=mode), None
+            hits, reply = index.search(question, k=k, mode=mode, where=where), None
         else:
-            reply = index.ask(question, k=k, mode=mode)
+            reply = index.ask(question, k=k, mode=mode, where=where)
             hits = list(reply.hits)
     except ValueError as error:
         st.warning(text(lang, "search_error", error=md_escape(str(error))))
@@ -273,7 +285,8 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode) -> None:
         answer_level = level(reply.answer.confidence)
         cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
                    percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
-        source = " · ".join(part for part in (best.title, _paragraph(_where(index, best, True), lang)) if part)
+        stands = _where(index, best, True)
+        source = " · ".join(part for part in (best.title, _page(best.pages, lang), _paragraph(stands, lang)) if part)
         # Below an even chance the page still shows the answer, worded as a guess.
         heading = text(lang, "answer") if reply.answer.confidence >= LEVELS[1] else text(lang, "maybe")
         st.html(answer_html(best, heading, source, answer_level, cue, text(lang, "level_help")))
@@ -296,6 +309,56 @@ def _add_files(index: Index, files: list, lang: str) -> None:  # type: ignore[ty
         _flash("error", text(lang, "busy"))
     else:
         _flash(*upload_summary(outcomes, lang))
+
+
+def _document_facts(document: DocumentInfo, lang: str) -> list[str]:
+    """What the list says of a document besides its name and chunks: type, pages, date, file size."""
+    meta = document.meta
+    facts = [str(meta["type"]).upper()] if meta.get("type") else []
+    if isinstance(meta.get("pages"), int) and not isinstance(meta.get("pages"), bool):
+        facts.append(counted(lang, int(meta["pages"]), "pages"))
+    if isinstance(meta.get("date"), str) and meta["date"]:
+        facts.append(shown_date(str(meta["date"]), lang))
+    if isinstance(meta.get("size"), int) and not isinstance(meta.get("size"), bool):
+        facts.append(file_size(int(meta["size"]), lang))
+    return facts
+
+
+def search_filter(index: Index, lang: str) -> dict[str, object] | None:
+    """The sidebar's document and date filter, when the index holds more than one document; the ``where`` it sets.
+
+    The date range only filters once it is narrower than all the documents' stated dates,
+    so that documents without a date are not dropped by default.
+    """
+    documents = index.documents()
+    if len(documents) < 2:
+        return None
+    st.sidebar.header(text(lang, "filter_heading"), anchor=False)
+    titles = {d.id: d.title for d in documents}
+    chosen = st.sidebar.multiselect(text(lang, "filter_documents"), list(titles),
+                                    format_func=lambda doc_id: titles[doc_id], key="filter-documents",
+                                    help=text(lang, "filter_documents_help"))
+    where: dict[str, object] = {"doc_id": list(chosen)} if chosen else {}
+    stated = sorted({day for d in documents if (day := _as_day(d.meta.get("date")))})
+    if len(stated) >= 2:
+        picked = st.sidebar.date_input(text(lang, "filter_dates"), value=(stated[0], stated[-1]),
+                                       min_value=stated[0], max_value=stated[-1], key="filter-dates",
+                                       format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+                                       help=text(lang, "filter_dates_help"))
+        if isinstance(picked, tuple) and len(picked) == 2 and (picked[0], picked[1]) != (stated[0], stated[-1]):
+            where["date"] = {"gte": picked[0].isoformat(), "lte": picked[1].isoformat()}
+    return where or None
+
+
+def _as_day(value: object) -> date | None:
+    """A stated ISO date (``2025-07-01``, ``2025-07``, ``2025``) as the first day it names; None if none."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split("-")
+    try:
+        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
 
 
 def _confirm_removal(document_id: str | None) -> None:
@@ -326,9 +389,11 @@ def documents_page(index: Index, lang: str) -> None:
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             size = text(lang, "size", chunks=counted(lang, document.chunks, "chunks"),
                         characters=number(document.characters, lang))
+            facts = " · ".join(html.escape(fact) for fact in (Path(document.source).name, size,
+                                                              *_document_facts(document, lang)))
             st.html(
                 f'<div class="fs-document"><strong>{html.escape(document.title)}</strong><br>'
-                f"<small>{html.escape(Path(document.source).name)} · {html.escape(size)}</small></div>",
+                f"<small>{facts}</small></div>",
                 width="stretch",
             )
             if not writable:
@@ -369,8 +434,9 @@ def main() -> None:
     labels = {text(lang, f"tab_{tab}"): tab for tab in TABS}
     ask_tab, documents_tab = st.tabs(list(labels), default=text(lang, f"tab_{st.session_state['tab']}"),
                                      key=f"tab-{lang}", on_change=_keep, args=("tab", f"tab-{lang}", labels))
+    where = search_filter(index, lang)
     with ask_tab:
-        ask_page(index, lang, k, mode)
+        ask_page(index, lang, k, mode, where)
     with documents_tab:
         documents_page(index, lang)
     index_facts(index, lang)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fundstelle import DocumentInfo, Index, IngestReport, NothingToIndexError, Progress
+from fundstelle import SUPPORTED_SUFFIXES, DocumentInfo, Index, IngestReport, NothingToIndexError, Progress
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -30,7 +30,7 @@ __all__ = [
     "uploads_dir",
 ]
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES  # what the page takes is what the library reads
 MAX_UPLOAD_MB = 50
 MAX_NAME_CHARS = 120
 # Letters and digits of any script, space, and _ . , & ( ) + - stay; anything else becomes _.

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from app.texts import text
 from app.uploads import ALLOWED_SUFFIXES, Outcome
 
-__all__ = ["counted", "loader_reason", "md_escape", "number", "subject", "upload_summary"]
+__all__ = ["counted", "file_size", "loader_reason", "md_escape", "number", "shown_date", "subject",
+           "upload_summary"]
 
 SUBJECT_TITLES = 3  # titles named in "Fragen zu: …" before "und N weiteren Dokumenten"
 
@@ -26,6 +27,12 @@ _LOADER_REASONS = (
     ("neither UTF-8 nor Latin-1", "reason_binary"),
     ("invalid UTF-16", "reason_binary"),
     ("no text in file", "reason_no_text"),
+    ("not a valid Word", "reason_wrong_format"),
+    ("not a valid OpenDocument", "reason_wrong_format"),
+    ("not a Word document", "reason_wrong_format"),
+    ("not an OpenDocument text", "reason_wrong_format"),
+    ("corrupt or unreadable Word", "reason_wrong_format"),
+    ("corrupt or unreadable OpenDocument", "reason_wrong_format"),
 )
 
 
@@ -44,6 +51,23 @@ def counted(lang: str, n: int, key: str) -> str:
     return text(lang, f"{key}_1") if n == 1 else text(lang, f"{key}_n", n=number(n, lang))
 
 
+def file_size(size: int, lang: str) -> str:
+    """A file's size for people: "850 Bytes", "12 KB", "1,4 MB" (German decimal comma)."""
+    if size < 1000:
+        return f"{size} Bytes" if lang == "de" else f"{size} bytes"
+    value, unit = (size / 1000, "KB") if size < 1_000_000 else (size / 1_000_000, "MB")
+    shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return f"{shown.replace('.', ',') if lang == 'de' else shown} {unit}"
+
+
+def shown_date(iso: str, lang: str) -> str:
+    """An ISO date as people of ``lang`` write it: 2025-07-01 → 1.7.2025 (German); other forms as given."""
+    parts = iso.split("-")
+    if lang == "de" and len(parts) == 3 and all(part.isdigit() for part in parts):
+        return f"{int(parts[2])}.{int(parts[1])}.{parts[0]}"
+    return iso
+
+
 def subject(titles: Sequence[str], lang: str) -> str:
     """What the questions are about: "Fragen zu: A", "… A und B", "… A, B, C und 2 weiteren Dokumenten"."""
     if not titles:
@@ -58,6 +82,8 @@ def subject(titles: Sequence[str], lang: str) -> str:
 
 def loader_reason(reason: str) -> str:
     """The texts key that words the library's ``reason`` for not reading a file."""
+    if "zip bomb" in reason:  # said by every check of a .docx/.odt container's sizes
+        return "reason_zip_bomb"
     return next((key for start, key in _LOADER_REASONS if reason.startswith(start)), "reason_loader")
 
 

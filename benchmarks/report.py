@@ -370,6 +370,42 @@ def _sizing(ingest: dict, layout: dict) -> list[str]:
     return lines
 
 
+def _documents(d: dict) -> list[str]:
+    """Load speed per format and metadata-filter latency (``benchmarks/documents.py``)."""
+    machine = d["machine"]
+    lines = [f"`{d['command']}` on {d['date']}; {machine['cpu']}, {machine['cores']} cores, shared with other jobs: "
+             f"1-minute load average {' → '.join(f'{x:.1f}' for x in d['load'])} (start, after the formats, "
+             "after the filters), so the times are those of a busy machine.", ""]
+    if "formats" in d:
+        lines += ["### Load speed per format", "",
+                  "`load_document` alone (read, parse, extract text and metadata) on XQuAD-de's 48 articles written "
+                  "in each format; chunking and embedding follow and cost the same for every format.", "",
+                  "| format | files | bytes | characters of text | characters / s |", "|---|---|---|---|---|"]
+        for suffix, row in d["formats"].items():
+            lines.append(f"| `{suffix}` | {row['files']} | {row['bytes']:,} | {row['characters']:,} | "
+                         f"{round(row['chars_per_s']):,} |")
+        lines.append("")
+    if "filters" in d:
+        f = d["filters"]
+        lines += ["### Filter latency", "",
+                  f"`Index.search(question, k=5)` (hybrid) on an index of {f['chunks']:,} chunks in "
+                  f"{f['documents']:,} dated documents (`hashing` model, dense vectors: {f['dense_kind']}), "
+                  f"{f['queries']} XQuAD-de questions, filters taking turns; *filter step*: "
+                  "`filters.allowed_rows` alone (the documents' filter table, built by the first filtered search "
+                  "of a version, is then reused).", "",
+                  "| filter | chunks kept | search p50 (ms) | search p95 (ms) | filter step p50 (ms) | "
+                  "filter step p95 (ms) |",
+                  "|---|---|---|---|---|---|"]
+        for label, row in f["search_ms"].items():
+            step = f["filter_step_ms"].get(label)
+            kept = f["kept_rows"].get(label, f["chunks"])
+            where = "none" if label == "unfiltered" else f"date range keeping {label} of the documents"
+            lines.append(f"| {where} | {kept:,} | {_ms(row)} | {_ms(row, 'p95')} | "
+                         f"{_ms(step) if step else '–'} | {_ms(step, 'p95') if step else '–'} |")
+        lines.append("")
+    return lines
+
+
 def render(results: Path, root: Path) -> Path:
     """Write ``root/BENCHMARKS.md`` and the charts from the saved results; return its path."""
     import plots
@@ -379,6 +415,8 @@ def render(results: Path, root: Path) -> Path:
     scale = json.loads(scale_path.read_text()) if scale_path.exists() else None
     scale_out_path = results / "scale_out.json"
     scale_out = json.loads(scale_out_path.read_text()) if scale_out_path.exists() else None
+    documents_path = results / "documents.json"
+    documents = json.loads(documents_path.read_text()) if documents_path.exists() else None
     charts = root / CHARTS
     charts.mkdir(parents=True, exist_ok=True)
     out = ["# Benchmarks", "",
@@ -387,6 +425,7 @@ def render(results: Path, root: Path) -> Path:
            "python benchmarks/run.py            # quick suite: retrieval, answers, speed (about 20 minutes)",
            "python benchmarks/run.py --scale    # and the scale suite (about an hour the first time)",
            "pip install -e '.[bench,milvus,ray]' && python benchmarks/scale_out.py  # Milvus store and Ray ingest",
+           "pip install -e '.[bench,test]' && python benchmarks/documents.py  # formats and metadata filters",
            "```", ""]
     for label, stamp in (("Quick suite", quick), ("Scale suite", scale)):
         if stamp:
@@ -435,6 +474,8 @@ def render(results: Path, root: Path) -> Path:
                 "", "### Cold start, memory, size on disk", ""] + _cold(s["cold"]) + [
                 "", "The recipe's `save_local` pickles its docstore (`load_local` needs "
                 "`allow_dangerous_deserialization=True`); our index is JSON, numpy and FAISS files.", ""]
+    if documents:
+        out += ["## Documents: formats and metadata filters", ""] + _documents(documents)
     if scale_out:
         out += ["## Scale-out: Milvus store and Ray ingest", ""] + _scale_out(scale_out)
     if scale:

@@ -46,19 +46,29 @@ DOCS = {
 
 def make_pdf(text: str) -> bytes:
     """A one-page PDF with ``text`` in its text layer (Helvetica, WinAnsi encoding)."""
-    lines = text.split("\n")
-    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
-        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*" for line in lines
-    ) + " ET"
-    stream = content.encode("cp1252")
+    return make_pdf_pages([text])
+
+
+def make_pdf_pages(pages: list[str], labels: str = "") -> bytes:
+    """A PDF with one page per text of ``pages``; ``labels`` is a /PageLabels number tree's /Nums, if any."""
+    count = len(pages)
+    first_page = 4  # objects: catalog, pages, font, then page and content per page
+    kids = " ".join(f"{first_page + 2 * i} 0 R" for i in range(count))
+    catalog = "<< /Type /Catalog /Pages 2 0 R" + (f" /PageLabels << /Nums [{labels}] >>" if labels else "") + " >>"
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        catalog.encode(),
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    for i, text in enumerate(pages):
+        content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
+            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*"
+            for line in text.split("\n")
+        ) + " ET"
+        stream = content.encode("cp1252")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {first_page + 2 * i + 1} 0 R "
+                       "/Resources << /Font << /F1 3 0 R >> >> >>".encode())
+        objects.append(b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -94,3 +104,62 @@ def corpus(tmp_path: Path) -> Path:
 def index_dir(tmp_path: Path) -> Path:
     """Where a test's index goes."""
     return tmp_path / "index"
+
+
+def make_docx(path: Path, blocks: list[str | list[list[str]]], title: str = "", author: str = "",
+              created: str = "") -> Path:
+    """Write a Word file: ``# text`` is a heading, a list of rows a table, anything else a paragraph."""
+    import datetime
+
+    import docx
+
+    document = docx.Document()
+    for block in blocks:
+        if isinstance(block, list):
+            table = document.add_table(rows=len(block), cols=len(block[0]))
+            for row, cells in zip(table.rows, block):
+                for cell, value in zip(row.cells, cells):
+                    cell.text = value
+        elif block.startswith("# "):
+            document.add_heading(block[2:], level=1)
+        else:
+            document.add_paragraph(block)
+    document.core_properties.title = title
+    document.core_properties.author = author
+    if created:
+        document.core_properties.created = datetime.datetime.fromisoformat(created)
+    document.save(str(path))
+    return path
+
+
+def make_odt(path: Path, blocks: list[str | list[list[str]]], title: str = "", author: str = "",
+             created: str = "") -> Path:
+    """Write an OpenDocument text, blocks as in :func:`make_docx`."""
+    from odf import dc, meta, table, text
+    from odf.opendocument import OpenDocumentText
+
+    document = OpenDocumentText()
+    for block in blocks:
+        if isinstance(block, list):
+            grid = table.Table(name="Tabelle")
+            grid.addElement(table.TableColumn(numbercolumnsrepeated=len(block[0])))
+            for cells in block:
+                row = table.TableRow()
+                for value in cells:
+                    cell = table.TableCell()
+                    cell.addElement(text.P(text=value))
+                    row.addElement(cell)
+                grid.addElement(row)
+            document.text.addElement(grid)
+        elif block.startswith("# "):
+            document.text.addElement(text.H(outlinelevel=1, text=block[2:]))
+        else:
+            document.text.addElement(text.P(text=block))
+    if title:
+        document.meta.addElement(dc.Title(text=title))
+    if author:
+        document.meta.addElement(meta.InitialCreator(text=author))
+    if created:
+        document.meta.addElement(meta.CreationDate(text=created))
+    document.save(str(path))
+    return path

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import make_docx, make_odt
 
 from app.confidence import level
 from app.markup import find_markup
@@ -507,16 +508,29 @@ def test_bad_files_get_one_message_and_change_nothing(monkeypatch, index_dir):
     at = start(monkeypatch, index_dir)
     version = Index.open(index_dir).info.version
     upload(at, ("kaputt.pdf", b"%PDF-1.4 das ist kein PDF", "application/pdf"), ("leer.txt", b"", "text/plain"),
-           ("daten.json", b"{}", "application/json"))
+           ("daten.json", b"{}", "application/json"), ("bericht.docx", b"%PDF-1.4 ein PDF", "application/pdf"))
     assert [kind for kind, _ in messages(at)] == ["error"]  # one message for the batch
     lines = messages(at)[0][1].split("\n")
-    assert lines == ["3 Dateien:",
+    assert lines == ["4 Dateien:",
                      "- „leer.txt“ wurde nicht hinzugefügt: Die Datei ist leer.",
                      "- „daten.json“ wurde nicht hinzugefügt: Dateityp „.json“ wird nicht unterstützt; möglich sind "
-                     ".txt, .md, .markdown, .html, .htm, .pdf.",
-                     "- „kaputt.pdf“ wurde nicht hinzugefügt: Die PDF-Datei ist beschädigt oder kein PDF."]
+                     ".txt, .md, .markdown, .html, .htm, .pdf, .docx, .odt.",
+                     "- „kaputt.pdf“ wurde nicht hinzugefügt: Die PDF-Datei ist beschädigt oder kein PDF.",
+                     "- „bericht.docx“ wurde nicht hinzugefügt: Die Datei ist beschädigt oder nicht das Format, das "
+                     "ihre Endung angibt."]
     assert list((index_dir / "uploads").iterdir()) == []
     assert Index.open(index_dir).info.version == version
+
+
+@pytest.mark.model
+def test_word_and_opendocument_files_can_be_uploaded(monkeypatch, index_dir, tmp_path):
+    at = start(monkeypatch, index_dir)
+    word = make_docx(tmp_path / "berge.docx", ["# Deutsche Berge", "Die Zugspitze ist 2962 Meter hoch."])
+    writer = make_odt(tmp_path / "fluesse.odt", ["# Flüsse", "Der Rhein mündet in die Nordsee."])
+    upload(at, ("berge.docx", word.read_bytes(), "application/octet-stream"),
+           ("fluesse.odt", writer.read_bytes(), "application/vnd.oasis.opendocument.text"))
+    assert [kind for kind, _ in messages(at)] == ["success"]
+    assert "Deutsche Berge" in document_list(at) and "Flüsse" in document_list(at)
 
 
 @pytest.mark.model

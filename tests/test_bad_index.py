@@ -144,7 +144,7 @@ DAMAGES: list[tuple[str, Callable[[Path], None], str]] = [
      "holds 64-dimensional vectors, the manifest says 256"),
     ("FAISS file with too few vectors", lambda i: write_faiss(i, np.ones((2, 256))), "inconsistent"),
     ("manifest from a newer format", edit_manifest(lambda m: m.update(format_version=99)),
-     "format version 99, newer than this Fundstelle understands (2)"),
+     "format version 99, newer than this Fundstelle understands (3)"),
     ("manifest of something else", edit_manifest(lambda m: m.update(format="other-tool")),
      "is not a Fundstelle index"),
     ("manifest not JSON", lambda i: (version_of(i) / "manifest.json").write_text("{\"format\": "),

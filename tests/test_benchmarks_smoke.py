@@ -119,3 +119,29 @@ def test_scale_out_search_and_report_on_a_tiny_set(tmp_path, monkeypatch):
     (results / "scale_out.json").write_text(json.dumps({"search": {**stamp, **figures}}))
     text = report.render(results, tmp_path).read_text(encoding="utf-8")
     assert "## Scale-out: Milvus store and Ray ingest" in text and "| 500 |" in text
+
+
+def test_documents_formats_filters_and_report_on_a_tiny_set(tmp_path, monkeypatch):
+    import documents
+    import report
+
+    few = documents.articles()[:2]
+    monkeypatch.setattr(documents, "articles", lambda: few)
+    monkeypatch.setattr(documents, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(documents, "ROUNDS", 1)
+    monkeypatch.setattr(documents, "DOCUMENTS", 20)
+    formats = documents.formats_part()
+    assert set(formats) == set(documents.FORMATS)
+    # Every format yields the same text, give or take the PDF's line breaks and title line.
+    assert all(abs(row["characters"] - formats[".txt"]["characters"]) < 0.05 * formats[".txt"]["characters"]
+               for row in formats.values())
+    filters = documents.filter_part(chunks=200, queries=3)
+    assert filters["documents"] == 20 and filters["search_ms"]["1 %"]["n"] == 3
+    assert filters["kept_rows"]["1 %"] < filters["kept_rows"]["50 %"] < filters["chunks"]
+    results = tmp_path / "results"
+    results.mkdir()
+    machine = {"cpu": "test", "cores": 2}
+    (results / "documents.json").write_text(json.dumps({"date": "today", "command": "test", "load": [0.0, 0.0, 0.0],
+                                                        "machine": machine, "formats": formats, "filters": filters}))
+    text = report.render(results, tmp_path).read_text(encoding="utf-8")
+    assert "## Documents: formats and metadata filters" in text and "| `.odt` | 2 |" in text

@@ -11,7 +11,7 @@ import pytest
 from fundstelle import Index, ingest
 from fundstelle.backends import FaissIndex, SentenceMaxIndex
 from fundstelle.cli import main
-from fundstelle.filters import check_where, parse_where, restrict
+from fundstelle.filters import Condition, check_where, parse_where, restrict
 
 MOON = "Wer betrat als erster Mensch den Mond?"
 
@@ -77,9 +77,11 @@ def test_ask_answers_from_the_kept_documents(small: Index) -> None:
 
 
 @pytest.mark.parametrize(("where", "message"), [
-    ({"date": "2020"}, "cannot filter by 'date'; filters take doc_id and source"),
+    ({"datum": "2020"}, "cannot filter by 'datum': no document of the index has it; the index's documents have "
+                        "doc_id, lang, modified, pages, size, source, title, type"),
+    ({"date": {"after": "2020"}}, r"where\['date'\] as a range takes gt, gte, lt, lte"),
     ({"doc_id": 5}, r"where\['doc_id'\] must be a string or a list of strings, not 5"),
-    ({"source": ["*.pdf", None]}, r"where\['source'\] must be a string or a list of strings"),
+    ({"source": ["*.pdf", None]}, r"where\['source'\] must be a string, number or bool, a list of them"),
     ("source=*.pdf", "where must be a mapping"),
 ])
 def test_a_bad_filter_is_a_clear_error(small: Index, where: object, message: str) -> None:
@@ -88,9 +90,13 @@ def test_a_bad_filter_is_a_clear_error(small: Index, where: object, message: str
 
 
 def test_key_value_filters_as_the_command_line_writes_them() -> None:
-    assert parse_where(["doc_id=a", "doc_id=b", "source = docs/*.pdf"]) == \
-           {"doc_id": ["a", "b"], "source": ["docs/*.pdf"]}
-    assert check_where({"source": "x"}) == {"source": ["x"]} and check_where(None) == {}
+    assert parse_where(["doc_id=a", "doc_id=b", "source = docs/*.pdf", "date>=2025-01", "date<2026"]) == {
+        "doc_id": Condition("doc_id", any_of=("a", "b")), "source": Condition("source", any_of=("docs/*.pdf",)),
+        "date": Condition("date", bounds=(("gte", "2025-01"), ("lt", "2026"))),
+    }
+    assert check_where({"source": "x"}) == {"source": Condition("source", any_of=("x",))} and check_where(None) == {}
+    with pytest.raises(ValueError, match="'date' is given both as key=value and as a range"):
+        parse_where(["date=2025", "date>=2024"])
     with pytest.raises(ValueError, match="a filter is written key=value"):
         parse_where(["rhein.txt"])
 
@@ -99,8 +105,9 @@ def test_command_line_where(small: Index, capsys: pytest.CaptureFixture[str]) ->
     assert main(["search", MOON, "--index", str(small.folder), "--where", "source=*.pdf", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert hits and all(hit["source"].endswith(".pdf") for hit in hits)
-    assert main(["ask", MOON, "--index", str(small.folder), "--where", "title=Mond"]) == 2
-    assert capsys.readouterr().err.strip() == "error: cannot filter by 'title'; filters take doc_id and source"
+    assert main(["ask", MOON, "--index", str(small.folder), "--where", "datum=2020"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: cannot filter by 'datum': no document of the index "
+                                                      "has it; the index's documents have doc_id, lang,")
 
 
 def test_filters_on_an_hnsw_index_find_what_exact_search_finds(

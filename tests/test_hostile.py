@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 from conftest import DOCS, PDF_TEXT, ROOT, make_pdf
 
-import fundstelle.load
+import fundstelle.load.decode
+import fundstelle.load.limits
 import fundstelle.store
 from fundstelle import Index, IndexFolderError, IndexMismatchError, LoadError, ingest
 from fundstelle.cli import main
@@ -413,11 +414,11 @@ def test_a_pdf_compression_bomb_is_skipped_at_once(corpus: Path, index_dir: Path
 def test_a_pdf_over_its_file_or_time_budget_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "viele.pdf"
     path.write_bytes(bomb_pdf(pages=20, inflated=2**20))
-    monkeypatch.setattr(fundstelle.load, "PDF_FILE_BYTES", 8 * 2**20, raising=False)
+    monkeypatch.setattr(fundstelle.load.limits, "PDF_FILE_BYTES", 8 * 2**20, raising=False)
     with pytest.raises(LoadError, match="PDF pages inflate to more than 8 MB of content together"):
         load_document(path)
-    monkeypatch.setattr(fundstelle.load, "PDF_FILE_BYTES", 256 * 2**20)
-    monkeypatch.setattr(fundstelle.load, "PARSE_SECONDS", 0.0, raising=False)
+    monkeypatch.setattr(fundstelle.load.limits, "PDF_FILE_BYTES", 256 * 2**20)
+    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 0.0, raising=False)
     with pytest.raises(LoadError, match="PDF took longer than 0 s to read"):
         load_document(path)
 
@@ -428,7 +429,7 @@ def test_a_pdf_over_its_file_or_time_budget_is_skipped(tmp_path: Path, monkeypat
 ], ids=["nested 60,000 deep", "80,000 attributes"])
 def test_html_that_takes_too_long_to_parse_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       page: str) -> None:
-    monkeypatch.setattr(fundstelle.load, "PARSE_SECONDS", 1.0, raising=False)  # (raising: main had no budget)
+    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 1.0, raising=False)  # (raising: main had no budget)
     path = tmp_path / "feindlich.html"
     path.write_text(f"<html><body>{page}</body></html>", encoding="utf-8")
     started = time.monotonic()
@@ -468,8 +469,8 @@ def test_a_file_that_grows_while_read_stops_at_the_limit(tmp_path: Path, monkeyp
                                                          name: str) -> None:
     path = tmp_path / name
     path.write_bytes(make_pdf(PDF_TEXT) if name.endswith(".pdf") else b"Ein Satz, der wachsen wird.\n" * 100)
-    monkeypatch.setattr(fundstelle.load, "MAX_FILE_BYTES", 100_000)
-    monkeypatch.setattr(fundstelle.load, "READ_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(fundstelle.load.limits, "MAX_FILE_BYTES", 100_000)
+    monkeypatch.setattr(fundstelle.load.limits, "READ_BLOCK_BYTES", 4096)
     real_fstat = os.fstat
 
     def fstat_then_grow(fd: int) -> os.stat_result:
@@ -478,7 +479,7 @@ def test_a_file_that_grows_while_read_stops_at_the_limit(tmp_path: Path, monkeyp
             handle.write(b"\nNoch mehr Text." * 20_000)
         return info
 
-    monkeypatch.setattr(fundstelle.load, "os", types.SimpleNamespace(**{**vars(os), "fstat": fstat_then_grow}))
+    monkeypatch.setattr(fundstelle.load.decode, "os", types.SimpleNamespace(**{**vars(os), "fstat": fstat_then_grow}))
     with pytest.raises(LoadError, match="file too large .it grew past the limit of 0 MB while it was read"):
         load_document(path)
 

@@ -41,6 +41,7 @@ def test_documents_carry_the_passage_and_where_it_stands(small: Index) -> None:
             "source": hit.source, "title": hit.title, "doc_id": hit.doc_id, "start": hit.start, "end": hit.end,
             "score": hit.score, "rank": hit.rank, "answer": hit.answer.text if hit.answer else None,
             "phrase": hit.answer.phrase.text if hit.answer and hit.answer.phrase else None,
+            "page": hit.pages[0] if hit.pages else None, "pages": list(hit.pages),
         }
     top = documents[0]
     assert top.metadata["title"] == "Die Mondlandung" and "1969" in top.metadata["answer"]

@@ -47,7 +47,7 @@ def test_date_marker_becomes_metadata(tmp_path: Path) -> None:
     path = tmp_path / "artikel.txt"
     path.write_text(" date 2025-07 Amazon investiert in Anthropic.", encoding="utf-8")
     doc = load_document(path)
-    assert doc.meta == {"date": "2025-07"}
+    assert doc.meta["date"] == "2025-07"
     assert doc.text == "Amazon investiert in Anthropic."
 
 

@@ -106,7 +106,7 @@ def test_milvus_index_folder_names_its_collections(pair: tuple[Index, Index, Pat
     assert store["kind"] == "milvus" and store["uri"] == ""
     assert store["chunks"].startswith(store["prefix"]) and store["chunks"].endswith("_chunks")
     assert [m["file"] for m in manifest["embedders"]] == ["dense_0", "dense_1"]
-    assert manifest["format_version"] == 2 and "store" not in manifest_of(root / "faiss")
+    assert manifest["format_version"] == 3 and "store" not in manifest_of(root / "faiss")
     version = root / "milvus" / milvus.info.version
     assert (version / "milvus.db").is_dir() and not list(version.glob("*.faiss"))
     # The vectors in Milvus are the ones FAISS holds.

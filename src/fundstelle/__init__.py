@@ -33,6 +33,7 @@ from .errors import (
     InputNotFoundError,
     LoadError,
     NothingToIndexError,
+    OlderIndexWarning,
 )
 from .index import Index, ask, ask_many, search, search_many
 from .load import DEFAULT_CORPUS, SUPPORTED_SUFFIXES
@@ -79,6 +80,7 @@ __all__ = [
     "Mode",
     "Progress",
     "NothingToIndexError",
+    "OlderIndexWarning",
     "Reply",
     "Skipped",
     "Span",

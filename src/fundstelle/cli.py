@@ -19,6 +19,7 @@ from .errors import FundstelleError, IndexFolderError, IndexMismatchError, Nothi
 from .filters import parse_where
 from .load import DEFAULT_CORPUS
 from .manifest import STORES
+from .pages import cite_pages
 from .results import EMPTY_INDEX, MODES, Answer, Hit, IngestReport, Progress
 
 if TYPE_CHECKING:  # the write path is imported by the ingest command only: a question does not wait for it
@@ -125,7 +126,7 @@ def ingest_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ingest.py",
         description="Build or update a Fundstelle index from files and folders "
-                    "(.txt, .md, .html, .pdf). Unchanged files are not embedded again.",
+                    "(.txt, .md, .html, .pdf, .docx, .odt). Unchanged files are not embedded again.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files or folders to add (default: the bundled German article)")
@@ -248,7 +249,8 @@ def format_hit(hit: Hit, color: bool = False, by_answer: bool = False) -> str:
         text = text[:answer.start] + sentence_on + inner + sentence_off + text[answer.end:]
     body = "\n".join("   " + shown(line, keep_lines=True) for line in text.splitlines())
     figure = f"answer score {hit.answer.score:.2f}" if by_answer else f"score {hit.score:.2f}"
-    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(_display_source(hit.source))}, "
+    page = f", {shown(cite_pages(hit.pages))}" if hit.pages else ""
+    return (f"{hit.rank}. {shown(hit.title)}  —  {shown(_display_source(hit.source))}{page}, "
             f"characters {hit.start}–{hit.end}, {figure}\n{body}")
 
 
@@ -289,7 +291,8 @@ def format_answer(answer: Answer | None, color: bool = False, note: str | None =
         if note is not None:
             return f"No answer: {note}."
         return "No sure answer in the documents; the closest passages:"
-    where = (f"   — {shown(answer.title)}, {shown(_display_source(answer.source))}, "
+    page = f", {shown(cite_pages(answer.pages))}" if answer.pages else ""
+    where = (f"   — {shown(answer.title)}, {shown(_display_source(answer.source))}{page}, "
              f"characters {answer.start}–{answer.end}")
     if answer.phrase is None:
         return f"Answer: {shown(answer.text)}  (confidence {answer.confidence:.0%})\n{where}"
@@ -325,8 +328,10 @@ def _question_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=5, metavar="N", help="number of passages (default 5)")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="search mode (default hybrid)")
     parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
-                        help="search only some documents: doc_id=ID or source=GLOB (e.g. 'source=docs/*.pdf'); "
-                             "repeat a key for either value")
+                        help="search only some documents: KEY=VALUE for doc_id, source (a glob, e.g. "
+                             "'source=docs/*.pdf'), title or any metadata key (lang=de, author=…), or a range "
+                             "with >=, >, <=, < (e.g. 'date>=2025-01-01'); repeatable: a key given twice with = "
+                             "takes either value, different keys must all hold")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 

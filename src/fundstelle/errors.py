@@ -25,6 +25,7 @@ __all__ = [
     "InputNotFoundError",
     "LoadError",
     "NothingToIndexError",
+    "OlderIndexWarning",
     "Remedy",
 ]
 
@@ -125,3 +126,7 @@ class NothingToIndexError(FundstelleError):
     def __init__(self, message: str, skipped: Sequence[Skipped] = ()) -> None:
         super().__init__(message)
         self.skipped = list(skipped)
+
+
+class OlderIndexWarning(UserWarning):
+    """An index written by an older Fundstelle: it is searched, but lacks what newer ones store (PDF pages)."""

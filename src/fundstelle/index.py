@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,12 +13,12 @@ from . import query
 from .answer import Candidate
 from .cache import ResultCache
 from .embed import Embedder, load_models
-from .errors import BadInputError, BadTypeError, IndexMismatchError, InputNotFoundError
-from .filters import Where
+from .errors import BadInputError, BadTypeError, IndexMismatchError, InputNotFoundError, OlderIndexWarning
+from .filters import Condition, Where
 from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
-from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, Mode, Progress, Reply
+from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, MetaValue, Mode, Progress, Reply
 from .store import Snapshot, current_version, index_folder, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
@@ -59,10 +60,14 @@ class Index:
         """Open the index in ``folder``.
 
         ``model``, if given, must be the model the index was built with; otherwise
-        :class:`IndexMismatchError` says which it was built with.
+        :class:`IndexMismatchError` says which it was built with. An index written by an
+        older Fundstelle is opened with an :class:`OlderIndexWarning` saying what it lacks.
         """
         snapshot = read_snapshot(folder)
         snapshot.manifest.check_compatible(os.fspath(folder), model)
+        note = snapshot.manifest.upgrade_note(os.fspath(folder))
+        if note:
+            warnings.warn(note, OlderIndexWarning, stacklevel=2)
         return cls(folder, snapshot, fusion)
 
     @classmethod
@@ -145,14 +150,15 @@ class Index:
         return report
 
     def add_texts(self, texts: Sequence[str], ids: Sequence[str] | None = None,
-                  metadata: Sequence[Mapping[str, str]] | None = None, titles: Sequence[str] | None = None,
+                  metadata: Sequence[Mapping[str, MetaValue]] | None = None, titles: Sequence[str] | None = None,
                   progress: Progress | None = None) -> IngestReport:
         """Add or update texts already in memory, then switch to the new version.
 
         ``ids`` name the texts (default: a hash of each text); a text given again under
         the same id replaces the old one, and ``index.remove([id])`` drops it. A hit's
         ``source`` is ``text:<id>``. ``metadata`` holds one mapping of extras per text
-        (kept as the document's ``meta``); ``titles`` one title per text.
+        (strings, numbers, bools; kept in the document's ``meta`` and filtered by with
+        ``where``); ``titles`` one title per text.
         """
         from .ingestion import ingest
         from .load import text_document
@@ -200,7 +206,7 @@ class Index:
         """The indexed documents, in the order they were added."""
         counts = {d.id: d.chunks for d in self._snapshot.manifest.documents}
         return [
-            DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text))
+            DocumentInfo(d.id, d.source, d.title, counts.get(d.id, 0), len(d.text), dict(d.meta))
             for d in self._snapshot.documents.values()
         ]
 
@@ -220,8 +226,9 @@ class Index:
         span and the question's words found in it; ``highlight=False`` skips that work
         for code that only wants the passages (the answer is then the sentence most
         similar to the question, without phrase, and no terms are marked). ``where``
-        searches only some documents, e.g. ``{"source": "berichte/*.pdf"}`` or
-        ``{"doc_id": [...]}`` (:mod:`fundstelle.filters`); it applies before ranking.
+        searches only some documents, e.g. ``{"source": "berichte/*.pdf"}``,
+        ``{"lang": "de"}`` or ``{"date": {"gte": "2025-01-01"}}`` (any stored key, see
+        :mod:`fundstelle.filters`); it applies before ranking.
         """
         (asked,), checked = query.check_call([question], k, mode, where)
         key = self._cache_key("search", asked, k, mode, checked, highlight)
@@ -275,13 +282,13 @@ class Index:
 
     @staticmethod
     def _check_many(questions: Sequence[str], k: int, mode: Mode,
-                    where: Where | None) -> tuple[list[Question], dict[str, list[str]]]:
+                    where: Where | None) -> tuple[list[Question], dict[str, Condition]]:
         """:func:`query.check_call` for the ``*_many`` methods, which take a list, not one string."""
         if isinstance(questions, str):
             raise BadTypeError("questions must be a list of strings; for one question use search() or ask()")
         return query.check_call(list(questions), k, mode, where, stacklevel=4)
 
-    def _cache_key(self, kind: str, question: Question, k: int, mode: Mode, checked: dict[str, list[str]],
+    def _cache_key(self, kind: str, question: Question, k: int, mode: Mode, checked: dict[str, Condition],
                    highlight: bool = True) -> Hashable | None:
         """What decides a result besides the index version; None when the call should not be cached.
 
@@ -289,7 +296,7 @@ class Index:
         """
         if self.result_cache_size <= 0 or len(question.asked) > MAX_QUESTION_CHARS:
             return None
-        filters = tuple(sorted((name, tuple(values)) for name, values in checked.items()))
+        filters = tuple(sorted(checked.items()))
         return (kind, question.text, k, mode, filters, highlight)
 
     def _cached(self, key: Hashable | None) -> Any:
@@ -306,7 +313,7 @@ class Index:
             self._results.put((found.snapshot.version, self.fusion), key, result)
 
     def _retrieve(self, questions: list[Question], k: int, mode: Mode,
-                  checked: dict[str, list[str]]) -> list[query.Retrieval]:
+                  checked: dict[str, Condition]) -> list[query.Retrieval]:
         """Retrieve on the newest version, with one consistent snapshot and models throughout.
 
         ``questions``, ``k``, ``mode`` and ``checked`` come from :func:`query.check_call`.

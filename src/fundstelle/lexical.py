@@ -17,7 +17,7 @@ import Stemmer
 
 from ._bm25s_stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-__all__ = ["STOPWORDS", "Token", "analyze", "stems"]
+__all__ = ["STOPWORDS", "Token", "analyze", "language_of", "stems"]
 
 # German and English stop words: questions come in both, and neither set carries
 # meaning for retrieval. Question words are stop words here; the highlighter reads
@@ -31,6 +31,12 @@ STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | frozenset(
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Stop words of one language only ("die", "und" / "the", "and"), which tell a text's language.
+_ONLY_GERMAN = frozenset(STOPWORDS_GERMAN) - frozenset(STOPWORDS_EN)
+_ONLY_ENGLISH = frozenset(STOPWORDS_EN) - frozenset(STOPWORDS_GERMAN)
+# A text's language is judged on its head: enough words, and no work on a long text.
+_LANGUAGE_CHARS = 20_000
+_LANGUAGE_MIN_STOPWORDS = 5
 _local = threading.local()
 
 
@@ -80,3 +86,18 @@ def analyze(text: str, keep_stopwords: bool = False) -> list[Token]:
 def stems(text: str) -> list[str]:
     """Return the stems of the content words of ``text``, in order (with repeats)."""
     return [token.stem for token in analyze(text)]
+
+
+def language_of(text: str) -> str | None:
+    """``"de"`` or ``"en"``: the language whose own stop words the text's head holds more of.
+
+    The stop words are those lexical search already uses (German and English, see
+    :data:`STOPWORDS`); None when the head holds fewer than a handful of either, or as
+    many of one as of the other.
+    """
+    words = [word.lower() for word in _WORD.findall(text[:_LANGUAGE_CHARS])]
+    german = sum(word in _ONLY_GERMAN for word in words)
+    english = sum(word in _ONLY_ENGLISH for word in words)
+    if max(german, english) < _LANGUAGE_MIN_STOPWORDS or german == english:
+        return None
+    return "de" if german > english else "en"

@@ -20,10 +20,13 @@ from .errors import IndexFolderError, IndexMismatchError
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MILVUS_URI_FORMS", "STORES", "DocumentEntry", "Manifest", "Member",
            "Store", "is_lite_path", "is_milvus_uri"]
 
-# The newest format this code reads. Version 1 keeps every vector in FAISS files in the
-# version folder; version 2 may keep them in Milvus (a "store" entry). A FAISS index is
-# still written as version 1, so older Fundstelle keeps reading it.
-FORMAT_VERSION = 2
+# The newest format this code reads and the one it writes. Version 1 keeps every vector
+# in FAISS files in the version folder; version 2 may keep them in Milvus (a "store"
+# entry); version 3 stores where each PDF page starts (citations by page) and the
+# documents' metadata. An older Fundstelle refuses a version 3 index by name; this one
+# reads older ones, and :meth:`Manifest.upgrade_note` says what they lack.
+FORMAT_VERSION = 3
+PAGES_SINCE = 3
 FORMAT_NAME = "fundstelle-index"
 SPLITTER = "sentences-v1"
 ANALYZER = "german-snowball+stopwords-v1"
@@ -120,7 +123,7 @@ class Manifest:
         """The manifest as written to ``manifest.json``."""
         data = {
             "format": FORMAT_NAME,
-            "format_version": 1 if self.store.kind == "faiss" else 2,
+            "format_version": FORMAT_VERSION,
             "created": self.created,
             "updated": self.updated,
             "model": self.model,
@@ -176,6 +179,14 @@ class Manifest:
             store=Store(store["kind"], store.get("uri", ""), store.get("prefix", ""), store.get("chunks", ""),
                         store.get("sentences", "")),
         )
+
+    def upgrade_note(self, folder: str) -> str | None:
+        """What an index written by an older Fundstelle lacks and how to add it; None for a current one."""
+        if self.format_version >= PAGES_SINCE:
+            return None
+        return (f"index {folder}/ was written by an older Fundstelle (format {self.format_version}): its PDF "
+                "passages carry no page numbers and its documents no metadata to filter by; ingest the same "
+                "files again to add them (nothing is embedded again)")
 
     def _where(self) -> str:
         """Where the vectors are, in words: ``FAISS files``, ``Milvus Lite`` or ``Milvus at URI``."""

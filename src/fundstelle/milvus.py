@@ -133,6 +133,13 @@ class MilvusIndex:
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(rows, scores)`` of the ``k`` nearest rows, best first."""
+        return self.filtered_search(query, k, "")
+
+    def filtered_search(self, query: np.ndarray, k: int, expression: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` among the rows that meet a Milvus filter ``expression`` ("": all rows).
+
+        Milvus applies the filter before it ranks (see :func:`fundstelle.filters.milvus_expression`).
+        """
         # Milvus answers at most 16,384 rows per search.
         k = min(k, len(self), 16_384)
         if k <= 0:
@@ -141,7 +148,8 @@ class MilvusIndex:
         if self._kind == "HNSW":
             params["params"] = {"ef": max(HNSW_EF_SEARCH, k)}
         found = self._client.search(self._collection, data=[np.asarray(query, dtype=np.float32).tolist()],
-                                    anns_field=self._field, limit=k, search_params=params, output_fields=[])[0]
+                                    anns_field=self._field, limit=k, search_params=params, output_fields=[],
+                                    filter=expression)[0]
         rows = np.fromiter((hit.id for hit in found), dtype=np.int64, count=len(found))
         scores = np.fromiter((hit.distance for hit in found), dtype=np.float32, count=len(found))
         return rows, scores

@@ -21,9 +21,10 @@ from .answer import MAX_ANSWER_CHARS, Candidate, Sentence, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder
 from .errors import BadInputError
-from .filters import Where, check_where
+from .filters import Condition, Where, check_where
 from .highlight import pick_answer
 from .matching import find_terms, sentence_facts
+from .pages import pages_of
 from .phrase import answer_phrase, with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
@@ -63,7 +64,7 @@ def check_k(k: int) -> int:
 
 
 def check_call(questions: Sequence[str], k: int, mode: Mode, where: Where | None,
-               stacklevel: int = 3) -> tuple[list[Question], dict[str, list[str]]]:
+               stacklevel: int = 3) -> tuple[list[Question], dict[str, Condition]]:
     """Check a call's mode, ``k`` and filter, and clean and read each question (:meth:`Question.of`): once per call.
 
     Returns the questions read and the filter as :func:`fundstelle.filters.check_where`
@@ -100,12 +101,13 @@ def retrieve_many(snapshot: Snapshot, embedders: list[Embedder], questions: Sequ
 
 
 def retrieve_checked(snapshot: Snapshot, embedders: list[Embedder], questions: Sequence[Question], k: int,
-                     mode: Mode, fusion: Fusion, checked: dict[str, list[str]]) -> list[Retrieval]:
+                     mode: Mode, fusion: Fusion, checked: dict[str, Condition]) -> list[Retrieval]:
     """:func:`retrieve_many` for a call already checked by :func:`check_call` (nothing is checked again).
 
     :class:`fundstelle.Index` checks each call once, for its result cache and for this.
     """
-    allowed = filters.allowed_rows(snapshot, checked)
+    selection = filters.select(snapshot, checked)
+    allowed = None if selection is None else selection.rows
     trusts = [fusion.trust_of(list(question.tokens), snapshot.lexical) for question in questions]
     vectors: list[list[np.ndarray | None]] = [[] for _ in questions]
     if mode != "lexical":
@@ -119,8 +121,8 @@ def retrieve_checked(snapshot: Snapshot, embedders: list[Embedder], questions: S
                     vectors[i][m] = vector
     indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
     lexical: LexicalIndex = snapshot.lexical
-    if allowed is not None:
-        indexes, lexical = filters.restrict(indexes, lexical, allowed)
+    if selection is not None:
+        indexes, lexical = filters.restrict(indexes, lexical, selection.rows, selection.documents)
     signals = [Signal(e.spec, index, e.foreign_weight) for e, index in zip(embedders, indexes)]
     signals.append(Signal(embedders[0].spec, indexes[-1], sentences=True))
     return [
@@ -253,6 +255,7 @@ def reply(found: Retrieval, k: int) -> Reply:
             title=document.title, start=start, end=best.end,
             phrase=None if phrase is None else Span(best.start + phrase.start, best.start + phrase.end,
                                                     phrase.text),
+            pages=pages_of(document, best.start, best.end),
         )
     # Each sentence's chance of holding the answer: the chosen one's is the confidence, the
     # others' follow the sentence model's odds against it (the chosen one stays first).
@@ -409,7 +412,7 @@ def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, t
     return Hit(
         rank=rank_, score=passage.score, text=doc.text[passage.start:passage.end], source=doc.source,
         title=doc.title, doc_id=doc.id, start=passage.start, end=passage.end, answer=answer, terms=terms,
-        signals=passage.signals,
+        signals=passage.signals, pages=pages_of(doc, passage.start, passage.end),
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Hit",
     "IndexInfo",
     "IngestReport",
+    "MetaValue",
     "Mode",
     "Progress",
     "Reply",
@@ -39,6 +40,8 @@ EMPTY_INDEX = "the index holds no documents"
 # words only (lexical: BM25 with German stemming).
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+# A document's metadata value: a JSON scalar (filters compare strings and numbers).
+MetaValue = str | int | float | bool
 
 # progress(stage, done, total): stage is "load" (files), "chunk" (characters), "embed"
 # (chunks, over all models), "sentences" (sentences), "passages" (chunks and sentences,
@@ -51,7 +54,10 @@ class Document:
     """One document: loaded from a file, or as stored in the index.
 
     ``text`` is the full text every chunk offset refers to; ``hash`` is the SHA-256 of
-    that text, used to notice changed files; ``meta`` holds extras such as a date.
+    that text, used to notice changed files; ``meta`` what is known about it (``type``,
+    ``size``, ``modified``, ``lang``, and where stated ``date``, ``author``, ``pages``) and
+    a caller's own keys;
+    ``pages`` (PDFs) the offset in ``text`` where each page with text starts, and its label.
     """
 
     id: str
@@ -59,7 +65,8 @@ class Document:
     title: str
     text: str
     hash: str
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, MetaValue] = field(default_factory=dict)
+    pages: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,8 @@ class Hit:
     ``answer`` the span of ``text`` that best answers the question (offsets into
     ``text``); ``terms`` the question's words found in ``text`` (a tuple); ``score`` the
     fused relevance (higher is better; comparable within one result list); ``signals``
-    the per-signal scores it was fused from (cosine per embedder, BM25; read-only).
+    the per-signal scores it was fused from (cosine per embedder, BM25; read-only);
+    ``pages`` the labels of the PDF pages the passage stands on (empty for other documents).
     """
 
     rank: int
@@ -120,10 +128,12 @@ class Hit:
     answer: AnswerSpan
     terms: Sequence[Span] = ()
     signals: Mapping[str, float] = field(default_factory=dict)
+    pages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "terms", tuple(self.terms))
         object.__setattr__(self, "signals", MappingProxyType(dict(self.signals)))
+        object.__setattr__(self, "pages", tuple(self.pages))
 
     def to_dict(self) -> dict[str, object]:
         """The hit as plain JSON-ready data (the CLI's ``--json`` output)."""
@@ -137,6 +147,7 @@ class Hit:
             "source": self.source, "doc_id": self.doc_id, "start": self.start, "end": self.end,
             "text": self.text, "answer": answer, "terms": [vars(t) for t in self.terms],
             "signals": {name: round(value, 4) for name, value in self.signals.items()},
+            "pages": list(self.pages),
         }
 
 
@@ -147,7 +158,7 @@ class Answer:
     ``text`` is the sentence, ``start``/``end`` its offsets in the document's text;
     ``phrase`` the narrow answer inside it where one is sure (offsets in the
     document's text too), else None; ``confidence`` the calibrated probability
-    that the sentence holds the answer.
+    that the sentence holds the answer; ``pages`` the labels of the PDF pages it stands on.
     """
 
     text: str
@@ -158,13 +169,14 @@ class Answer:
     title: str
     start: int
     end: int
+    pages: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The answer as plain JSON-ready data."""
         return {
             "text": self.text, "phrase": None if self.phrase is None else vars(self.phrase),
             "confidence": round(self.confidence, 4), "doc_id": self.doc_id, "source": self.source,
-            "title": self.title, "start": self.start, "end": self.end,
+            "title": self.title, "start": self.start, "end": self.end, "pages": list(self.pages),
         }
 
 
@@ -199,13 +211,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """A document in the index: id, source path, title, chunk count, text size."""
+    """A document in the index: id, source path, title, chunk count, text size, and its metadata."""
 
     id: str
     source: str
     title: str
     chunks: int
     characters: int
+    meta: dict[str, MetaValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

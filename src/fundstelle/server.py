@@ -40,7 +40,7 @@ except ImportError as missing:  # pragma: no cover - depends on the installation
 
 from . import __version__
 from .errors import FundstelleError
-from .filters import FILTER_KEYS, check_where, parse_where
+from .filters import WHERE_HELP, Condition, UnknownFilterKeyError, WhereJson, check_where, parse_where
 from .index import Index
 from .query import MAX_QUESTION_CHARS, clean_question
 from .ranking import CANDIDATES
@@ -53,8 +53,6 @@ DEFAULT_PORT = 8000
 Mode = Literal["hybrid", "dense", "lexical"]
 _QUESTION_HELP = f"the question, at most {MAX_QUESTION_CHARS} characters"
 _K_HELP = f"number of passages, 1 to {CANDIDATES}"
-_WHERE_HELP = (f"search only the documents whose {' / '.join(FILTER_KEYS)} match: "
-               '{"doc_id": ["id", ...], "source": "docs/*.pdf"}; a list means any of these')
 
 
 class Question(BaseModel):
@@ -66,7 +64,7 @@ class Question(BaseModel):
                           description=_QUESTION_HELP + ' ("q" works too)')
     k: int = Field(5, ge=1, le=CANDIDATES, description=_K_HELP)
     mode: Mode = Field("hybrid", description="hybrid (meaning and words), dense (meaning) or lexical (words)")
-    where: dict[str, str | list[str]] | None = Field(None, description=_WHERE_HELP)
+    where: WhereJson | None = Field(None, description=WHERE_HELP)
 
     @field_validator("question")
     @classmethod
@@ -75,7 +73,7 @@ class Question(BaseModel):
 
     @field_validator("where")
     @classmethod
-    def _check_where(cls, where: dict[str, str | list[str]] | None) -> dict[str, list[str]]:
+    def _check_where(cls, where: WhereJson | None) -> dict[str, Condition]:
         return check_where(where)
 
 
@@ -94,6 +92,13 @@ def create_app(index: Index | str | os.PathLike[str]) -> FastAPI:
     async def index_error(request: Request, error: FundstelleError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=503)
 
+    @app.exception_handler(UnknownFilterKeyError)
+    async def unknown_key(request: Request, error: UnknownFilterKeyError) -> JSONResponse:
+        # The question is at fault, not the index: 422, as for any other bad filter.
+        place = "query" if request.method == "GET" else "body"
+        return JSONResponse({"detail": [{"loc": [place, "where"], "msg": str(error), "type": "value_error"}]},
+                            status_code=422)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         # Starlette calls this, sends the response, and re-raises: uvicorn logs the traceback.
@@ -104,7 +109,8 @@ def create_app(index: Index | str | os.PathLike[str]) -> FastAPI:
         q: Annotated[str, Query(max_length=MAX_QUESTION_CHARS, description=_QUESTION_HELP)],
         k: Annotated[int, Query(ge=1, le=CANDIDATES, description=_K_HELP)] = 5,
         mode: Annotated[Mode, Query(description="hybrid, dense or lexical")] = "hybrid",
-        where: Annotated[list[str] | None, Query(description="a filter as key=value, e.g. source=docs/*.pdf; "
+        where: Annotated[list[str] | None, Query(description="a filter as key=value or key>=value (also >, <, "
+                                                             "<=), e.g. source=docs/*.pdf or date>=2025-01-01; "
                                                              "repeat for more")] = None,
     ) -> dict[str, object]:
         """The passages that best answer ``q``, best first."""

@@ -7,7 +7,7 @@ Layout of an index directory::
       ingest.lock            held by the one ingest that may write
       v000003/
         manifest.json        format version, embedders, chunking, documents with hash and chunk count
-        documents.jsonl      one document per line: id, source, title, hash, meta, text
+        documents.jsonl      one document per line: id, source, title, hash, meta, PDF page starts, text
         chunks.jsonl         one chunk per line, in row order: doc, start, end, sentence spans,
                              and each sentence's row in sentences.faiss
         dense-0.faiss        the FAISS index of embedder 0 (one file per ensemble member)
@@ -289,9 +289,27 @@ def _read_documents(path: Path) -> dict[str, Document]:
             raise _Damaged(f"documents.jsonl line {number} is not a document record") from None
         if not all(isinstance(value, str) for value in fields) or not isinstance(meta, dict):
             raise _Damaged(f"documents.jsonl line {number} has a field of the wrong type")
+        pages = _page_starts(row.get("pages", []), len(fields[4]))
+        if pages is None:
+            raise _Damaged(f"documents.jsonl line {number} has page starts that do not fit its text")
         documents[row["id"]] = Document(id=fields[0], source=fields[1], title=fields[2], hash=fields[3],
-                                         text=fields[4], meta=meta)
+                                         text=fields[4], meta=meta, pages=pages)
     return documents
+
+
+def _page_starts(raw: Any, length: int) -> tuple[tuple[int, str], ...] | None:
+    """A document's ``[[offset, label], ...]`` as stored, checked (ascending offsets inside the text); None if off."""
+    if not isinstance(raw, list):
+        return None
+    pages = []
+    previous = -1
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and is_int(item[0]) and isinstance(item[1], str)
+                and previous < item[0] <= length):
+            return None
+        previous = item[0]
+        pages.append((item[0], item[1]))
+    return tuple(pages)
 
 
 def _read_chunks(path: Path, documents: dict[str, Document], sentence_count: int) -> list[ChunkRecord]:
@@ -500,6 +518,7 @@ def _write_version(staging: Path, snapshot: Snapshot, name: str) -> None:
         for doc in snapshot.documents.values():
             head = json.dumps({
                 "id": doc.id, "source": doc.source, "title": doc.title, "hash": doc.hash, "meta": doc.meta,
+                **({"pages": [list(page) for page in doc.pages]} if doc.pages else {}),
             }, ensure_ascii=False)
             handle.write(head[:-1] + ', "text": "')
             # The text goes out in slices: a long document is never copied whole. JSON
