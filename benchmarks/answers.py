@@ -351,8 +351,9 @@ def load_sets(prefixes: list[str], foreign: tuple[str, ...] = ("xquad-full", "xq
     return sets
 
 
-def run(args: argparse.Namespace) -> dict[str, object]:
+def run(args: argparse.Namespace | None = None) -> dict[str, object]:
     """Collect, cross-validate, print and return the figures; with ``args.fit`` write the model."""
+    args = args or argparse.Namespace(sets="", foreign="xquad-full,xquad-even", keep=0.93, l2=1.0, fit=False)
     started = time.perf_counter()
     sets = load_sets([p for p in args.sets.split(",") if p], tuple(args.foreign.split(",")))
     fitting = [name for name in sets if not name.startswith(("article", "pronoun"))]
