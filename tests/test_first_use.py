@@ -74,7 +74,7 @@ def empty_index(tmp_path: Path) -> Path:
 
 def test_asking_an_empty_index_says_it_holds_no_documents(empty_index: Path) -> None:
     reply = Index.open(empty_index).ask("Wie hoch ist die Zugspitze?")
-    assert reply.answer is None and reply.hits == [] and reply.note == EMPTY_INDEX == "the index holds no documents"
+    assert reply.answer is None and reply.hits == () and reply.note == EMPTY_INDEX == "the index holds no documents"
     assert reply.to_dict()["note"] == EMPTY_INDEX
     asked = run("-m", "fundstelle", "ask", "Wie hoch ist die Zugspitze?", "--index", str(empty_index))
     assert asked.returncode == 0 and asked.stdout.strip() == "No answer: the index holds no documents."
@@ -158,7 +158,7 @@ def test_a_hits_source_opens_from_any_folder(tmp_path: Path) -> None:
     assert all(Path(elsewhere, hit["source"]).is_file() for hit in json.loads(found.stdout))
     # People read the path relative to where they are, when the document lies below it.
     shown = run("-m", "fundstelle", "search", "Zugspitze", "--index", "index", "--k", "1", cwd=tmp_path)
-    assert f"—  {os.path.join('docs', 'zugspitze.pdf')}, characters" in shown.stdout
+    assert f"—  {os.path.join('docs', 'zugspitze.pdf')}, S. 1, characters" in shown.stdout
     # Relative patterns still filter, matching the end of the path.
     assert {Path(h.source).name for h in Index.open(tmp_path / "index").search(
         "Zugspitze", where={"source": "docs/*.pdf"})} == {"zugspitze.pdf"}
