@@ -179,13 +179,29 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
     question_stems = set(stems)
     offer_kind = kind if kind in OFFER_KINDS else "other"
     typed = kind in TYPED_KINDS
-    offered = [offers_asked(s.text, question) for s in sentences]
+    # Neighbours and contexts are mostly candidates too: each text is read once.
+    offered_of: dict[str, bool] = {}
+    held_of: dict[str, list[float]] = {s.text: row for s, row in zip(sentences, found)}
+
+    def offer(text: str) -> bool:
+        if text not in offered_of:
+            offered_of[text] = offers_asked(text, question)
+        return offered_of[text]
+
+    def held_in(text: str) -> list[float]:
+        if text not in held_of:
+            fact = sentence_facts(text)
+            held_of[text] = [holds(stem, fact) for stem in stems]
+        return held_of[text]
+
+    offered = [offer(s.text) for s in sentences]
     rows = []
     for i, (sentence, fact) in enumerate(zip(sentences, facts)):
         context = [sentence_facts(text) for text in sentence.context]
+        context_held = [held_in(text) for text in sentence.context]
         held = own_held = own_total = 0.0
         for j, stem in enumerate(stems):
-            in_context = max((holds(stem, f) for f in context), default=0.0)
+            in_context = max((values[j] for values in context_held), default=0.0)
             if in_context < 0.6:  # a word the context does not give: the sentence must
                 own_total += weights[stem]
                 own_held += weights[stem] * found[i][j]
@@ -200,7 +216,7 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
             "own": own_held / own_total if own_total else 0.0,
             "window_cosine": sentence.window_cosine,
             "document_cosine": sentence.document_cosine,
-            "next_offers": float(typed and following is not None and offers_asked(following, question)),
+            "next_offers": float(typed and following is not None and offer(following)),
             "passage_lead": sentence.passage_lead,
             "first_passage": float(sentence.passage == 0),
             "novelty": new_words / len(words) if words else 0.0,
