@@ -258,7 +258,9 @@ def _ingest_stages(stages: dict) -> list[str]:
               f"| LangChain recipe, whole | {seconds['recipe']:.2f} | | 1.00 |", "",
               f"Ingest speed against the recipe's: **{seconds['recipe'] / total:.2f}×**. The e5 model is nearly all "
               "of it: every character is embedded about twice in chunks (400 with 200 overlap) and once more in its "
-              "sentence, and short sentences cost e5 more per character than chunks do."]
+              "sentence (the sentence vectors cost about as much as the chunk vectors here, though they hold half "
+              "the characters: each short text pays e5's prefix and special tokens, and the rounds' load varied). "
+              "USE-m3, BM25, splitting and writing are the last 5%."]
     return lines
 
 
@@ -318,7 +320,7 @@ def _memory(mem: dict) -> list[str]:
     """A serving process's memory: the article against a 100k-chunk index (``benchmarks/memory.py``)."""
     article, large = mem["article"], mem["synthetic"]
     return [f"`python benchmarks/memory.py --chunks {large['chunks']}`: a new process opens the index (default "
-            "model, both models loaded) and answers five questions; resident set (VmRSS) after them and peak "
+            "model), loads both models and answers five questions; resident set (VmRSS) after them and peak "
             f"(VmHWM). The {large['chunks']:,}-chunk index is synthetic but written by the product's own store "
             "(XQuAD-de sentences, 3 per chunk, 2 new per chunk; random unit vectors of the real sizes in the FAISS "
             "indexes the ingest makes at that size, HNSW above 55k rows; BM25 over the chunks' stems).", "",
