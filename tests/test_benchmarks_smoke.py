@@ -153,3 +153,20 @@ def test_report_renders_the_ingest_stage_and_trade_off_tables():
     trade_off = "\n".join(report._chunk_vectors(variants, stages))
     assert "| embedded (today) | 100% | 0.50 | 0.970 |" in trade_off
     assert "| pooled, mean | 0% | 0.79 | 0.960 |" in trade_off  # 5.5 s against the 7 s left
+
+
+def test_report_renders_overhead_as_time_beyond_the_embedding():
+    import report
+
+    def run(search: float) -> dict:
+        row = {"p50": 1.0, "p95": 1.0, "n": 2}
+        return {"load": [5.0], "XQuAD-de": {
+            "questions": 2, "chunks": 9,
+            "whole": {"search": {"p50": search, "overhead": search - 20.0}, "ask": {"p50": 25.0, "overhead": 5.0},
+                      "e5 question embedding": {"p50": 20.0}},
+            "parts": {"read the question": row, "highlight and hits": row, "use_wanted_share": 0.5}}}
+
+    table = "\n".join(report._overhead({"before": run(30.0), "after": run(22.0)}))
+    assert "| before | XQuAD-de (9 chunks, 2 asks) | 30.0 ms | 25.0 ms | 20.0 ms | 10.0 ms (50%) |" in table
+    assert "| after | XQuAD-de (9 chunks, 2 asks) | 22.0 ms | 25.0 ms | 20.0 ms | 2.0 ms (10%) |" in table
+    assert "| share of questions that embed USE-m3 | 50% | 50% |" in table
