@@ -77,8 +77,14 @@ def test_http_example(workdir: Path) -> None:
         pytest.skip("curl is not installed")
     from test_http import start_server, stop
 
+    from fundstelle.results import MODES
+    from fundstelle.server import QUESTION_PATTERN, WHERE_PATTERN
+
     text = section("Use it over HTTP")
-    assert f"over {MAX_QUESTION_CHARS:,} characters" in text and f"`k` outside 1–{CANDIDATES}" in text
+    # the rules as the schema states them
+    assert f"1 to {MAX_QUESTION_CHARS:,} characters" in text and f"1–{CANDIDATES} (default 5)" in text
+    assert f"`{QUESTION_PATTERN}`" in text and f"`{WHERE_PATTERN.replace('|', chr(92) + '|')}`" in text
+    assert all(f"`{mode}`" in text for mode in MODES)
     install, serve = blocks(text, "bash")[0].strip().splitlines()
     assert install == "pip install -e '.[http]'"
     command = shlex.split(serve)
@@ -93,8 +99,22 @@ def test_http_example(workdir: Path) -> None:
             done = subprocess.run(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), shell=True, cwd=workdir,
                                   capture_output=True, text=True, timeout=120, check=True)
             answers.append(json.loads(done.stdout))
+        # the generated client: its install, the generator's commands, then the Python example
+        pytest.importorskip("datamodel_code_generator")
+        install, *generate = blocks(text, "bash")[2].strip().splitlines()
+        assert install == "pip install datamodel-code-generator httpx"
+        bin_folder = Path(sys.executable).parent
+        for line in generate:
+            subprocess.run(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), shell=True, cwd=workdir,
+                           env={**environment(), "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"},
+                           capture_output=True, text=True, timeout=120, check=True)
+        (client,) = blocks(text, "python")
+        printed = subprocess.run([sys.executable, "-c", client.replace("127.0.0.1:8000", f"127.0.0.1:{port}")],
+                                 cwd=workdir, env=environment(), capture_output=True, text=True, timeout=120,
+                                 check=True).stdout
     finally:
         stop(process)
+    assert printed == blocks(text, "")[0]
     founders, amount, filtered = answers
     assert founders["question"] == "Wer hat Anthropic gegründet?" and len(founders["hits"]) == 3
     assert amount["answer"]["phrase"]["text"] == "vier Milliarden US-Dollar" and len(amount["hits"]) == 3
