@@ -331,14 +331,16 @@ def _service_cores(c: dict) -> list[str]:
              "another process, each with its own keep-alive connection; every request asks an XQuAD-de question "
              f"not yet asked in its run; {c['seconds_per_run']:.0f} s per run. The machine is shared: the 1-minute "
              f"load average was {c['load_start'][0]:.1f} at the start and {c['load_end'][0]:.1f} at the end, and "
-             "is given per run; figures from a busy machine understate what more workers give.", "",
-             "| workers | clients | answers/s | p50 ms | p99 ms | errors | load | memory per worker: own (USS) / RSS |",
-             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "is given per run; figures from a busy machine understate what more workers give. *cores busy*: "
+             "the server's CPU seconds over the run's seconds (at most 1 for one worker).", "",
+             "| workers | clients | answers/s | p50 ms | p99 ms | errors | cores busy | load | "
+             "memory per worker: own (USS) / RSS |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in c["runs"]:
         memory = ", ".join(f"{m['uss_mb']:.0f} / {m['rss_mb']:.0f} MB" for m in row["memory"])
         lines.append(f"| {row['workers']} | {row['clients']} | {row['answers_per_s']:.1f} | "
                      f"{row['latency_ms']['p50']:.0f} | {row['latency_ms']['p99']:.0f} | {row['errors']} | "
-                     f"{row['load'][0]:.1f} | {memory} |")
+                     f"{row.get('cores_used', float('nan')):.2f} | {row['load'][0]:.1f} | {memory} |")
     speedup = c["speedup_16_clients_over_1"]
     with_many = speedup[f"{many} workers"]
     lines += ["", f"16 clients against 1: x{speedup['1 worker']:.2f} the answers per second with one worker, "

@@ -21,9 +21,10 @@
   ``--seconds``. The clients are threads of another process (this script run as
   ``load``), each with its own keep-alive connection, and every request asks a question
   not asked before in that run (XQuAD-de's German questions, in turn). Answers per second,
-  latency p50/p99, errors, and each worker's memory (RSS and USS, the part that is its
-  own). Then 16 clients once more while an ingest adds a document to the index; the
-  document must be found afterwards over fresh connections, whichever worker answers.
+  latency p50/p99, errors, the cores the service kept busy (its CPU seconds over the
+  run's), and each worker's memory (RSS and USS, the part that is its own). Then 16
+  clients once more while an ingest adds a document to the index; the document must be
+  found afterwards over fresh connections, whichever worker answers.
 
 The figures are only worth keeping from an otherwise idle machine; the load average at
 start and end is recorded with them.
@@ -292,6 +293,14 @@ def unasked_questions(first: int = 0) -> list[str]:
     return texts[first:] + texts[:first]
 
 
+def server_cpu_seconds(server: Server) -> float:
+    """CPU seconds (user and system) the server's processes have used so far."""
+    import psutil
+
+    parent = psutil.Process(server.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
+
+
 def worker_memory(server: Server) -> list[dict]:
     """Each worker process's resident memory and the part of it that is its own (USS), in MB."""
     import psutil
@@ -322,13 +331,16 @@ def cores(seconds: float = 12.0, path: str = "search", clients: tuple[int, ...] 
             with Server(folder, workers=workers) as server:
                 load_elsewhere(server.url, 10_000, max(clients), 3, path)  # every worker past its first question
                 for count in clients:
+                    cpu = server_cpu_seconds(server)
                     row = load_elsewhere(server.url, first, count, seconds, path)
+                    # cores the service kept busy: its CPU seconds over the run's (the load's start-up included)
+                    row["cores_used"] = (server_cpu_seconds(server) - cpu) / row["seconds"]
                     first += row["answers"] + row["errors"] + count
                     row.update(workers=workers, load=os.getloadavg()[:3], memory=worker_memory(server))
                     out["runs"].append(row)
                     print(f"  {workers} worker(s), {count:2d} clients: {row['answers_per_s']:.1f} answers/s, p50 "
                           f"{row['latency_ms']['p50']:.0f} ms, p99 {row['latency_ms']['p99']:.0f} ms, "
-                          f"{row['errors']} errors", file=sys.stderr, flush=True)
+                          f"{row['cores_used']:.2f} cores busy, {row['errors']} errors", file=sys.stderr, flush=True)
                 if workers == many:
                     out["document_added_during_load"] = added_during_load(server, folder, first, max(clients),
                                                                           seconds, path)

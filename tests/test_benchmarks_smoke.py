@@ -128,14 +128,15 @@ def test_the_cores_report_says_whether_16_clients_gain_enough():
 
     def run(workers, clients, per_s):
         return {"workers": workers, "clients": clients, "answers_per_s": per_s, "errors": 0, "load": [1.0, 1.0, 1.0],
-                "latency_ms": {"p50": 30.0, "p99": 90.0}, "memory": [{"uss_mb": 180.0, "rss_mb": 240.0}] * workers}
+                "latency_ms": {"p50": 30.0, "p99": 90.0}, "cores_used": 0.9 * workers,
+                "memory": [{"uss_mb": 180.0, "rss_mb": 240.0}] * workers}
 
     result = {"command": "service.py --only cores", "date": "2026-12-06", "cores": 2, "path": "search",
               "seconds_per_run": 12, "load_start": [1.0], "load_end": [1.2],
               "runs": [run(1, 1, 30.0), run(1, 16, 33.0), run(2, 1, 30.0), run(2, 16, 50.0)],
               "speedup_16_clients_over_1": {"1 worker": 1.1, "2 workers": 50 / 30}}
     text = "\n".join(report._service_cores(result))
-    assert "| 2 | 16 | 50.0 | 30 | 90 | 0 | 1.0 | 180 / 240 MB, 180 / 240 MB |" in text
+    assert "| 2 | 16 | 50.0 | 30 | 90 | 0 | 1.80 | 1.0 | 180 / 240 MB, 180 / 240 MB |" in text
     assert "x1.67 with 2 (target: at least x1.5 on two cores: met)" in text
     result["speedup_16_clients_over_1"]["2 workers"] = 1.2
     assert "MISSED" in "\n".join(report._service_cores(result))
