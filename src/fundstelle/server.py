@@ -53,7 +53,7 @@ from .filters import FILTER_KEYS, Where, check_where, parse_where
 from .index import Index
 from .query import MAX_QUESTION_CHARS, clean_question
 from .ranking import CANDIDATES
-from .results import Mode, Reply
+from .results import Mode
 
 __all__ = [
     "DEFAULT_HOST",
@@ -327,8 +327,9 @@ def create_app(index: Index | str | os.PathLike[str]) -> FastAPI:
         # Starlette calls this, sends the response, and re-raises: uvicorn logs the traceback.
         return _error(500, {}, "internal error; the server's log has the details", "internal")
 
-    @app.get("/search", response_model=Found, responses={422: _INVALID, 503: _UNAVAILABLE, 500: _INTERNAL,
-                                                         **_examples(amount=(_EXAMPLE_QUESTION, _FOUND))})
+    @app.get("/search", operation_id="search", summary="Search (question in the query)", response_model=Found,
+             responses={422: _INVALID, 503: _UNAVAILABLE, 500: _INTERNAL,
+                        **_examples(amount=(_EXAMPLE_QUESTION, _FOUND))})
     def search_get(
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description=_QUESTION_HELP,
                                 json_schema_extra={"pattern": QUESTION_PATTERN},
@@ -352,31 +353,33 @@ def create_app(index: Index | str | os.PathLike[str]) -> FastAPI:
             raise _invalid("where", error) from None
         return _found(served, q, k, mode, filters)
 
-    @app.post("/search", response_model=Found, responses={400: _NOT_JSON, 422: _INVALID, 503: _UNAVAILABLE,
-                                                          500: _INTERNAL,
-                                                          **_examples(amount=(_EXAMPLE_QUESTION, _FOUND))})
+    @app.post("/search", operation_id="search_post", summary="Search (question in a JSON body)",
+              response_model=Found, responses={400: _NOT_JSON, 422: _INVALID, 503: _UNAVAILABLE, 500: _INTERNAL,
+                                               **_examples(amount=(_EXAMPLE_QUESTION, _FOUND))})
     def search_post(body: Question) -> JSONResponse:
         """The passages that best answer the question, best first."""
         return _found(served, body.question, body.k, body.mode, body.where)
 
-    @app.post("/ask", response_model=Replied, responses={400: _NOT_JSON, 422: _INVALID, 503: _UNAVAILABLE,
-                                                         500: _INTERNAL, **_examples(
-        amount=(_EXAMPLE_QUESTION, _REPLIED))})
+    @app.post("/ask", operation_id="ask", summary="Ask: the answer and the passages", response_model=Replied,
+              responses={400: _NOT_JSON, 422: _INVALID, 503: _UNAVAILABLE, 500: _INTERNAL,
+                         **_examples(amount=(_EXAMPLE_QUESTION, _REPLIED))})
     def ask(body: Question) -> JSONResponse:
         """The answer (null when the documents hold none the model trusts), its confidence, and the passages."""
         try:
             question = clean_question(body.question)
         except ValueError:  # only invisible characters: nothing to search
-            return JSONResponse(Reply(question="", answer=None, hits=[]).to_dict())
+            return JSONResponse({"question": "", "answer": None, "hits": []})
         return JSONResponse(served.ask(question, k=body.k, mode=body.mode, where=body.where).to_dict())
 
-    @app.get("/documents", response_model=Listing, responses={503: _UNAVAILABLE, 500: _INTERNAL})
+    @app.get("/documents", operation_id="documents", summary="The index and its documents", response_model=Listing,
+             responses={503: _UNAVAILABLE, 500: _INTERNAL})
     def documents() -> JSONResponse:
         """The index's facts (size, model, last update) and its documents."""
         served.refresh()
         return JSONResponse({"index": asdict(served.info), "documents": [asdict(d) for d in served.documents()]})
 
-    @app.get("/healthz", response_model=Health, responses={503: _UNAVAILABLE, 500: _INTERNAL})
+    @app.get("/healthz", operation_id="health", summary="Health and live version", response_model=Health,
+             responses={503: _UNAVAILABLE, 500: _INTERNAL})
     def healthz() -> JSONResponse:
         """``ok`` and the live version; 503 when the index cannot be read."""
         served.refresh()
