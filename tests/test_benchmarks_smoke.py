@@ -96,7 +96,7 @@ def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
         assert client.search(texts[0])["hits"] == [hit.to_dict() for hit in index.search(texts[0], k=service.K)]
         load = service.throughput(client.search, texts, seconds=0.5, clients=1)
         client.close()
-        unasked = service.load(server.url, texts * 50, clients=2, seconds=0.5, path="ask")
+        unasked = service.load(server.url, texts * 2000, clients=2, seconds=0.5, path="ask")
     assert unasked["answers"] >= 1 and unasked["errors"] == 0 and unasked["latency_ms"]["p99"] > 0
     assert overhead["HTTP"]["n"] == overhead["in process"]["n"] == 6
     assert load["requests"] >= 1 and load["requests_per_s"] > 0
