@@ -444,6 +444,44 @@ def _scale_out(s: dict) -> list[str]:
     return lines
 
 
+def _service_cores(c: dict) -> list[str]:
+    """The HTTP service with one worker and with one per core (``benchmarks/service.py --only cores``)."""
+    many = c["cores"]
+    lines = [f"`{c['command']}` on {c['date']}: `python -m fundstelle serve --workers 1` and `--workers {many}` "
+             f"(one per core; {many} cores) on the bundled article's index (default model, `--result-cache 0`), "
+             f"`{'GET /search' if c['path'] == 'search' else 'POST /ask'}` with k=5. The clients are threads of "
+             "another process, each with its own keep-alive connection; every request asks an XQuAD-de question "
+             f"not yet asked in its run; {c['seconds_per_run']:.0f} s per run. The machine is shared: the 1-minute "
+             f"load average was {c['load_start'][0]:.1f} at the start and {c['load_end'][0]:.1f} at the end, and "
+             "is given per run; figures from a busy machine understate what more workers give. *cores busy*: "
+             "the server's CPU seconds over the run's seconds.", "",
+             "| workers | clients | answers/s | p50 ms | p99 ms | errors | cores busy | load | "
+             "memory per worker: own (USS) / RSS |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for row in c["runs"]:
+        memory = ", ".join(f"{m['uss_mb']:.0f} / {m['rss_mb']:.0f} MB" for m in row["memory"])
+        lines.append(f"| {row['workers']} | {row['clients']} | {row['answers_per_s']:.1f} | "
+                     f"{row['latency_ms']['p50']:.0f} | {row['latency_ms']['p99']:.0f} | {row['errors']} | "
+                     f"{row.get('cores_used', float('nan')):.2f} | {row['load'][0]:.1f} | {memory} |")
+    speedup = c["speedup_16_clients_over_1"]
+    with_many = speedup[f"{many} workers"]
+    lines += ["", f"16 clients against 1: x{speedup['1 worker']:.2f} the answers per second with one worker, "
+                  f"x{with_many:.2f} with {many} (target: at least x1.5 on two cores: "
+                  f"{'met' if with_many >= 1.5 else 'MISSED'})."]
+    busiest = max(row.get("cores_used", 0.0) for row in c["runs"])
+    if busiest < many - 0.5:
+        lines[-1] += (f" The service never kept more than {busiest:.2f} of the {many} cores busy: the machine's other "
+                      "jobs held the rest, so this run cannot show what its workers would do on free cores.")
+    added = c.get("document_added_during_load")
+    if added:
+        row = added["load"]
+        lines += ["", f"A document added while {row['clients']} clients asked ({added['added']}): "
+                      f"{row['answers_per_s']:.1f} answers/s, {row['errors']} errors; afterwards it was the first "
+                      f"hit for {added['found_by_new_connections']} questions over new connections (the workers "
+                      "take turns accepting them)."]
+    return lines
+
+
 def _sizing(ingest: dict, layout: dict) -> list[str]:
     """The plan for ``PLAN_CHUNKS`` chunks: arithmetic on the measured rates and sizes."""
     n = PLAN_CHUNKS
@@ -539,6 +577,8 @@ def render(results: Path, root: Path) -> Path:
     scale_out = json.loads(scale_out_path.read_text()) if scale_out_path.exists() else None
     documents_path = results / "documents.json"
     documents = json.loads(documents_path.read_text()) if documents_path.exists() else None
+    cores_path = results / "service-cores.json"
+    cores = json.loads(cores_path.read_text()) if cores_path.exists() else None
     charts = root / CHARTS
     charts.mkdir(parents=True, exist_ok=True)
     out = ["# Benchmarks", "",
@@ -548,6 +588,7 @@ def render(results: Path, root: Path) -> Path:
            "python benchmarks/run.py --scale    # and the scale suite (about an hour the first time)",
            "pip install -e '.[bench,milvus,ray]' && python benchmarks/scale_out.py  # Milvus store and Ray ingest",
            "pip install -e '.[bench,test]' && python benchmarks/documents.py  # formats and metadata filters",
+           "pip install -e '.[bench,http]' && python benchmarks/service.py --only cores  # the HTTP service's workers",
            "```", ""]
     for label, stamp in (("Quick suite", quick), ("Scale suite", scale)):
         if stamp:
@@ -609,6 +650,8 @@ def render(results: Path, root: Path) -> Path:
         out += ["### Memory of a serving process", ""] + _memory(extra["memory"]) + [""]
     if documents:
         out += ["## Documents: formats and metadata filters", ""] + _documents(documents)
+    if cores:
+        out += ["## The HTTP service on every core", ""] + _service_cores(cores) + [""]
     if scale_out:
         out += ["## Scale-out: Milvus store and Ray ingest", ""] + _scale_out(scale_out)
     if scale:

@@ -1,7 +1,8 @@
-"""Fundstelle inside other code: the HTTP service's overhead and throughput, batches, filters.
+"""Fundstelle inside other code: the HTTP service's overhead, throughput and use of the cores, batches, filters.
 
     python benchmarks/service.py                 # everything; writes benchmarks/results/service.json
     python benchmarks/service.py --rounds 1 --seconds 10   # shorter
+    python benchmarks/service.py --only cores    # the service on every core alone; writes .../service-cores.json
 
 - **HTTP overhead**: ``GET /search?q=…&k=5`` on ``python -m fundstelle serve`` (a separate
   process, started as README says) against ``Index.search(q, k=5)`` in this process, on
@@ -15,6 +16,15 @@
 - **Batch**: ``search_many(questions, k=5)`` against a loop of ``search``, ms per question.
 - **Filter**: on XQuAD-de (every 6th German question), ``search(q, k=5, where={"doc_id":
   <its paragraph>})`` against the unfiltered search, taking turns.
+- **Cores**: ``python -m fundstelle serve --workers 1`` and ``--workers N`` (N: the default,
+  one per core) on a copy of the article's index, each loaded by 1, 4 and 16 clients for
+  ``--seconds``. The clients are threads of another process (this script run as
+  ``load``), each with its own keep-alive connection, and every request asks a question
+  not asked before in that run (XQuAD-de's German questions, in turn). Answers per second,
+  latency p50/p99, errors, the cores the service kept busy (its CPU seconds over the
+  run's), and each worker's memory (RSS and USS, the part that is its own). Then 16
+  clients once more while an ingest adds a document to the index; the document must be
+  found afterwards over fresh connections, whichever worker answers.
 
 The figures are only worth keeping from an otherwise idle machine; the load average at
 start and end is recorded with them.
@@ -48,7 +58,7 @@ from speed import ARTICLE_GERMAN, XQUAD_STRIDE, article_index, interleaved  # no
 from fundstelle import Index  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
 
-__all__ = ["Client", "Server", "batch", "filters", "http_overhead", "run", "throughput"]
+__all__ = ["Client", "Server", "batch", "cores", "filters", "http_overhead", "load", "run", "throughput"]
 
 CLIENTS = 8
 K = 5
@@ -78,7 +88,7 @@ class Client:
 class Server:
     """``python -m fundstelle serve --index FOLDER`` on a free port, for a ``with`` block; ``.url`` once healthy."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, workers: int = 1) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -86,9 +96,15 @@ class Server:
         self._log = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "fundstelle", "serve", "--index", str(folder), "--port", str(port),
+             "--workers", str(workers),
              "--result-cache", "0"],  # questions repeat across rounds: time the searches, not the cache
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self._log, stderr=subprocess.STDOUT,
         )
+
+    @property
+    def pid(self) -> int:
+        """The server's process (with several workers: their parent)."""
+        return self._process.pid
 
     def __enter__(self) -> Server:
         deadline = time.monotonic() + 120
@@ -197,6 +213,167 @@ def filters(rounds: int) -> dict:
     return out
 
 
+def load(url: str, questions: list[str], clients: int, seconds: float, path: str = "search") -> dict:
+    """``clients`` threads, each with a keep-alive connection, ask the next unasked question for ``seconds``.
+
+    ``path`` is ``search`` (``GET /search?q=…&k=5``) or ``ask`` (``POST /ask``). Returns answers per
+    second, latency p50/p99 in ms, and the errors (status or exception, first few) besides.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    asked = iter(range(len(questions)))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            with lock:
+                number = next(asked, None)
+            if number is None:
+                errors.append("ran out of unasked questions: fewer seconds or more questions")
+                break
+            text = questions[number]
+            began = time.perf_counter()
+            try:
+                if path == "ask":
+                    connection.request("POST", "/ask", json.dumps({"question": text, "k": K}),
+                                       {"Content-Type": "application/json"})
+                else:
+                    connection.request("GET", "/search?" + urllib.parse.urlencode({"q": text, "k": K}))
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors.append(f"{response.status} for {text!r}")
+                    continue
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(f"{type(error).__name__}: {error}")
+                connection.close()
+                continue
+            with lock:
+                latencies.append(1000 * (time.perf_counter() - began))
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {"clients": clients, "path": path, "seconds": elapsed, "answers": len(ordered),
+            "answers_per_s": len(ordered) / elapsed,
+            "latency_ms": {"p50": ordered[len(ordered) // 2] if ordered else None,
+                           "p99": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else None},
+            "errors": len(errors), "first_errors": errors[:5]}
+
+
+def load_elsewhere(url: str, first: int, clients: int, seconds: float, path: str) -> dict:
+    """:func:`load` in another process (``service.py load …``), on XQuAD-de's questions from number ``first``."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "load", "--url", url, "--first", str(first), "--clients",
+         str(clients), "--seconds", str(seconds), "--path", path],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=seconds + 300,
+    )
+    return json.loads(done.stdout)
+
+
+def unasked_questions(first: int = 0) -> list[str]:
+    """XQuAD-de's German questions, each once, starting at number ``first`` (and wrapping around)."""
+    from xquad import questions
+
+    texts = list(dict.fromkeys(q.text for q in questions("de")))
+    first %= len(texts)
+    return texts[first:] + texts[:first]
+
+
+def server_cpu_seconds(server: Server) -> float:
+    """CPU seconds (user and system) the server's processes have used so far."""
+    import psutil
+
+    parent = psutil.Process(server.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
+
+
+def worker_memory(server: Server) -> list[dict]:
+    """Each worker process's resident memory and the part of it that is its own (USS), in MB."""
+    import psutil
+
+    parent = psutil.Process(server.pid)
+    workers = [child for child in parent.children() if "spawn_main" in " ".join(child.cmdline())] or [parent]
+    out = []
+    for worker in workers:
+        info = worker.memory_full_info()
+        out.append({"pid": worker.pid, "rss_mb": round(info.rss / 2**20, 1), "uss_mb": round(info.uss / 2**20, 1)})
+    return out
+
+
+def cores(seconds: float = 12.0, path: str = "search", clients: tuple[int, ...] = (1, 4, 16)) -> dict:
+    """The service with one worker and with one per core, loaded by ``clients`` from another process."""
+    import shutil
+
+    from fundstelle.server import default_workers
+
+    many = default_workers()
+    out: dict = {"cores": many, "path": path, "seconds_per_run": seconds, "load_start": os.getloadavg()[:3],
+                 "questions": "XQuAD-de, German, each asked once per run", "runs": []}
+    first = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "index"
+        shutil.copytree(article_index(DEFAULT_MODEL).folder, folder)
+        for workers in dict.fromkeys((1, many)):
+            with Server(folder, workers=workers) as server:
+                load_elsewhere(server.url, 10_000, max(clients), 3, path)  # every worker past its first question
+                for count in clients:
+                    cpu = server_cpu_seconds(server)
+                    row = load_elsewhere(server.url, first, count, seconds, path)
+                    # cores the service kept busy: its CPU seconds over the run's (the load's start-up included)
+                    row["cores_used"] = (server_cpu_seconds(server) - cpu) / row["seconds"]
+                    first += row["answers"] + row["errors"] + count
+                    row.update(workers=workers, load=os.getloadavg()[:3], memory=worker_memory(server))
+                    out["runs"].append(row)
+                    print(f"  {workers} worker(s), {count:2d} clients: {row['answers_per_s']:.1f} answers/s, p50 "
+                          f"{row['latency_ms']['p50']:.0f} ms, p99 {row['latency_ms']['p99']:.0f} ms, "
+                          f"{row['cores_used']:.2f} cores busy, {row['errors']} errors", file=sys.stderr, flush=True)
+                if workers == many:
+                    out["document_added_during_load"] = added_during_load(server, folder, first, max(clients),
+                                                                          seconds, path)
+    out["load_end"] = os.getloadavg()[:3]
+    single = {r["clients"]: r["answers_per_s"] for r in out["runs"] if r["workers"] == 1}
+    spread = {r["clients"]: r["answers_per_s"] for r in out["runs"] if r["workers"] == many}
+    out["speedup_16_clients_over_1"] = {"1 worker": single[max(clients)] / single[1],
+                                        f"{many} workers": spread[max(clients)] / spread[1]}
+    return out
+
+
+def added_during_load(server: Server, folder: Path, first: int, clients: int, seconds: float, path: str) -> dict:
+    """Load the server while an ingest adds a document; then whether every answer finds it."""
+    import concurrent.futures
+
+    new = Path(folder).parent / "bodensee.txt"
+    new.write_text("Der Bodensee ist mit 536 Quadratkilometern der größte See Deutschlands. Er liegt zwischen "
+                   "Deutschland, Österreich und der Schweiz.", encoding="utf-8")
+    with concurrent.futures.ThreadPoolExecutor(1) as background:
+        loaded = background.submit(load_elsewhere, server.url, first, clients, seconds, path)
+        time.sleep(seconds / 3)
+        report = Index.open(folder).add([new])
+        row = loaded.result()
+    found = []
+    for _ in range(20):  # a new connection each: the workers take turns accepting them
+        client = Client(server.url)
+        try:
+            found.append(client.search("Wie groß ist der Bodensee?", k=1)["hits"][0]["source"].endswith(new.name))
+        finally:
+            client.close()
+    return {"load": row, "added": report.summary(), "found_by_new_connections": f"{sum(found)} of {len(found)}"}
+
+
 def run(rounds: int = 2, seconds: float = 20.0) -> dict:
     """Every figure of this script."""
     from relevance import ARTICLE_QUESTIONS
@@ -232,18 +409,39 @@ def run(rounds: int = 2, seconds: float = 20.0) -> dict:
     print(f"  filter to one document of XQuAD-de: p50 {out['filter']['one document']['p50']:.1f} ms, unfiltered "
           f"{out['filter']['unfiltered']['p50']:.1f} ms", file=sys.stderr, flush=True)
     out["load_end"] = os.getloadavg()[:2]
+    out["cores"] = cores(min(seconds, 12.0))  # at most ~90 answers/s x 12 s: every question unasked in its run
     return out
 
 
 def main() -> None:
     """Command line."""
+    if sys.argv[1:2] == ["load"]:  # the load generator, run by load_elsewhere
+        options = argparse.ArgumentParser(prog="service.py load")
+        options.add_argument("--url", required=True)
+        options.add_argument("--first", type=int, default=0)
+        options.add_argument("--clients", type=int, default=1)
+        options.add_argument("--seconds", type=float, default=10.0)
+        options.add_argument("--path", choices=("search", "ask"), default="search")
+        given = options.parse_args(sys.argv[2:])
+        print(json.dumps(load(given.url, unasked_questions(given.first), given.clients, given.seconds, given.path)))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("cores",), help="run one part alone (cores: writes service-cores.json)")
+    parser.add_argument("--path", choices=("search", "ask"), default="search",
+                        help="what the cores part asks: GET /search or POST /ask (default search)")
     parser.add_argument("--rounds", type=int, default=2, help="repetitions of the question lists (default 2)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of each throughput run (default 20)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="length of each throughput run (default 20; 12 for the cores part, whose questions "
+                             "must last a run)")
     parser.add_argument("--out", default=str(HERE / "results" / "service.json"), help="where to write the figures")
     args = parser.parse_args()
     started = time.time()
-    result = run(args.rounds, args.seconds)
+    if args.only == "cores":
+        if args.out == parser.get_default("out"):
+            args.out = str(HERE / "results" / "service-cores.json")
+        result = cores(args.seconds or 12.0, args.path)
+    else:
+        result = run(args.rounds, args.seconds or 20.0)
     result["command"] = " ".join(["python benchmarks/service.py", *sys.argv[1:]])
     result["date"] = time.strftime("%Y-%m-%d")
     result["wall_s"] = time.time() - started

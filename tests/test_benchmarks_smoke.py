@@ -96,6 +96,8 @@ def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
         assert client.search(texts[0])["hits"] == [hit.to_dict() for hit in index.search(texts[0], k=service.K)]
         load = service.throughput(client.search, texts, seconds=0.5, clients=1)
         client.close()
+        unasked = service.load(server.url, texts * 2000, clients=2, seconds=0.5, path="ask")
+    assert unasked["answers"] >= 1 and unasked["errors"] == 0 and unasked["latency_ms"]["p99"] > 0
     assert overhead["HTTP"]["n"] == overhead["in process"]["n"] == 6
     assert load["requests"] >= 1 and load["requests_per_s"] > 0
     many = service.batch(index, texts, rounds=2)
@@ -145,6 +147,8 @@ def test_documents_formats_filters_and_report_on_a_tiny_set(tmp_path, monkeypatc
                                                         "machine": machine, "formats": formats, "filters": filters}))
     text = report.render(results, tmp_path).read_text(encoding="utf-8")
     assert "## Documents: formats and metadata filters" in text and "| `.odt` | 2 |" in text
+
+
 def test_pooled_chunk_vectors_are_the_weighted_unit_mean_of_their_sentences():
     from types import SimpleNamespace
 
@@ -194,3 +198,22 @@ def test_report_renders_overhead_as_time_beyond_the_embedding():
     assert "| before | XQuAD-de (9 chunks, 2 asks) | 30.0 ms | 25.0 ms | 20.0 ms | 10.0 ms (50%) |" in table
     assert "| after | XQuAD-de (9 chunks, 2 asks) | 22.0 ms | 25.0 ms | 20.0 ms | 2.0 ms (10%) |" in table
     assert "| share of questions that embed USE-m3 | 50% | 50% |" in table
+
+
+def test_the_cores_report_says_whether_16_clients_gain_enough():
+    import report
+
+    def run(workers, clients, per_s):
+        return {"workers": workers, "clients": clients, "answers_per_s": per_s, "errors": 0, "load": [1.0, 1.0, 1.0],
+                "latency_ms": {"p50": 30.0, "p99": 90.0}, "cores_used": 0.9 * workers,
+                "memory": [{"uss_mb": 180.0, "rss_mb": 240.0}] * workers}
+
+    result = {"command": "service.py --only cores", "date": "2026-12-06", "cores": 2, "path": "search",
+              "seconds_per_run": 12, "load_start": [1.0], "load_end": [1.2],
+              "runs": [run(1, 1, 30.0), run(1, 16, 33.0), run(2, 1, 30.0), run(2, 16, 50.0)],
+              "speedup_16_clients_over_1": {"1 worker": 1.1, "2 workers": 50 / 30}}
+    text = "\n".join(report._service_cores(result))
+    assert "| 2 | 16 | 50.0 | 30 | 90 | 0 | 1.80 | 1.0 | 180 / 240 MB, 180 / 240 MB |" in text
+    assert "x1.67 with 2 (target: at least x1.5 on two cores: met)" in text
+    result["speedup_16_clients_over_1"]["2 workers"] = 1.2
+    assert "MISSED" in "\n".join(report._service_cores(result))

@@ -66,10 +66,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def call(url: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-    """``GET`` (no body) or ``POST`` (a JSON body, or ``raw`` bytes as JSON); the status and the decoded answer."""
+def call(url: str, path: str, body: Any = None, raw: bytes | None = None, method: str | None = None,
+         content_type: str = "application/json") -> tuple[int, Any]:
+    """``GET`` (no body) or ``POST`` (a JSON body, or ``raw`` bytes); the status and the decoded answer."""
     data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": content_type}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -91,7 +92,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     root = tmp_path_factory.mktemp("served")
     folder = write_corpus(root / "docs")
     ingest([folder], root / "index", model="hashing")
-    process, url = start_server(["--index", str(root / "index")], ROOT, root / "server.log")
+    # two worker processes, each with its own Index: every test here goes to either
+    process, url = start_server(["--index", str(root / "index"), "--workers", "2"], ROOT, root / "server.log")
     try:
         yield url, root / "index"
     finally:
@@ -103,8 +105,7 @@ def test_search_over_http_gives_what_search_gives(served: tuple[str, Path]) -> N
     expected = [hit.to_dict() for hit in Index.open(folder).search(MOON, k=3)]
     status, found = get(url, "/search", q=MOON, k=3)
     assert status == 200 and found == {"question": MOON, "hits": expected}
-    for body in ({"question": MOON, "k": 3}, {"q": MOON, "k": 3}):
-        assert call(url, "/search", body) == (200, found)
+    assert call(url, "/search", {"question": MOON, "k": 3}) == (200, found)
     status, lexical = get(url, "/search", q=MOON, k=2, mode="lexical")
     assert lexical["hits"] == [hit.to_dict() for hit in Index.open(folder).search(MOON, k=2, mode="lexical")]
 
@@ -190,10 +191,40 @@ def test_bad_input_is_a_422_that_says_what_is_wrong(
     assert errors(answer) == expected
 
 
-def test_a_body_that_is_not_json_is_a_422(served: tuple[str, Path]) -> None:
+@pytest.mark.parametrize(("raw", "content_type", "message"), [
+    (b"{question: Mond", "application/json",
+     "the body is not JSON (Expecting property name enclosed in double quotes)"),
+    ('{"question": "Mond"}'.encode("latin-1") + b"\xff", "application/json", "the body is not JSON (not UTF-8)"),
+    (b'{"question": "Mond"}', "application/x-www-form-urlencoded",
+     "the body is not JSON: send it with Content-Type: application/json"),
+])
+def test_a_body_that_is_not_json_is_a_400(served: tuple[str, Path], raw: bytes, content_type: str,
+                                          message: str) -> None:
     url, _ = served
-    status, answer = call(url, "/ask", raw=b"{question: Mond")
-    assert status == 422 and answer["detail"][0]["msg"] == "JSON decode error"
+    status, answer = call(url, "/ask", raw=raw, content_type=content_type)
+    assert (status, answer) == (400, {"detail": [{"loc": ["body"], "msg": message, "type": "json_invalid"}]})
+
+
+def test_a_question_of_invisible_characters_finds_nothing(served: tuple[str, Path]) -> None:
+    url, _ = served
+    invisible = "\u200b\ue000\U000e0001"  # a zero-width space, a private-use and a tag character
+    assert call(url, "/ask", {"question": invisible}) == (200, {"question": "", "answer": None, "hits": []})
+    assert get(url, "/search", q=invisible) == (200, {"question": "", "hits": []})
+
+
+def test_the_question_pattern_refuses_only_what_the_library_finds_empty() -> None:
+    """Every character the schema's pattern calls blank is blank to the library too (else a 422 would be wrong)."""
+    import re
+
+    from fundstelle.query import clean_question
+    from fundstelle.server import QUESTION_PATTERN
+
+    blank = [chr(c) for c in range(sys.maxunicode + 1) if re.search(QUESTION_PATTERN, chr(c)) is None]
+    assert {" ", "\t", "\n", "\x00", "\x85", "\xa0", "\u3000"} <= set(blank)
+    for character in blank:
+        with pytest.raises(ValueError, match="the question is empty"):
+            clean_question(f"{character} {character}")
+    assert clean_question("\xa0Mond\u3000") == "Mond"
 
 
 def test_the_server_picks_up_a_new_version_and_says_when_the_index_breaks(served: tuple[str, Path]) -> None:
@@ -210,7 +241,8 @@ def test_the_server_picks_up_a_new_version_and_says_when_the_index_breaks(served
     current.write_text("v999999\n")  # a version that is not there: the index cannot be read
     try:
         status, answer = get(url, "/search", q=MOON)
-        assert status == 503 and "v999999" in answer["detail"]
+        assert status == 503 and len(answer["detail"]) == 1 and "v999999" in answer["detail"][0]["msg"]
+        assert answer["detail"][0]["type"] == "index_unavailable"
         assert get(url, "/healthz")[0] == 503
     finally:
         current.write_text(live)
@@ -220,9 +252,9 @@ def test_the_server_picks_up_a_new_version_and_says_when_the_index_breaks(served
 def test_modes_are_the_librarys() -> None:
     from typing import get_args
 
-    from fundstelle.server import Mode
+    from fundstelle.server import Question
 
-    assert get_args(Mode) == MODES
+    assert get_args(Question.model_fields["mode"].annotation) == MODES
 
 
 def test_serve_listens_on_this_machine_only_and_refuses_a_missing_index(
@@ -269,4 +301,109 @@ def test_an_unexpected_error_is_a_500_without_a_traceback(served: tuple[str, Pat
     client = TestClient(create_app(index), raise_server_exceptions=False)
     response = client.get("/search", params={"q": MOON})
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal error; the server's log has the details"}
+    assert response.json() == {"detail": [{"loc": [], "msg": "internal error; the server's log has the details",
+                                           "type": "internal"}]}
+
+
+def test_serve_runs_the_workers_asked_for(served: tuple[str, Path]) -> None:
+    psutil = pytest.importorskip("psutil")
+    url, folder = served
+    (server,) = [p for p in psutil.process_iter(["cmdline"]) if str(folder) in (p.info["cmdline"] or [])]
+    # uvicorn's workers, each a process of their own (multiprocessing may add a helper that is no worker)
+    workers = [c for c in server.children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2
+    # each opened the index: a question over new connections is answered alike by whichever worker takes it
+    answers = {json.dumps(get(url, "/search", q=MOON, k=2)) for _ in range(12)}
+    assert len(answers) == 1
+
+
+def test_the_schema_states_the_rules(served: tuple[str, Path]) -> None:
+    from fundstelle.filters import FILTER_KEYS
+    from fundstelle.server import QUESTION_PATTERN, WHERE_PATTERN
+
+    url, _ = served
+    schema = get(url, "/openapi.json")[1]
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/search"]["get"]["parameters"]}
+    body = schema["components"]["schemas"]["Question"]
+    for question in (parameters["q"], body["properties"]["question"]):
+        assert (question["minLength"], question["maxLength"], question["pattern"]) == (
+            1, MAX_QUESTION_CHARS, QUESTION_PATTERN)
+    for k in (parameters["k"], body["properties"]["k"]):
+        assert (k["type"], k["minimum"], k["maximum"]) == ("integer", 1, CANDIDATES)
+    for mode in (parameters["mode"], body["properties"]["mode"]):
+        assert mode["enum"] == list(MODES)
+    assert parameters["where"]["anyOf"][0]["items"]["pattern"] == WHERE_PATTERN
+    assert body["properties"]["where"]["anyOf"][0]["propertyNames"] == {"enum": list(FILTER_KEYS)}
+    assert body["additionalProperties"] is False and body["examples"]
+    error = {"$ref": "#/components/schemas/ErrorReply"}
+    reading, with_body = {"200", "503", "500"}, {"200", "400", "422", "503", "500"}
+    expected = {("/search", "get"): reading | {"422"}, ("/search", "post"): with_body, ("/ask", "post"): with_body,
+                ("/documents", "get"): reading, ("/healthz", "get"): reading}
+    assert {(path, method) for path, item in schema["paths"].items() for method in item} == set(expected)
+    for (path, method), statuses in expected.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert set(responses) == statuses
+        for status in statuses - {"200"}:
+            assert responses[status]["content"]["application/json"]["schema"] == error
+
+
+def test_the_schemas_examples_are_german_and_valid(served: tuple[str, Path]) -> None:
+    from fundstelle.server import Found, Replied
+
+    url, _ = served
+    paths = get(url, "/openapi.json")[1]["paths"]
+    for path, method, model in (("/search", "get", Found), ("/search", "post", Found), ("/ask", "post", Replied)):
+        (example,) = paths[path][method]["responses"]["200"]["content"]["application/json"]["examples"].values()
+        answer = model.model_validate(example["value"])
+        assert answer.question == "Wie viel hat Amazon in Anthropic investiert?"
+        phrase = answer.hits[0].answer.phrase
+        assert phrase is not None and phrase.text == "vier Milliarden US-Dollar"
+
+
+def test_methods_and_allow_agree_on_every_path(served: tuple[str, Path]) -> None:
+    url, _ = served
+    paths = get(url, "/openapi.json")[1]["paths"]
+    for path, item in paths.items():
+        documented = {method.upper() for method in item}
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"):
+            if method in documented:
+                continue
+            request = urllib.request.Request(url + path, method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 405, (method, path)
+            assert set(refused.value.headers["Allow"].split(", ")) == documented, (method, path)
+            assert json.loads(refused.value.read())["detail"][0]["msg"] == "Method Not Allowed"
+
+
+@pytest.fixture(scope="module")
+def article_and_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The bundled article indexed (hashing model), and an empty index, each served; their URLs."""
+    root = tmp_path_factory.mktemp("contract")
+    ingest([ROOT / "src" / "fundstelle" / "corpus" / "amazon-anthropic-2025-07.txt"], root / "article", model="hashing")
+    ingest([], root / "empty", model="hashing")
+    started = [start_server(["--index", str(root / name), "--workers", "1"], ROOT, root / f"{name}.log")
+               for name in ("article", "empty")]
+    try:
+        yield {name: url for name, (_, url) in zip(("article", "empty"), started)}
+    finally:
+        for process, _ in started:
+            stop(process)
+
+
+CONTRACT_SEED = 29
+
+
+@pytest.mark.parametrize("index", ["article", "empty"])
+@pytest.mark.parametrize("seed", [CONTRACT_SEED, pytest.param(None, marks=pytest.mark.slow)],
+                         ids=["fixed seed", "random seed"])
+def test_a_contract_tester_finds_no_fault(article_and_empty: dict[str, str], index: str, seed: int | None,
+                                          tmp_path: Path) -> None:
+    """schemathesis, every check, on the real service: the schema and the answers agree, and no server error."""
+    pytest.importorskip("schemathesis")
+    seed = seed if seed is not None else int.from_bytes(os.urandom(4), "big")
+    command = [sys.executable, "-m", "schemathesis.cli", "run", f"{article_and_empty[index]}/openapi.json",
+               "--checks", "all", "--seed", str(seed), "--max-examples", "40", "--workers", "1"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"seed {seed}:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    assert "No issues found" in done.stdout

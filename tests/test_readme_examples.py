@@ -233,15 +233,26 @@ def test_http_example(clone: Path) -> None:
         pytest.skip("curl is not installed")
     from test_http import start_server, stop
 
+    from fundstelle.results import MODES
+    from fundstelle.server import QUESTION_PATTERN, WHERE_PATTERN
+
     text = page_text("http.md")
-    assert f"over {MAX_QUESTION_CHARS:,} characters" in text and f"`k` outside 1–{CANDIDATES}" in text
-    served, calls = [block for block in blocks_of(ROOT / "docs" / "http.md") if block.language == "bash"]
+    # the rules as the schema states them
+    assert f"1 to {MAX_QUESTION_CHARS:,} characters" in text and f"1–{CANDIDATES} (default 5)" in text
+    assert f"`{QUESTION_PATTERN}`" in text and f"`{WHERE_PATTERN.replace('|', chr(92) + '|')}`" in text
+    assert all(f"`{mode}`" in text for mode in MODES)
+    page = blocks_of(ROOT / "docs" / "http.md")
+    served, calls, generator = [block for block in page if block.language == "bash"]
+    (client,) = [block for block in page if block.language == "python"]
+    (expected,) = [block for block in page if block.language == ""]
     install, serve = served.text.strip().splitlines()
     assert install == "pip install -e '.[http]'"
     command = shlex.split(serve)
     assert command[:4] == ["python", "-m", "fundstelle", "serve"]
     process, url = start_server(command[4:], clone, clone / "server.log")
     port = url.rsplit(":", 1)[1]
+    workdir = clone / "http-client"
+    workdir.mkdir(exist_ok=True)
     try:
         answers = []
         for line in commands(calls):
@@ -249,8 +260,21 @@ def test_http_example(clone: Path) -> None:
             done = subprocess.run(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), shell=True, cwd=clone,
                                   capture_output=True, text=True, timeout=120, check=True)
             answers.append(json.loads(done.stdout))
+        # the generated client: its install, the generator's commands, then the Python example
+        pytest.importorskip("datamodel_code_generator")
+        install, *generate = commands(generator)
+        assert install == "pip install datamodel-code-generator httpx"
+        env = environment(clone)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+        for line in generate:
+            subprocess.run(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), shell=True, cwd=workdir, env=env,
+                           capture_output=True, text=True, timeout=120, check=True)
+        printed = subprocess.run([sys.executable, "-c", client.text.replace("127.0.0.1:8000", f"127.0.0.1:{port}")],
+                                 cwd=workdir, env=environment(clone), capture_output=True, text=True, timeout=120,
+                                 check=True).stdout
     finally:
         stop(process)
+    assert printed == expected.text
     founders, amount, filtered = answers
     assert founders["question"] == "Wer hat Anthropic gegründet?" and len(founders["hits"]) == 3
     assert amount["answer"]["phrase"]["text"] == "vier Milliarden US-Dollar" and len(amount["hits"]) == 3

@@ -379,12 +379,20 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help=f"port (default {server.DEFAULT_PORT})")
     parser.add_argument("--result-cache", type=int, default=Index.result_cache_size, metavar="N",
                         help=f"answers kept for repeated questions (default {Index.result_cache_size}; 0: none)")
+    parser.add_argument("--workers", type=int, default=server.default_workers(), metavar="N",
+                        help="processes answering at once, each with its own copy of the model "
+                             f"(default {server.default_workers()}: one per core)")
     args = parser.parse_args(argv)
-    opened = _on_index(args.index, lambda index: index)
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
+    opened = _on_index(args.index, lambda index: index)  # refuses a missing or damaged index before serving
     if opened is None:
         return 2
-    opened.result_cache_size = args.result_cache
-    server.serve(opened, host=args.host, port=args.port)
+    if args.workers > 1:
+        folder, opened = opened.folder, None  # each worker opens its own: free this one's model first
+        server.serve(folder, host=args.host, port=args.port, workers=args.workers, result_cache=args.result_cache)
+    else:
+        server.serve(opened, host=args.host, port=args.port, result_cache=args.result_cache)
     return 0
 
 
@@ -454,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              "       python -m fundstelle search QUESTION [--index DIR] [--k N] [--mode M] [--where K=V] [--json]\n"
              "       python -m fundstelle ingest [PATH ...] [--index DIR] [--model ID] [--rebuild] [--remove PATH]\n"
              "                                   [--store milvus] [--milvus-uri URI] [--ray [ADDRESS]]\n"
-             "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N]\n"
+             "       python -m fundstelle serve [--index DIR] [--host ADDRESS] [--port N] [--workers N]\n"
              "       python -m fundstelle app [STREAMLIT FLAGS ...]\n"
              "\ncommands:\n"
              "  ask      answer a question from the index: the answer sentence (or none) and passages\n"

@@ -49,7 +49,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .backends import LexicalIndex, Searchable
-from .errors import BadInputError, FundstelleError
+from .errors import BadInputError
 from .results import Document, MetaValue
 from .store import Snapshot
 
@@ -82,7 +82,7 @@ _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": ope
 _BLOCK = 16_384
 
 
-class UnknownFilterKeyError(FundstelleError, ValueError):
+class UnknownFilterKeyError(BadInputError):
     """A filter names a key no document of the index has; ``known`` lists the keys it has."""
 
     def __init__(self, key: str, known: Sequence[str]) -> None:
