@@ -95,8 +95,10 @@ def test_key_value_filters_as_the_command_line_writes_them() -> None:
         "date": Condition("date", bounds=(("gte", "2025-01"), ("lt", "2026"))),
     }
     assert check_where({"source": "x"}) == {"source": Condition("source", any_of=("x",))} and check_where(None) == {}
-    with pytest.raises(ValueError, match="'date' is given both as key=value and as a range"):
-        parse_where(["date=2025", "date>=2024"])
+    # Both ways at once: one of the values, within the range.
+    both = parse_where(["date=2025", "date=2023", "date>=2024"])["date"]
+    assert both == Condition("date", any_of=("2025", "2023"), bounds=(("gte", "2024"),))
+    assert both.holds("2025") and not both.holds("2023") and not both.holds("2026")
     with pytest.raises(ValueError, match="a filter is written key=value"):
         parse_where(["rhein.txt"])
 

@@ -151,10 +151,10 @@ def test_where_in_http_and_langchain(flat: Index) -> None:
     wanted = expected_names({"date": {"gte": "2025-01-01"}})
     got = client.get("/search", params={"q": "Fluss", "k": 20, "mode": "dense", "where": ["date>=2025-01-01"]})
     assert {Path(h["source"]).name for h in got.json()["hits"]} == wanted
-    got = client.post("/search", json={"q": "Fluss", "k": 20, "mode": "dense",
+    got = client.post("/search", json={"question": "Fluss", "k": 20, "mode": "dense",
                                        "where": {"date": {"gte": "2025-01-01"}}})
     assert {Path(h["source"]).name for h in got.json()["hits"]} == wanted
-    bad = client.post("/search", json={"q": "Fluss", "where": {"date": {"nach": "2025"}}})
+    bad = client.post("/search", json={"question": "Fluss", "where": {"date": {"nach": "2025"}}})
     assert bad.status_code == 422 and "'gt', 'gte', 'lt' or 'lte'" in bad.text
     unknown = client.get("/search", params={"q": "Fluss", "where": ["autor=Eva"]})
     assert unknown.status_code == 422 and "the index's documents have author" in unknown.text

@@ -106,8 +106,11 @@ class Condition:
             return False
         if self.any_of is not None:
             if self.key == "source":
-                return any(_source_matches(str(value), str(pattern)) for pattern in self.any_of)
-            return any(_equal(value, wanted) for wanted in self.any_of)
+                met = any(_source_matches(str(value), str(pattern)) for pattern in self.any_of)
+            else:
+                met = any(_equal(value, wanted) for wanted in self.any_of)
+            if not met:
+                return False
         return all(_compare(value, relation, bound) for relation, bound in self.bounds)
 
     def mask(self, column: _Column) -> np.ndarray:
@@ -116,6 +119,8 @@ class Condition:
         Vectorised where the column holds only strings, or only numbers, as dates, languages
         and sizes do; other columns are checked value by value.
         """
+        if self.any_of is not None and self.bounds:  # both ways at once: value by value
+            return np.fromiter((self.holds(value) for value in column.values), dtype=bool, count=len(column.values))
         given = list(self.any_of) if self.any_of is not None else [bound for _, bound in self.bounds]
         values: np.ndarray
         limits: list[Any]  # strings or numbers, as the column
@@ -228,7 +233,8 @@ def parse_where(pairs: Sequence[str]) -> dict[str, Condition]:
     """A filter from ``key=value`` / ``key>=value`` strings (the command line's and ``GET /search``'s form).
 
     A key given twice with ``=`` takes either value: ``["doc_id=a", "doc_id=b"]`` keeps both
-    documents; ``["date>=2025-01-01", "date<2026-01-01"]`` is one range.
+    documents; ``["date>=2025-01-01", "date<2026-01-01"]`` is one range; a key given both ways
+    must meet both (one of the values, within the range).
     """
     equal: dict[str, list[MetaValue]] = {}
     ranges: dict[str, dict[str, MetaValue]] = {}
@@ -242,10 +248,10 @@ def parse_where(pairs: Sequence[str]) -> dict[str, Condition]:
             equal.setdefault(key, []).append(value)
         else:
             ranges.setdefault(key, {})[_OPERATOR_OF[operator]] = value
-    both = sorted(set(equal) & set(ranges))
-    if both:
-        raise BadInputError(f"filter key {both[0]!r} is given both as key=value and as a range; use one")
-    return check_where({**equal, **ranges})
+    checked = check_where({**equal, **ranges})
+    for key in set(equal) & set(ranges):
+        checked[key] = Condition(key, any_of=check_where({key: equal[key]})[key].any_of, bounds=checked[key].bounds)
+    return checked
 
 
 def filter_keys(snapshot: Snapshot) -> list[str]:

@@ -49,11 +49,21 @@ except ImportError as missing:  # pragma: no cover - depends on the installation
 
 from . import __version__
 from .errors import FundstelleError
-from .filters import WHERE_HELP, Condition, UnknownFilterKeyError, Where, WhereJson, check_where, parse_where
+from .filters import (
+    DOCUMENT_KEYS,
+    WHERE_HELP,
+    Condition,
+    Operator,
+    UnknownFilterKeyError,
+    Where,
+    check_where,
+    filter_keys,
+    parse_where,
+)
 from .index import Index
 from .query import MAX_QUESTION_CHARS, clean_question
 from .ranking import CANDIDATES
-from .results import Mode
+from .results import MetaValue, Mode
 
 __all__ = [
     "DEFAULT_HOST",
@@ -98,6 +108,10 @@ _WHERE_PAIR_HELP = ("a filter as key=value or key>=value (also >, <, <=) on any 
                     "either value)")
 
 
+# The filter as a body states it (filters.WhereJson): a range names at least one bound.
+WhereBody = dict[str, MetaValue | list[MetaValue] | Annotated[dict[Operator, MetaValue], Field(min_length=1)]]
+
+
 def check_question(text: str) -> str:
     """``text`` if it holds a character that is not blank (:data:`QUESTION_PATTERN`); else ValueError."""
     if re.search(QUESTION_PATTERN, text) is None:
@@ -127,7 +141,7 @@ class Question(BaseModel):
     # JSON Schema's integer includes 5.0 (not "5" or true): strict but for whole floats
     k: Annotated[int, BeforeValidator(_number)] = Field(5, ge=1, le=CANDIDATES, strict=False, description=_K_HELP)
     mode: Mode = Field("hybrid", description=_MODE_HELP)
-    where: WhereJson | None = Field(None, description=WHERE_HELP)
+    where: WhereBody | None = Field(None, description=WHERE_HELP)
 
     @field_validator("question")
     @classmethod
@@ -136,7 +150,7 @@ class Question(BaseModel):
 
     @field_validator("where")
     @classmethod
-    def _check_where(cls, where: WhereJson | None) -> dict[str, Condition]:
+    def _check_where(cls, where: WhereBody | None) -> dict[str, Condition]:
         return check_where(where)
 
 
@@ -180,6 +194,7 @@ class Hit(_Answer):
     answer: AnswerSpan
     terms: list[Span] = Field(description="the question's words found in the passage")
     signals: dict[str, float] = Field(description="the scores the relevance was fused from: cosine per model, BM25")
+    pages: list[str] = Field(description="the labels of the PDF pages the passage stands on; empty for other files")
 
 
 class Answer(_Answer):
@@ -193,6 +208,7 @@ class Answer(_Answer):
     title: str
     start: int
     end: int
+    pages: list[str] = Field(description="the labels of the PDF pages the answer stands on; empty for other files")
 
 
 class Found(_Answer):
@@ -208,6 +224,8 @@ class Replied(_Answer):
     question: str
     answer: Answer | None
     hits: list[Hit]
+    note: str | None = Field(None, description="why there can be no answer when it is not the documents' content, "
+                                               "e.g. 'the index holds no documents'; absent otherwise")
 
 
 class DocumentInfo(_Answer):
@@ -218,6 +236,8 @@ class DocumentInfo(_Answer):
     title: str
     chunks: int
     characters: int
+    meta: dict[str, str | int | float | bool] = Field(description="what is known of the document: type, size, "
+                                                                   "modified, lang, date, author, pages, …")
 
 
 class IndexInfo(_Answer):
@@ -387,7 +407,37 @@ def create_app(index: Index | str | os.PathLike[str]) -> FastAPI:
         return JSONResponse({"status": "ok", "version": info.version, "documents": info.documents,
                              "chunks": info.chunks})
 
+    plain_openapi = app.openapi
+    stated: dict[str, Any] = {}
+
+    def keyed_openapi() -> dict[str, Any]:
+        """The schema, its filter keys those the index's documents hold now (a new version may add some)."""
+        try:
+            served.refresh()
+            version, keys = served.info.version, filter_keys(served.snapshot)
+        except FundstelleError:  # unreadable now: the keys of the last schema
+            return stated.get("schema") or plain_openapi()
+        if stated.get("version") != version:
+            app.openapi_schema = None
+            stated.update(version=version, schema=_with_filter_keys(plain_openapi(), keys))
+        return stated["schema"]
+
+    app.openapi = keyed_openapi  # type: ignore[method-assign]
     return app
+
+
+def _with_filter_keys(schema: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """``schema`` with the filter keys stated: ``where``'s pairs and objects may name only ``keys``."""
+    pattern = f"^(?:{'|'.join(re.escape(key) for key in keys)})(?:=|>=|<=|>|<)" if keys else "^(?!)"
+    for parameter in schema["paths"]["/search"]["get"]["parameters"]:
+        if parameter["name"] == "where":
+            parameter["schema"]["anyOf"][0]["items"]["pattern"] = pattern
+    where = schema["components"]["schemas"]["Question"]["properties"]["where"]["anyOf"][0]
+    where["propertyNames"] = {"enum": keys}
+    text = {"type": "string"}
+    where["properties"] = {key: {"anyOf": [text, {"type": "array", "items": text}]}  # a document's own fields
+                           for key in DOCUMENT_KEYS if key in keys}
+    return schema
 
 
 def app_from_environment() -> FastAPI:
@@ -477,6 +527,7 @@ _EXAMPLE_HIT: dict[str, Any] = {
     "terms": [{"start": 82, "end": 88, "text": "Amazon"}, {"start": 211, "end": 217, "text": "Amazon"},
               {"start": 238, "end": 247, "text": "Anthropic"}, {"start": 248, "end": 259, "text": "investierte"}],
     "signals": {"e5-small-int4": 0.909, "use-m3": 0.4558, "e5-small-int4 sentences": 0.9256, "bm25": 0.8803},
+    "pages": [],
 }
 _FOUND: dict[str, Any] = {"question": _EXAMPLE_QUESTION, "hits": [_EXAMPLE_HIT]}
 _REPLIED: dict[str, Any] = {
@@ -485,7 +536,7 @@ _REPLIED: dict[str, Any] = {
         "text": _EXAMPLE_HIT["answer"]["text"],
         "phrase": {"start": 454, "end": 479, "text": "vier Milliarden US-Dollar"},
         "confidence": 0.9941, "doc_id": "aae32cf2aa78c28c", "source": _EXAMPLE_HIT["source"],
-        "title": "Amazon erwägt weitere Milliarden-Investition in Anthropic", "start": 372, "end": 534,
+        "title": "Amazon erwägt weitere Milliarden-Investition in Anthropic", "start": 372, "end": 534, "pages": [],
     },
     # ask() scores the answer sentence as the probability that it holds the answer
     "hits": [{**_EXAMPLE_HIT, "answer": {**_EXAMPLE_HIT["answer"], "score": 0.9709}}],
