@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["answer_charts", "latency_chart", "quality_chart", "scale_chart"]
+__all__ = ["latency_chart", "quality_chart", "scale_chart"]
 
 OURS = "#1f6f8b"
 PEER = "#c8553d"
@@ -105,37 +105,3 @@ def scale_chart(scale: dict, path: Path) -> Path:
     return path
 
 
-def answer_charts(answers: dict, path: Path) -> Path:
-    """Draw the no-answer trade-off and the reliability diagram side by side.
-
-    Left: answerable questions kept against unanswerable ones rejected, per language;
-    right: the confidence against the share right (German, held out).
-    """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
-    for lang, curve in answers["tradeoff"].items():
-        left.plot([rejected for _, _, rejected in curve], [kept for _, kept, _ in curve], label=lang)
-    threshold = answers["threshold"]
-    de = answers["even_de"]
-    left.scatter([de["rejected"]], [de["kept"]], color=PEER, zorder=3,
-                 label=f"threshold {threshold:.2f} (de)")
-    left.axvline(0.6, color="grey", lw=0.8, ls=":")
-    left.axhline(0.9, color="grey", lw=0.8, ls=":")
-    left.set_xlabel("unanswerable questions answered None (rejected)")
-    left.set_ylabel("answerable questions answered (kept)")
-    left.set_title("No answer: the trade-off (even-paragraph set)", fontsize=10)
-    left.legend(fontsize=8)
-    table = answers["calibration"]["table"]
-    right.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
-    right.plot([row[2] for row in table], [row[3] for row in table], marker="o", color=OURS)
-    right.bar([row[0] + 0.05 for row in table], [row[1] / max(r[1] for r in table) * 0.25 for row in table],
-              width=0.09, color=OURS, alpha=0.2, label="questions per bin (scaled)")
-    right.set_xlim(0, 1)
-    right.set_ylim(0, 1)
-    right.set_xlabel("confidence")
-    right.set_ylabel("share right")
-    right.set_title(f"Reliability (German, both sets): ECE {answers['calibration']['ece']:.3f}", fontsize=10)
-    right.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -68,7 +68,7 @@ def test_a_who_question_whose_passages_name_no_one_gets_no_answer(tmp_path: Path
 
 def _sentence(row: int, text: str, heading: bool = False) -> Sentence:
     return Sentence(row=row, doc_id="d", start=10 * row, end=10 * row + len(text), text=text, previous=None,
-                    following=None, context=(), heading=heading, cosine=0.5, window_cosine=0.5,
+                    following=None, context=(), heading=heading, window_cosine=0.5,
                     document_cosine=0.5, passage=0, passage_lead=0.0)
 
 

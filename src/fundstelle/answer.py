@@ -20,8 +20,8 @@ is the neighbour; an answer whose sentence lacks the asked kind is not given, an
 confidence stays below 0.5.
 
 A linear scorer, fitted by ``benchmarks/answers.py`` as a conditional logit (which of a
-question's candidates holds the answer) on XQuAD-de and GermanQuAD with cross-validation
-grouped by article, turns the features into a score; a small logistic regression turns
+question's candidates holds the answer) on XQuAD's within-document questions (German; Spanish
+and Chinese for the other profile), cross-validated by article, turns the features into a score; a small logistic regression turns
 the chosen candidate's share of the probability, its lead and how close the question comes
 to anything at all (:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated
 probability that the chosen sentence holds the answer, fitted on answerable and
@@ -109,10 +109,10 @@ class Sentence:
     document ``doc_id``'s text; ``previous``/``following`` the sentences next to it in
     that document (None at an edge); ``context`` what it may refer back to (up to two
     sentences before it in its paragraph, the paragraph's and the document's first);
-    ``heading`` a line of its own without a sentence's end. ``cosine`` is the question's
-    cosine with its stored vector, ``window_cosine`` with its vector plus the previous
-    sentence's (same paragraph), ``document_cosine`` with its vector plus the mean of its
-    paragraph's and document's first sentences'. ``passage`` is the best rank (0-based)
+    ``heading`` a line of its own without a sentence's end. ``window_cosine`` is the
+    question's cosine with its stored vector plus the previous sentence's (same paragraph),
+    ``document_cosine`` with its vector plus the mean of its paragraph's and document's
+    first sentences'. ``passage`` is the best rank (0-based)
     among the retrieved passages that hold it, ``passage_lead`` that passage's fused score
     minus the first passage's.
     """
@@ -126,7 +126,6 @@ class Sentence:
     following: str | None
     context: tuple[str, ...]
     heading: bool
-    cosine: float
     window_cosine: float
     document_cosine: float
     passage: int

@@ -328,7 +328,7 @@ def candidates(found: Retrieval) -> list[Candidate]:
             previous=text(row - 1) if row > 0 and spans.docs[row - 1] == spans.docs[row] else None,
             following=text(following) if following >= 0 else None,
             context=tuple(text(r) for r in (*before, *firsts)), heading=_is_heading(snapshot, row),
-            cosine=float(query @ own), window_cosine=float(query @ window / (np.linalg.norm(window) or 1.0)),
+            window_cosine=float(query @ window / (np.linalg.norm(window) or 1.0)),
             document_cosine=float(query @ whole / (np.linalg.norm(whole) or 1.0)),
             passage=position, passage_lead=found.passages[position].score - first_score,
         ))
