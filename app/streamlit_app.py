@@ -195,12 +195,14 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
     """Show each hit with its highlighted passage and a button that opens the whole document.
 
     A hit's answer sentence is marked only when the question has an answer (``answered``)
-    and the model gives that sentence at least even odds of holding it. For a keyword
+    and it is that answer (the first hit's, which the answer card shows, "Vielleicht:" or not)
+    or the model gives that sentence at least even odds of holding it. For a keyword
     search (``keywords``) nothing is marked but the search words, and the header counts them.
     """
     with st.container(key="fs-hits", gap="small"):
         for hit in hits:
-            marked = answered and not keywords and hit.answer is not None and hit.answer.score >= HIGHLIGHT_FROM
+            marked = answered and not keywords and hit.answer is not None and (
+                hit.rank == 1 or hit.answer.score >= HIGHLIGHT_FROM)
             where = _where(index, hit, marked)
             facts = [_page(hit.pages, lang), _paragraph(where, lang)]
             if keywords:

@@ -370,6 +370,19 @@ def messages(at) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.model
+def test_the_answer_the_card_shows_is_marked_in_the_first_hit(monkeypatch, index_dir):
+    at = start(monkeypatch, index_dir)
+    at.text_input(key="question").input("Wie heißt das Rechenzentrumsprojekt von Amazon?").run()
+    best = best_html(at)
+    assert best and "Project Rainier" in best
+    heading = "Antwort" if re.search(r"(sehr sicher|wahrscheinlich) \(", balanced_text(best)) else "Vielleicht:"
+    assert f"<h3>{heading}</h3>" in best  # below even odds the card words the answer as a guess
+    first = hit_htmls(at)[0]
+    marked = first[first.index('<mark class="fs-answer">'):]
+    assert "Project Rainier" in balanced_text(marked[:marked.index("Ausmaßen") + 20])
+
+
+@pytest.mark.model
 def test_example_question_shows_the_passage_with_its_answer_highlighted(monkeypatch, index_dir):
     at = start(monkeypatch, index_dir)
     assert f'<h2 class="fs-section">Fragen zu: {HEADLINE}</h2>' in htmls(at)  # the document's title
