@@ -22,8 +22,9 @@ confidence stays below 0.5.
 A linear scorer, fitted by ``benchmarks/answers.py`` as a conditional logit (which of a
 question's candidates holds the answer) on XQuAD's within-document questions (German;
 Spanish and Chinese for the other profile), cross-validated by article, turns the features
-into a score; a small logistic regression turns the chosen candidate's share of the probability, its lead and how close the question comes
-to anything at all (:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated
+into a score; a small logistic regression turns the chosen candidate's share of the
+probability, its lead and how close the question comes to anything at all
+(:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated
 probability that the chosen sentence holds the answer, fitted on answerable and
 unanswerable questions alike (paragraphs and answer sentences deleted). Questions in the
 documents' language and the others get a pair of models each (:data:`NATIVE_SHARE`).
