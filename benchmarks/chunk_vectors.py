@@ -39,7 +39,7 @@ from fundstelle import Index
 from fundstelle.backends import FaissIndex
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.ranking import Fusion
-from fundstelle.store import Snapshot
+from fundstelle.snapshot import Snapshot
 
 
 def sentence_weights(snapshot: Snapshot, how: str) -> np.ndarray:

@@ -66,7 +66,8 @@ def synthetic_index(chunks: int) -> Path:
     from fundstelle.ingestion import _index_words, _manifest, _Settings  # the ingest's own pieces
     from fundstelle.manifest import Store
     from fundstelle.results import Document
-    from fundstelle.store import ChunkRecord, Snapshot, write_snapshot
+    from fundstelle.snapshot import ChunkRecord, Snapshot
+    from fundstelle.store import write_snapshot
 
     folder = CACHE / f"index-{chunks}"
     if (folder / "CURRENT").exists():

@@ -51,7 +51,7 @@ import numpy as np
 from .backends import LexicalIndex, Searchable
 from .errors import BadInputError
 from .results import Document, MetaValue
-from .store import Snapshot
+from .snapshot import Snapshot
 
 __all__ = ["DOCUMENT_KEYS", "RANGE_OPERATORS", "WHERE_HELP", "Condition", "UnknownFilterKeyError", "Where",
            "Selection", "WhereJson", "allowed_rows", "check_where", "filter_keys", "kept_documents",

@@ -19,7 +19,8 @@ from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, MetaValue, Mode, Progress, Reply
-from .store import Snapshot, current_version, index_folder, read_snapshot
+from .snapshot import Snapshot
+from .store import current_version, index_folder, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
     from .load import Paths
