@@ -55,11 +55,9 @@ import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from quality import our_index
 from xquad import questions
+from measure import uncached
 from fundstelle.embed import DEFAULT_MODEL
-index = our_index(DEFAULT_MODEL)
-index.result_cache_size = 0  # the warm-up questions are measured again: compute them anew
-for embedder in index.embedders:
-    embedder.query_cache_size = 0
+index = uncached(our_index(DEFAULT_MODEL))  # the warm-up questions are measured again: compute them anew
 texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
 for text in texts[:5]:
     index.search(text, k=5)
@@ -80,11 +78,9 @@ from quality import our_index
 from xquad import questions
 from fundstelle.cores import set_thread_policy
 from fundstelle.embed import DEFAULT_MODEL
+from measure import uncached
 policies = {"all threads": "all", "one thread": "one", "idle cores (default)": "idle"}
-index = our_index(DEFAULT_MODEL)
-index.result_cache_size = 0
-for embedder in index.embedders:
-    embedder.query_cache_size = 0
+index = uncached(our_index(DEFAULT_MODEL))
 texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
 for text in texts[:5]:
     index.search(text, k=5)
