@@ -19,12 +19,12 @@ documents.
   below, so that clients generated from it, or validated against it, agree with the service.
 
 What a request may hold and each answer's shape are :mod:`fundstelle.http_schema`'s;
-this module serves them. Every answer other than 200 has one shape, :class:`ErrorReply`: ``{"detail": [{"loc",
-"msg", "type"}]}``. A body that is not JSON gets 400; input the schema forbids (a question
-with no visible character or over ``MAX_QUESTION_CHARS``, ``k`` outside
-``1..CANDIDATES``, an unknown mode or filter key) 422; an error of the index folder 503
-with its message; anything else 500 without a traceback (the server's log has it). A
-method a path does not take gets 405 with ``Allow`` listing the ones it does.
+this module serves them. Every answer other than 200 has one shape, :class:`ErrorReply`:
+``{"detail": [{"loc", "msg", "type"}]}``. A body that is not JSON gets 400; input the
+schema forbids (a question with no visible character or over ``MAX_QUESTION_CHARS``,
+``k`` outside ``1..CANDIDATES``, an unknown mode or filter key) 422; an error of the index
+folder 503 with its message; anything else 500 without a traceback (the server's log has
+it). A method a path does not take gets 405 with ``Allow`` listing the ones it does.
 """
 
 from __future__ import annotations
