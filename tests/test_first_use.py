@@ -14,8 +14,8 @@ from conftest import ROOT, write_corpus
 
 import fundstelle
 from fundstelle import EMPTY_INDEX, Index, NothingToIndexError
-from fundstelle.cli import format_answer
 from fundstelle.results import Answer
+from fundstelle.terminal import format_answer
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

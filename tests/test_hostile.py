@@ -34,8 +34,8 @@ import fundstelle.load.limits
 import fundstelle.store
 from fundstelle import Index, IndexFolderError, IndexMismatchError, LoadError, ingest
 from fundstelle.cli import main
-from fundstelle.embed import check_model_folder
 from fundstelle.load import load_document
+from fundstelle.model_check import check_model_folder
 from fundstelle.sentences import CHARS_PER_SENTENCE_VECTOR
 
 GOOD = {"rhein.txt", "brot.md", "mond.html", "zugspitze.pdf"}

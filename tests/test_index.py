@@ -214,6 +214,31 @@ def test_hybrid_matches_a_brute_force_reference(corpus: Path, index_dir: Path) -
     assert np.allclose(sorted(expected, reverse=True)[:5], [h.score for h in hits], atol=1e-4)
 
 
+def test_replace_searches_other_weights_or_other_vectors_and_leaves_the_index_alone(
+        corpus: Path, index_dir: Path) -> None:
+    import dataclasses
+
+    from fundstelle.backends import ArrayIndex
+    from fundstelle.ranking import Fusion
+
+    build(corpus, index_dir)
+    index = Index.open(index_dir)
+    index.result_cache_size = 0
+    question = "Wer betrat als erster Mensch den Mond?"
+    before = index.search(question, k=3)
+    words_only = index.replace(fusion=Fusion(lexical_weight=0.0))
+    assert words_only.snapshot is index.snapshot and words_only.result_cache_size == 0
+    assert [h.score for h in words_only.search(question, k=3)] != [h.score for h in before]
+    # Every chunk vector turned around: each chunk's cosine to the question changes sign.
+    flipped = ArrayIndex(index.snapshot.dense[0].dim)
+    flipped.add(-index.snapshot.dense[0].vectors())
+    turned = index.replace(snapshot=dataclasses.replace(index.snapshot, dense=[flipped]))
+    cosines = {(h.doc_id, h.start): h.signals["hashing"] for h in turned.search(question, k=10)}
+    for hit in before:
+        assert cosines[(hit.doc_id, hit.start)] == pytest.approx(-hit.signals["hashing"], abs=1e-4)
+    assert index.fusion == Fusion() and [h.score for h in index.search(question, k=3)] == [h.score for h in before]
+
+
 def test_every_chunk_sentence_points_at_its_whole_sentences_vector(corpus: Path, index_dir: Path) -> None:
     """Sentence rows stay right through incremental updates and sentences cut at chunk edges."""
     from fundstelle.embed import load_embedder

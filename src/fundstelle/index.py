@@ -102,6 +102,21 @@ class Index:
                chunk_overlap=chunk_overlap, progress=progress, store=store, milvus_uri=milvus_uri)
         return cls.open(folder)
 
+    def replace(self, *, fusion: Fusion | None = None, snapshot: Snapshot | None = None) -> Index:
+        """A new ``Index`` on the same folder, with another ``fusion`` or ``snapshot`` (default: this one's).
+
+        For trying settings on the same data without reading it again: other fusion weights
+        (``benchmarks/fusion.py``), or the live version with some vectors swapped, e.g.
+        ``dataclasses.replace(index.snapshot, dense=...)`` (``benchmarks/chunk_vectors.py``).
+        The models are shared; the result cache is the new index's own, of this one's size.
+        Like any ``Index`` it moves to a newer version when an ingest writes one, so a
+        snapshot of an older version is left at the next search. This index is unchanged.
+        """
+        replaced = type(self)(self.folder, self._snapshot if snapshot is None else snapshot,
+                              self.fusion if fusion is None else fusion)
+        replaced.result_cache_size = self.result_cache_size
+        return replaced
+
     def __repr__(self) -> str:
         info = self.info
         return (f"Index({os.fspath(self.folder)!r}, documents={info.documents}, chunks={info.chunks}, "
