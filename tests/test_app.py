@@ -456,12 +456,15 @@ def test_irrelevant_question_says_nothing_found(monkeypatch, index_dir):
 def test_keyword_search_shows_passages_and_no_answer_card(monkeypatch, index_dir):
     at = start(monkeypatch, index_dir)
     at.radio(key="mode-de").set_value("lexical").run()
-    for words in ("How much did Amazon invest?", "Amazon"):
+    # The header counts the different search words the passage holds.
+    for words, count in (("How much did Amazon invest?", "1 Suchwort im Text"), ("Amazon", "1 Suchwort im Text"),
+                         ("Amazon Indiana", "2 Suchwörter im Text")):
         at.text_input(key="question").input(words).run()
         hits = hit_htmls(at)
         assert hits and best_html(at) is None, words
         assert not any('class="fs-answer"' in hit for hit in hits)
-        assert "Suchwort im Text" in hits[0] or "Suchwörter im Text" in hits[0]
+        where = re.search(r'<p class="fs-where">([^<]*)</p>', hits[0])
+        assert where and where.group(1).endswith(f" · {count}"), (words, where)
 
 
 @pytest.mark.model
