@@ -68,10 +68,20 @@ def test_a_hit_on_page_3_says_page_3_in_the_library(paged: Path) -> None:
     reply = index.ask("Wofür ist der Königssee bekannt?", k=3, mode="lexical")
     pdf_hits = [h for h in reply.hits if h.source.endswith(".pdf") and "Trompeter" in h.text]
     assert pdf_hits and pdf_hits[0].pages == ("3",)
-    if reply.answer is not None and reply.answer.source.endswith(".pdf"):
-        assert reply.answer.pages == pages_of(index.document(reply.answer.doc_id), reply.answer.start,
-                                              reply.answer.end)
-        assert reply.answer.to_dict()["pages"] == list(reply.answer.pages)
+
+
+def test_an_answer_cites_the_page_of_its_sentence_not_every_page_of_its_passage(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lindau.pdf").write_bytes(make_pdf_pages([
+        "Die Stadt Lindau liegt am Bodensee. Der Hafen wurde 1811 angelegt.",
+        "Am Hafen steht ein Leuchtturm aus dem Jahr 1856. Der Leuchtturm ist 33 Meter hoch.",
+        "Daneben steht ein bayerischer Löwe aus Marmor."]))
+    ingest([docs], tmp_path / "index", model="hashing")
+    reply = Index.open(tmp_path / "index").ask("Wie hoch ist der Leuchtturm?")
+    assert reply.hits[0].pages == ("1", "2", "3")  # one passage of the whole short document
+    assert reply.answer is not None and reply.answer.text == "Der Leuchtturm ist 33 Meter hoch."
+    assert reply.answer.pages == ("2",) and reply.answer.to_dict()["pages"] == ["2"]
 
 
 def test_the_command_line_cites_the_page(paged: Path, capsys: pytest.CaptureFixture[str]) -> None:
