@@ -303,7 +303,9 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode, where: dict[str, objec
         cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
                    percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
         stands = _where(index, best)
-        source = " · ".join(part for part in (best.title, _page(best.pages, lang), _paragraph(stands, lang)) if part)
+        # The answer sentence's page and paragraph; the hit's header names all its passage spans.
+        source = " · ".join(part for part in (best.title, _page(reply.answer.pages, lang), _paragraph(stands, lang))
+                            if part)
         # Below an even chance the page still shows the answer, worded as a guess.
         heading = text(lang, "answer") if reply.answer.confidence >= LEVELS[1] else text(lang, "maybe")
         st.html(answer_html(best, heading, source, answer_level, cue, text(lang, "level_help")))

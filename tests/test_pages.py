@@ -70,7 +70,8 @@ def test_a_hit_on_page_3_says_page_3_in_the_library(paged: Path) -> None:
     assert pdf_hits and pdf_hits[0].pages == ("3",)
 
 
-def test_an_answer_cites_the_page_of_its_sentence_not_every_page_of_its_passage(tmp_path: Path) -> None:
+def lindau_pdf(tmp_path: Path) -> Path:
+    """An index (hashing model) of a three-page PDF, short enough to be one passage; its folder."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "lindau.pdf").write_bytes(make_pdf_pages([
@@ -78,7 +79,11 @@ def test_an_answer_cites_the_page_of_its_sentence_not_every_page_of_its_passage(
         "Am Hafen steht ein Leuchtturm aus dem Jahr 1856. Der Leuchtturm ist 33 Meter hoch.",
         "Daneben steht ein bayerischer Löwe aus Marmor."]))
     ingest([docs], tmp_path / "index", model="hashing")
-    reply = Index.open(tmp_path / "index").ask("Wie hoch ist der Leuchtturm?")
+    return tmp_path / "index"
+
+
+def test_an_answer_cites_the_page_of_its_sentence_not_every_page_of_its_passage(tmp_path: Path) -> None:
+    reply = Index.open(lindau_pdf(tmp_path)).ask("Wie hoch ist der Leuchtturm?")
     assert reply.hits[0].pages == ("1", "2", "3")  # one passage of the whole short document
     assert reply.answer is not None and reply.answer.text == "Der Leuchtturm ist 33 Meter hoch."
     assert reply.answer.pages == ("2",) and reply.answer.to_dict()["pages"] == ["2"]
@@ -126,6 +131,18 @@ def test_the_page_shows_the_page_in_the_hit_header(paged: Path, monkeypatch: pyt
     at.button(key=f"document-{rank}").click().run()
     dialog = next(value for value in (e.value for e in at.get("html")) if 'class="fs-doc-head"' in value)
     assert "Zur Fundstelle springen · S. 3" in dialog and 'id="fs-target"' in dialog
+
+
+def test_the_answer_card_cites_the_page_of_the_answer_and_the_hit_header_its_passages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("streamlit")
+    from test_app import best_html, hit_htmls, start
+
+    at = start(monkeypatch, lindau_pdf(tmp_path))
+    at.text_input(key="question").input("Wie hoch ist der Leuchtturm?").run()
+    [hit] = hit_htmls(at)
+    assert '<p class="fs-where">S. 1–3 · Absätze 1–3 von 3</p>' in hit
+    assert '<span class="fs-source">lindau · S. 2 · Absatz 2 von 3</span>' in (best_html(at) or "")
 
 
 def test_an_older_index_says_what_it_lacks_until_ingested_again(tmp_path: Path) -> None:
