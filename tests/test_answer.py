@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 import fundstelle
-from fundstelle import DEFAULT_CORPUS, Index, ingest
+from fundstelle import Index, ingest
 from fundstelle.answer import CONFIDENCE_INPUTS, FEATURES, UNMET_CEILING, Candidate, Sentence, choose, load_model
 from fundstelle.offers import offers_asked
 from fundstelle.question import Question
@@ -183,10 +183,8 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def article_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    folder = tmp_path_factory.mktemp("article") / "index"
-    ingest([DEFAULT_CORPUS], folder)
-    return Index.open(folder)
+def article_index(article_folder: Path) -> Index:
+    return Index.open(article_folder)
 
 
 @pytest.mark.model

@@ -24,7 +24,7 @@ from app.scripts import page_script, scroll_script
 from app.texts import EXAMPLES, STREAMLIT_WORDS, TEXTS
 from app.uploads import Outcome, UploadError, safe_name
 from app.wording import counted, loader_reason, subject, upload_summary
-from fundstelle import DEFAULT_CORPUS, AnswerSpan, Hit, Index, Span
+from fundstelle import AnswerSpan, Hit, Index, Span
 from fundstelle.load import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,19 +314,11 @@ def test_scripts_carry_no_markup_they_did_not_write():
 # --- the page --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the bundled article with the default model, built once for this file."""
-    path = tmp_path_factory.mktemp("article") / "index"
-    Index.build([DEFAULT_CORPUS], path)
-    return path
-
-
 @pytest.fixture
-def index_dir(built_index: Path, tmp_path: Path) -> Path:
+def index_dir(article_folder: Path, tmp_path: Path) -> Path:
     """A copy of the article index that a test may change."""
     path = tmp_path / "index"
-    shutil.copytree(built_index, path)
+    shutil.copytree(article_folder, path)
     return path
 
 
@@ -457,8 +449,8 @@ def test_example_question_shows_the_passage_with_its_answer_highlighted(monkeypa
 
 
 @pytest.mark.model
-def test_every_example_question_gets_an_answer(built_index):
-    index = Index.open(built_index)
+def test_every_example_question_gets_an_answer(article_folder):
+    index = Index.open(article_folder)
     for language, examples in EXAMPLES.items():
         for example in examples:
             assert index.ask(example).answer is not None, (language, example)
