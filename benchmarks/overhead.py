@@ -14,7 +14,7 @@ Per question, in one process with the indexes open and the models warm:
   trust in BM25 leaves USE-m3 a weight that counts, ``fundstelle.ranking.wanted_models``;
   its p50 over those and how many they are), retrieval (trust, dense searches, BM25,
   fusion, dropping repeats), highlighting the five hits (answer sentences, phrases,
-  matched words and result objects) and ``ask``'s answer part (``query.reply``).
+  matched words and result objects) and ``ask``'s answer part (``answering.reply``).
 
 Medians over the questions; the load average is printed beside them.
 """
@@ -35,7 +35,7 @@ from measure import emit, stats  # noqa: E402
 from speed import ARTICLE_GERMAN, XQUAD_STRIDE, article_index, interleaved  # noqa: E402
 from xquad import questions, xquad_index  # noqa: E402
 
-from fundstelle import Index, query  # noqa: E402
+from fundstelle import Index, answering, query  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
 from fundstelle.ranking import wanted_models  # noqa: E402
 
@@ -70,7 +70,7 @@ def parts(index: Index, texts: list[str]) -> dict:
     models = [(e.spec, e.foreign_weight) for e in embedders]
     times: dict[str, list[float]] = {"read the question": [], "USE-m3 question vector (where wanted)": [],
                                      "retrieval (trust, dense, BM25, fusion)": [], "highlight and hits": [],
-                                     "ask's answer part (query.reply)": []}
+                                     "ask's answer part (answering.reply)": []}
     for embedder in embedders:
         embedder.query_cache_size = 0
     use_wanted = 0
@@ -96,11 +96,11 @@ def parts(index: Index, texts: list[str]) -> dict:
         clock = _Clock()
         query.highlighted_hits(found)
         times["highlight and hits"].append(clock.ms())
-        answer_found = query.retrieve_checked(snapshot, embedders, [asked], query.ANSWER_PASSAGES, "hybrid",
+        answer_found = query.retrieve_checked(snapshot, embedders, [asked], answering.ANSWER_PASSAGES, "hybrid",
                                               index.fusion, checked)[0]
         clock = _Clock()
-        query.reply(answer_found, 5)
-        times["ask's answer part (query.reply)"].append(clock.ms())
+        answering.reply(answer_found, 5)
+        times["ask's answer part (answering.reply)"].append(clock.ms())
     out = {name: stats(ms) for name, ms in times.items() if ms}
     out["use_wanted_share"] = use_wanted / len(texts)
     return out
