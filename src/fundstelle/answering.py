@@ -21,7 +21,7 @@ from .pages import pages_of
 from .phrase import answer_phrase, with_phrase
 from .query import Retrieval, passage_hit, passage_sentences
 from .results import EMPTY_INDEX, Answer, AnswerSpan, Hit, Reply, Span
-from .store import SentenceSpans, Snapshot
+from .store import Snapshot
 
 __all__ = ["ANSWER_PASSAGES", "answer_start", "candidates", "reply"]
 
@@ -33,7 +33,8 @@ def reply(found: Retrieval, k: int) -> Reply:
     """The answer among all sentences of the retrieved passages (or None), and ``k`` passages around it."""
     if not found.snapshot.documents:
         return Reply(found.question.text, None, [], note=EMPTY_INDEX)
-    chosen_among = candidates(found)
+    shown = [passage_sentences(found.snapshot, passage) for passage in found.passages]
+    chosen_among = _candidates(found, shown)
     if not chosen_among:
         return Reply(found.question.text, None, [])
     model = load_model()
@@ -61,8 +62,7 @@ def reply(found: Retrieval, k: int) -> Reply:
     scores[[top, choice.index]] = scores[[choice.index, top]]
     chances = choice.confidence * np.exp(scores - scores[choice.index])
     score_of = {c.row: float(p) for c, p in zip(chosen_among, chances)}
-    return Reply(found.question.text, answer, _hits_by_answer(snapshot, found, score_of, k))
-
+    return Reply(found.question.text, answer, _hits_by_answer(snapshot, found, shown, score_of, k))
 
 
 def answer_start(found: Retrieval, best: Sentence) -> int:
@@ -82,15 +82,19 @@ def answer_start(found: Retrieval, best: Sentence) -> int:
     return start
 
 
-
 def candidates(found: Retrieval) -> list[Candidate]:
     """Every sentence of the retrieved passages, once, with what surrounds it and the answer model's features."""
+    return _candidates(found, [passage_sentences(found.snapshot, passage) for passage in found.passages])
+
+
+def _candidates(found: Retrieval, shown: list[list[tuple[int, int, int]]]) -> list[Candidate]:
+    """:func:`candidates`, given each passage's :func:`fundstelle.query.passage_sentences` (``shown``)."""
     snapshot = found.snapshot
     spans = snapshot.sentence_spans
     rows: list[int] = []
     passage_of: dict[int, int] = {}
-    for position, passage in enumerate(found.passages):
-        for row, _, _ in passage_sentences(snapshot, passage):
+    for position, passage_rows in enumerate(shown):
+        for row, _, _ in passage_rows:
             if row not in passage_of:
                 passage_of[row] = position
                 rows.append(row)
@@ -108,7 +112,19 @@ def candidates(found: Retrieval) -> list[Candidate]:
         return spans.docs[before] == spans.docs[row] and "\n\n" not in document[int(spans.ends[before]):
                                                                                     int(spans.starts[row])]
 
-    context_of = {row: _context_rows(spans, row, same_paragraph) for row in rows}
+    document_first: dict[int, int] = {}  # row → its document's first row, for every row walked back over
+
+    def first_of_document(row: int) -> int:
+        walked = []
+        first = row
+        while first > 0 and first not in document_first and spans.docs[first - 1] == spans.docs[row]:
+            walked.append(first)
+            first -= 1
+        first = document_first.get(first, first)
+        document_first.update(dict.fromkeys(walked, first))
+        return first
+
+    context_of = {row: _context_rows(row, same_paragraph, first_of_document) for row in rows}
     wanted = sorted({r for row in rows for r in (row, *context_of[row][0], *context_of[row][1])})
     vector_of = dict(zip(wanted, snapshot.sentence_vectors.vectors(np.asarray(wanted, dtype=np.int64))))
     first_score = found.passages[0].score
@@ -132,9 +148,8 @@ def candidates(found: Retrieval) -> list[Candidate]:
     return features(found.question, sentences, snapshot.lexical.idf, found.trust, found.language)
 
 
-
-def _context_rows(spans: SentenceSpans, row: int,
-                  same_paragraph: Callable[[int, int], bool]) -> tuple[list[int], list[int]]:
+def _context_rows(row: int, same_paragraph: Callable[[int, int], bool],
+                  first_of_document: Callable[[int], int]) -> tuple[list[int], list[int]]:
     """What sentence ``row`` may refer back to, as (sentences before, first sentences).
 
     Up to two sentences before it in its paragraph; then the first sentences of its
@@ -146,12 +161,8 @@ def _context_rows(spans: SentenceSpans, row: int,
         first -= 1
         if len(before) < 2:
             before.append(first)
-    document_first = row
-    while document_first > 0 and spans.docs[document_first - 1] == spans.docs[row]:
-        document_first -= 1
-    firsts = [r for r in dict.fromkeys((first, document_first)) if r != row and r not in before]
+    firsts = [r for r in dict.fromkeys((first, first_of_document(row))) if r != row and r not in before]
     return before, firsts
-
 
 
 def _is_heading(snapshot: Snapshot, row: int) -> bool:
@@ -167,16 +178,17 @@ def _is_heading(snapshot: Snapshot, row: int) -> bool:
             and not sentence.endswith((".", "!", "?", ":", "…")))
 
 
-
-def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, float], k: int) -> list[Hit]:
+def _hits_by_answer(snapshot: Snapshot, found: Retrieval, shown: list[list[tuple[int, int, int]]],
+                    score_of: dict[int, float], k: int) -> list[Hit]:
     """The passages ordered by the score of the answer sentence each shows; each shows one no earlier hit shows.
 
+    ``shown`` holds each passage's sentences (:func:`fundstelle.query.passage_sentences`);
     ``score_of`` maps sentence rows to the probability that they hold the answer; it
     becomes the hit's ``answer.score``. Each step takes the passage whose best sentence
     not yet shown scores highest (the earlier retrieved on a tie), so the hits'
     ``answer.score`` never rises down the list.
     """
-    sentences = {passage.row: passage_sentences(snapshot, passage) for passage in found.passages}
+    sentences = {passage.row: passage_shown for passage, passage_shown in zip(found.passages, shown)}
     hits: list[Hit] = []
     used: set[int] = set()
     waiting = list(found.passages)
