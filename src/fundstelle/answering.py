@@ -107,24 +107,14 @@ def _candidates(found: Retrieval, shown: list[list[tuple[int, int, int]]]) -> li
     def text(row: int) -> str:
         return snapshot.documents[spans.docs[row]].text[int(spans.starts[row]):int(spans.ends[row])]
 
-    def same_paragraph(before: int, row: int) -> bool:
+    def same_paragraph(row: int) -> bool:  # does sentence row - 1 stand in the same paragraph?
         document = snapshot.documents[spans.docs[row]].text
-        return spans.docs[before] == spans.docs[row] and "\n\n" not in document[int(spans.ends[before]):
+        return spans.docs[row - 1] == spans.docs[row] and "\n\n" not in document[int(spans.ends[row - 1]):
                                                                                     int(spans.starts[row])]
 
-    document_first: dict[int, int] = {}  # row → its document's first row, for every row walked back over
-
-    def first_of_document(row: int) -> int:
-        walked = []
-        first = row
-        while first > 0 and first not in document_first and spans.docs[first - 1] == spans.docs[row]:
-            walked.append(first)
-            first -= 1
-        first = document_first.get(first, first)
-        document_first.update(dict.fromkeys(walked, first))
-        return first
-
-    context_of = {row: _context_rows(row, same_paragraph, first_of_document) for row in rows}
+    paragraphs = _Runs(same_paragraph)
+    documents = _Runs(lambda row: spans.docs[row - 1] == spans.docs[row])
+    context_of = {row: _context_rows(row, paragraphs, documents) for row in rows}
     wanted = sorted({r for row in rows for r in (row, *context_of[row][0], *context_of[row][1])})
     vector_of = dict(zip(wanted, snapshot.sentence_vectors.vectors(np.asarray(wanted, dtype=np.int64))))
     first_score = found.passages[0].score
@@ -148,21 +138,41 @@ def _candidates(found: Retrieval, shown: list[list[tuple[int, int, int]]]) -> li
     return features(found.question, sentences, snapshot.lexical.idf, found.trust, found.language)
 
 
-def _context_rows(row: int, same_paragraph: Callable[[int, int], bool],
-                  first_of_document: Callable[[int], int]) -> tuple[list[int], list[int]]:
+def _context_rows(row: int, paragraphs: _Runs, documents: _Runs) -> tuple[list[int], list[int]]:
     """What sentence ``row`` may refer back to, as (sentences before, first sentences).
 
     Up to two sentences before it in its paragraph; then the first sentences of its
     paragraph and of its document, where those are not among the two.
     """
     before: list[int] = []
-    first = row
-    while first > 0 and same_paragraph(first - 1, first):
-        first -= 1
-        if len(before) < 2:
-            before.append(first)
-    firsts = [r for r in dict.fromkeys((first, first_of_document(row))) if r != row and r not in before]
+    while len(before) < 2 and row - len(before) > 0 and paragraphs.joined(row - len(before)):
+        before.append(row - len(before) - 1)
+    firsts = [r for r in dict.fromkeys((paragraphs.first(row), documents.first(row))) if r != row and r not in before]
     return before, firsts
+
+
+class _Runs:
+    """Runs of neighbouring sentence rows (a paragraph, a document): the first row of a row's run.
+
+    ``joined(row)`` says whether row - 1 belongs to the run of ``row``. Each row walked
+    over on the way back keeps its answer, so the candidates of one long paragraph or
+    document walk back over it once, not once each.
+    """
+
+    def __init__(self, joined: Callable[[int], bool]) -> None:
+        self.joined = joined
+        self._first_of: dict[int, int] = {}
+
+    def first(self, row: int) -> int:
+        """The first row of ``row``'s run."""
+        walked = []
+        first = row
+        while first > 0 and first not in self._first_of and self.joined(first):
+            walked.append(first)
+            first -= 1
+        first = self._first_of.get(first, first)
+        self._first_of.update(dict.fromkeys(walked, first))
+        return first
 
 
 def _is_heading(snapshot: Snapshot, row: int) -> bool:
