@@ -190,34 +190,47 @@ def _markup_layers(markup: Markup, heading_tag: str) -> tuple[list[Layer], list[
 
 @dataclass(frozen=True)
 class Position:
-    """Where a place sits in its document: its paragraph, and the passage's character range."""
+    """Where a passage sits in its document: the paragraphs it spans, the one it points at, its characters.
+
+    Paragraphs are counted from 1 of ``paragraphs``; ``first_paragraph``–``last_paragraph``
+    hold the passage's first and last words (a passage of merged chunks may span several),
+    ``paragraph`` the place it points at (its answer sentence), one of them.
+    """
 
     paragraph: int
     paragraphs: int
     start: int
     end: int
     length: int
+    first_paragraph: int = 0
+    last_paragraph: int = 0
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
 def position(document_text: str, start: int, end: int, focus: int | None = None) -> Position:
-    """Paragraph (1-based, paragraphs split at blank lines) holding ``focus``, else the first word of ``start``."""
+    """Where ``start``–``end`` stands; its ``paragraph`` holds ``focus``, else the passage's first word.
+
+    Paragraphs are split at blank lines.
+    """
     breaks = [match.end() for match in _PARAGRAPH_BREAK.finditer(document_text.rstrip())]
-    if focus is None:
-        focus = start + len(document_text[start:end]) - len(document_text[start:end].lstrip())
-    paragraph = 1 + sum(1 for point in breaks if point <= focus)
-    return Position(paragraph, len(breaks) + 1, start, end, len(document_text.rstrip()))
+
+    def paragraph_of(offset: int) -> int:
+        return 1 + sum(1 for point in breaks if point <= offset)
+
+    passage = document_text[start:end]
+    first = paragraph_of(start + len(passage) - len(passage.lstrip()))
+    last = paragraph_of(start + max(0, len(passage.rstrip()) - 1))
+    paragraph = first if focus is None else paragraph_of(focus)
+    return Position(paragraph, len(breaks) + 1, start, end, len(document_text.rstrip()), first, max(first, last))
 
 
-def focus_offset(hit: Hit, answer: bool) -> int:
-    """Where in its document a hit points: its answer sentence (if marked), else its first question word."""
-    if answer and hit.answer is not None:
+def focus_offset(hit: Hit) -> int:
+    """Where in its document a hit points: its answer sentence's first word, else the passage's."""
+    if hit.answer is not None:
         sentence = hit.text[hit.answer.start:hit.answer.end]
         return hit.start + hit.answer.start + len(sentence) - len(sentence.lstrip())
-    if hit.terms:
-        return hit.start + min(term.start for term in hit.terms)
     return hit.start + len(hit.text) - len(hit.text.lstrip())
 
 

@@ -173,17 +173,32 @@ def index_facts(index: Index, lang: str) -> None:
                     f"<p>{html.escape(details)}</p></details>")
 
 
-def _where(index: Index, hit: Hit, answer: bool) -> Position:
-    """Where ``hit`` stands: the paragraph of what it points at (see :func:`focus_offset`), its characters."""
+def _where(index: Index, hit: Hit) -> Position:
+    """Where ``hit`` stands: the paragraphs it spans, the one of its answer sentence, its characters."""
     try:
         document_text = index.document(hit.doc_id).text
     except KeyError:  # removed by another process since the search
         return Position(0, 0, hit.start, hit.end, hit.end)
-    return position(document_text, hit.start, hit.end, focus=focus_offset(hit, answer))
+    return position(document_text, hit.start, hit.end, focus=focus_offset(hit))
 
 
 def _paragraph(where: Position, lang: str) -> str:
+    """The paragraph the answer sentence stands in, for the answer card ("Absatz 6 von 13")."""
     return text(lang, "paragraph", n=where.paragraph, total=where.paragraphs) if where.paragraph else ""
+
+
+def _paragraphs(where: Position, lang: str) -> str:
+    """The paragraphs a passage spans, for its header ("Absatz 6 von 13", "Absätze 5–6 von 13").
+
+    A passage of merged chunks may start a paragraph before its answer sentence's; the
+    header names both, so that it agrees with the answer card and with the text shown.
+    """
+    if not where.first_paragraph:
+        return ""
+    if where.first_paragraph == where.last_paragraph:
+        return text(lang, "paragraph", n=where.first_paragraph, total=where.paragraphs)
+    return text(lang, "paragraph_range", first=where.first_paragraph, last=where.last_paragraph,
+                total=where.paragraphs)
 
 
 def _page(pages: Sequence[str], lang: str) -> str:
@@ -203,8 +218,8 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
         for hit in hits:
             marked = answered and not keywords and hit.answer is not None and (
                 hit.rank == 1 or hit.answer.score >= HIGHLIGHT_FROM)
-            where = _where(index, hit, marked)
-            facts = [_page(hit.pages, lang), _paragraph(where, lang)]
+            where = _where(index, hit)
+            facts = [_page(hit.pages, lang), _paragraphs(where, lang)]
             if keywords:
                 facts.append(counted(lang, len({term.text.casefold() for term in hit.terms}), "words"))
             labels = {
@@ -287,8 +302,10 @@ def ask_page(index: Index, lang: str, k: int, mode: Mode, where: dict[str, objec
         answer_level = level(reply.answer.confidence)
         cue = text(lang, "confidence", cue=text(lang, f"level_{answer_level}"),
                    percent=min(99, round(100 * reply.answer.confidence)))  # a model is never 100 % sure
-        stands = _where(index, best, True)
-        source = " · ".join(part for part in (best.title, _page(best.pages, lang), _paragraph(stands, lang)) if part)
+        stands = _where(index, best)
+        # The answer sentence's page and paragraph; the hit's header names all its passage spans.
+        source = " · ".join(part for part in (best.title, _page(reply.answer.pages, lang), _paragraph(stands, lang))
+                            if part)
         # Below an even chance the page still shows the answer, worded as a guess.
         heading = text(lang, "answer") if reply.answer.confidence >= LEVELS[1] else text(lang, "maybe")
         st.html(answer_html(best, heading, source, answer_level, cue, text(lang, "level_help")))

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 from answer_sets import CACHE, DevSet, SetQuestion, all_sets, translated
+from measure import uncached
 
 from fundstelle import Index, query
 from fundstelle.answer import (
@@ -342,8 +343,7 @@ def load_sets(prefixes: list[str], foreign: tuple[str, ...] = ("xquad-full", "xq
     for dev in all_sets():
         if prefixes and not any(dev.name.startswith(p) for p in prefixes):
             continue
-        index = dev.index(DEFAULT_MODEL)
-        index.result_cache_size = 0
+        index = uncached(dev.index(DEFAULT_MODEL), question_vectors=False)
         languages = ["de", "es", "zh"] if dev.name in foreign else ["de"]
         for lang in languages:
             asked = ask_all(dev if lang == "de" else translated(dev, lang), index)
@@ -444,9 +444,7 @@ def latency(sets: dict[str, list[Asked]], count: int = 150) -> dict[str, float]:
     if not asked or not MODEL_FILE.exists():
         return {}
     index = next(dev for dev in all_sets() if dev.name == "xquad-full").index(DEFAULT_MODEL)
-    for embedder in index.embedders:
-        embedder.query_cache_size = 0
-    index.result_cache_size = 0
+    uncached(index)
     questions = [a.question.text for a in asked[:count]]
     try:
         for question in questions[:5]:

@@ -35,11 +35,10 @@ import numpy as np
 from retrieval import evaluate
 from xquad import paragraph_ids, questions, xquad_index
 
-from fundstelle import Index
 from fundstelle.backends import FaissIndex
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.ranking import Fusion
-from fundstelle.store import Snapshot
+from fundstelle.snapshot import Snapshot
 
 
 def sentence_weights(snapshot: Snapshot, how: str) -> np.ndarray:
@@ -113,7 +112,7 @@ def main() -> None:
         dense = list(snapshot.dense)
         if vectors is not None:
             dense[0] = FaissIndex.build(vectors)
-        tried = Index(index.folder, dataclasses.replace(snapshot, dense=dense), fusion)
+        tried = index.replace(snapshot=dataclasses.replace(snapshot, dense=dense), fusion=fusion)
         mrr = {lang: evaluate(tried, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs}
         row = {"variant": name, "embedded_share": share, "mrr@10": mrr,
                "cosine_to_embedded": float(np.mean(np.sum((embedded if vectors is None else vectors) * embedded, 1)))}

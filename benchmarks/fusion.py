@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from retrieval import evaluate
 from xquad import paragraph_ids, questions, xquad_index
 
-from fundstelle import Index
 from fundstelle.backends import LexicalIndex
 from fundstelle.embed import DEFAULT_MODEL
 from fundstelle.lexical import Token
@@ -69,7 +68,7 @@ def main() -> None:
     print(f"{'setting':44} " + " ".join(f"{lang:>6}" for lang in langs))
     sets = {lang: questions(lang) for lang in langs}
     for name, options in rows:
-        tried = Index(index.folder, index.snapshot, setting(**options))
+        tried = index.replace(fusion=setting(**options))
         cells = [evaluate(tried, sets[lang], ids, "hybrid")["mrr@10"] for lang in langs]
         print(f"{name:44} " + " ".join(f"{cell:6.3f}" for cell in cells), flush=True)
 

@@ -56,7 +56,8 @@ def stage_times(files: list[Path], embedders: list[Embedder], folder: Path) -> d
     same order); the version written is a complete index.
     """
     from fundstelle import ingestion
-    from fundstelle.store import ChunkRecord, write_snapshot
+    from fundstelle.snapshot import ChunkRecord
+    from fundstelle.store import write_snapshot
 
     times: dict[str, float] = {}
     documents = [_timed(times, "read", lambda p=path: load_document(p)) for path in files]

@@ -42,9 +42,10 @@ SEED = 20261206
 
 _CHILD = """
 import json, sys
+sys.path.insert(0, sys.argv[3])
+from measure import uncached
 from fundstelle import Index
-index = Index.open(sys.argv[1])
-index.result_cache_size = 0
+index = uncached(Index.open(sys.argv[1]), question_vectors=False)
 for embedder in index.embedders:  # every model loaded, whether or not a question below wants it
     embedder.embed_queries(["Aufwärmen"])
 for question in json.loads(sys.argv[2]):
@@ -66,7 +67,8 @@ def synthetic_index(chunks: int) -> Path:
     from fundstelle.ingestion import _index_words, _manifest, _Settings  # the ingest's own pieces
     from fundstelle.manifest import Store
     from fundstelle.results import Document
-    from fundstelle.store import ChunkRecord, Snapshot, write_snapshot
+    from fundstelle.snapshot import ChunkRecord, Snapshot
+    from fundstelle.store import write_snapshot
 
     folder = CACHE / f"index-{chunks}"
     if (folder / "CURRENT").exists():
@@ -105,7 +107,7 @@ def synthetic_index(chunks: int) -> Path:
 
 def serving(folder: Path) -> dict:
     """Resident set and peak of a new process that opened ``folder`` and answered the questions."""
-    result = subprocess.run([sys.executable, "-c", _CHILD, str(folder), json.dumps(QUESTIONS)], check=True,
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(folder), json.dumps(QUESTIONS), str(HERE)], check=True,
                             capture_output=True, text=True, cwd=str(HERE.parent))
     row = json.loads(result.stdout.strip().splitlines()[-1])
     live = folder / (folder / "CURRENT").read_text().strip()

@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from measure import emit, stats  # noqa: E402
+from measure import emit, stats, uncached  # noqa: E402
 from speed import ARTICLE_GERMAN, XQUAD_STRIDE, article_index, interleaved  # noqa: E402
 from xquad import questions, xquad_index  # noqa: E402
 
@@ -52,10 +52,7 @@ class _Clock:
 
 def whole(index: Index, texts: list[str]) -> dict:
     """Search, ask and the e5 question embedding alone, taking turns; p50s and the overheads."""
-    first = index.embedders[0]
-    for embedder in index.embedders:
-        embedder.query_cache_size = 0
-    index.result_cache_size = 0
+    first = uncached(index).embedders[0]
     times = interleaved({"search": lambda t: index.search(t, k=5), "ask": lambda t: index.ask(t, k=5),
                          "e5 question embedding": lambda t: first.embed_queries([t])}, texts)
     out = {name: stats(ms) for name, ms in times.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["render"]
@@ -62,29 +63,42 @@ def _warm(warm: dict) -> list[str]:
     return lines
 
 
-def _ingest(ingest: dict) -> list[str]:
-    lines = [f"Fresh index of the first {ingest['paragraphs']} XQuAD-de paragraphs, {ingest['runs']} runs each, "
-             "systems taking turns; models loaded before the clock starts.", "",
-             "| system | chunks | seconds p50 (p95) | characters/s p50 (p95) | chunks/s p50 (p95) | "
-             "chars/s / recipe's | peak RSS | index on disk |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, r in ingest["systems"].items():
-        lines.append(f"| {name} | {r['chunks']} | {r['seconds']['p50']:.1f} ({r['seconds']['p95']:.1f}) | "
-                     f"{r['chars_per_s']['p50']:,.0f} ({r['chars_per_s']['p95']:,.0f}) | "
-                     f"{r['chunks_per_s']['p50']:.1f} ({r['chunks_per_s']['p95']:.1f}) | {r['ratio']:.2f} | "
-                     f"{_size(r['peak_rss'])} | {_size(r['index_bytes'])} |")
+def _spread(value: dict, form: str, unit: str = "") -> str:
+    """``p50 (p95)`` of a measured figure, each written with the format ``form``."""
+    return f"{value['p50']:{form}}{unit} ({value['p95']:{form}})"
+
+
+def _per_system(intro: str, systems: dict[str, dict], columns: dict[str, Callable[[dict], str]],
+                ratio: str) -> list[str]:
+    """``intro``, then a table with a row per system.
+
+    Each row holds the system's ``columns`` (heading → cell), its ratio to the recipe's
+    (headed ``ratio``), its peak memory and its index on disk.
+    """
+    headings = ["system", *columns, ratio, "peak RSS", "index on disk"]
+    lines = [intro, "", "| " + " | ".join(headings) + " |", "|---|" + "---:|" * (len(headings) - 1)]
+    for name, row in systems.items():
+        cells = [name, *(cell(row) for cell in columns.values()), f"{row['ratio']:.2f}", _size(row["peak_rss"]),
+                 _size(row["index_bytes"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _ingest(ingest: dict) -> list[str]:
+    return _per_system(
+        f"Fresh index of the first {ingest['paragraphs']} XQuAD-de paragraphs, {ingest['runs']} runs each, "
+        "systems taking turns; models loaded before the clock starts.", ingest["systems"],
+        {"chunks": lambda r: str(r["chunks"]), "seconds p50 (p95)": lambda r: _spread(r["seconds"], ".1f"),
+         "characters/s p50 (p95)": lambda r: _spread(r["chars_per_s"], ",.0f"),
+         "chunks/s p50 (p95)": lambda r: _spread(r["chunks_per_s"], ".1f")}, "chars/s / recipe's")
 
 
 def _cold(cold: dict) -> list[str]:
-    lines = [f"A new process opens the XQuAD-de index and answers one question; {cold['runs']} runs each, "
-             "taking turns.", "",
-             "| system | process wall time p50 (p95) | open + first answer p50 (p95) | wall / recipe's | "
-             "peak RSS | index on disk |", "|---|---:|---:|---:|---:|---:|"]
-    for name, r in cold["systems"].items():
-        lines.append(f"| {name} | {r['wall_s']['p50']:.2f} s ({r['wall_s']['p95']:.2f}) | "
-                     f"{r['first_answer_s']['p50']:.2f} s ({r['first_answer_s']['p95']:.2f}) | {r['ratio']:.2f} | "
-                     f"{_size(r['peak_rss'])} | {_size(r['index_bytes'])} |")
-    return lines
+    return _per_system(
+        f"A new process opens the XQuAD-de index and answers one question; {cold['runs']} runs each, taking turns.",
+        cold["systems"],
+        {"process wall time p50 (p95)": lambda r: _spread(r["wall_s"], ".2f", " s"),
+         "open + first answer p50 (p95)": lambda r: _spread(r["first_answer_s"], ".2f", " s")}, "wall / recipe's")
 
 
 def _scale(s: dict) -> list[str]:

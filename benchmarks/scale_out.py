@@ -66,7 +66,8 @@ from fundstelle.backends import FaissIndex  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
 from fundstelle.milvus import MilvusIndex, new_store  # noqa: E402
 from fundstelle.ranking import CANDIDATES  # noqa: E402
-from fundstelle.store import Snapshot, read_snapshot, write_snapshot  # noqa: E402
+from fundstelle.snapshot import Snapshot  # noqa: E402
+from fundstelle.store import read_snapshot, write_snapshot  # noqa: E402
 
 RESULTS = HERE / "results"
 SCALE_OUT_PACKAGES = ("pymilvus", "milvus-lite", "ray")

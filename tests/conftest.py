@@ -106,6 +106,19 @@ def index_dir(tmp_path: Path) -> Path:
     return tmp_path / "index"
 
 
+@pytest.fixture(scope="session")
+def article_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the bundled article with the default model, built once per run (half a minute on a busy machine).
+
+    Tests read it and never change it; one that adds or removes documents works on a copy.
+    """
+    from fundstelle import DEFAULT_CORPUS, Index
+
+    path = tmp_path_factory.mktemp("article") / "index"
+    Index.build([DEFAULT_CORPUS], path)
+    return path
+
+
 def make_docx(path: Path, blocks: list[str | list[list[str]]], title: str = "", author: str = "",
               created: str = "") -> Path:
     """Write a Word file: ``# text`` is a heading, a list of rows a table, anything else a paragraph."""

@@ -24,7 +24,7 @@ from app.scripts import page_script, scroll_script
 from app.texts import EXAMPLES, STREAMLIT_WORDS, TEXTS
 from app.uploads import Outcome, UploadError, safe_name
 from app.wording import counted, loader_reason, subject, upload_summary
-from fundstelle import DEFAULT_CORPUS, AnswerSpan, Hit, Index, Span
+from fundstelle import AnswerSpan, Hit, Index, Span
 from fundstelle.load import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,18 +132,19 @@ def test_position_counts_paragraphs():
     assert position(text, text.index("Erster") - 2, text.index("Erster") + 6).paragraph == 2
 
 
-def test_a_hit_points_at_its_answer_sentence_not_at_its_first_word():
-    document = "Titel\n\nErster Absatz, in dem der Treffer beginnt.\n\nDer Rhein fließt nach Rotterdam. Er ist lang."
+def test_a_hit_spans_its_paragraphs_and_points_at_its_answer_sentence():
+    document = "Titel\n\nErster Absatz, hier beginnt der Treffer.\n\nDer Rhein fließt nach Rotterdam. Er ist lang.\n\n"
     start = document.index("Erster")
     text = document[start:]
     answer = (text.index("Der Rhein"), text.index("Er ist"))
     hit = Hit(1, 1.0, text, "r.txt", "R", "d", start, len(document), AnswerSpan(*answer, "", 0.9), [], {})
-    assert position(document, hit.start, hit.end).paragraph == 2  # where the passage starts
-    assert position(document, hit.start, hit.end, focus=focus_offset(hit, answer=True)).paragraph == 3
-    # Without a marked answer: the first question word, else the passage's first word.
-    marked = replace(hit, terms=[Span(text.index("Rotterdam"), text.index("Rotterdam") + 9, "Rotterdam")])
-    assert focus_offset(marked, answer=False) == document.index("Rotterdam")
-    assert focus_offset(hit, answer=False) == start
+    where = position(document, hit.start, hit.end, focus=focus_offset(hit))
+    assert (where.first_paragraph, where.last_paragraph, where.paragraph, where.paragraphs) == (2, 3, 3, 3)
+    assert position(document, hit.start, hit.end).paragraph == 2  # no focus: where the passage starts
+    # Without an answer a hit points at its first word; a passage of one paragraph spans that one.
+    alone = replace(hit, text=text[:answer[0]].rstrip(), end=start + len(text[:answer[0]].rstrip()), answer=None)
+    where = position(document, alone.start, alone.end, focus=focus_offset(alone))
+    assert (where.first_paragraph, where.last_paragraph, where.paragraph) == (2, 2, 2)
 
 
 def test_a_hit_has_a_heading_and_folds_its_offsets():
@@ -313,19 +314,11 @@ def test_scripts_carry_no_markup_they_did_not_write():
 # --- the page --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the bundled article with the default model, built once for this file."""
-    path = tmp_path_factory.mktemp("article") / "index"
-    Index.build([DEFAULT_CORPUS], path)
-    return path
-
-
 @pytest.fixture
-def index_dir(built_index: Path, tmp_path: Path) -> Path:
+def index_dir(article_folder: Path, tmp_path: Path) -> Path:
     """A copy of the article index that a test may change."""
     path = tmp_path / "index"
-    shutil.copytree(built_index, path)
+    shutil.copytree(article_folder, path)
     return path
 
 
@@ -369,6 +362,32 @@ def messages(at) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return [(kind, element.value) for kind in ("success", "info", "warning", "error") for element in at.get(kind)]
 
 
+def test_a_hit_of_merged_chunks_names_the_paragraphs_it_spans_and_the_card_the_answers(monkeypatch, tmp_path):
+    """Chunks of one document that overlap are one hit: its header names every paragraph it shows."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "lindau.txt").write_text(
+        "Lindau\n\nDie Stadt Lindau liegt am Bodensee. Sie hat rund 25.000 Einwohner.\n\n"
+        "Der Hafen wurde 1811 angelegt. Am Hafen steht ein Leuchtturm aus dem Jahr 1856.\n\n"
+        "Der Leuchtturm ist 33 Meter hoch. Daneben steht ein bayerischer Löwe aus Marmor.\n\n"
+        "Die Insel ist durch eine Brücke und einen Bahndamm mit dem Festland verbunden. Der Bahndamm wurde 1853 "
+        "gebaut.", encoding="utf-8")
+    Index.build([folder], tmp_path / "index", model="hashing", chunk_size=160, chunk_overlap=80)
+    at = start(monkeypatch, tmp_path / "index")
+    at.text_input(key="question").input("Wie hoch ist der Leuchtturm?").run()
+    best = best_html(at)
+    assert best and '<span class="fs-source">Lindau · Absatz 4 von 5</span>' in best  # the answer's paragraph
+    first, second = hit_htmls(at)
+    marked = first[first.index('<mark class="fs-answer">'):]
+    assert re.sub(r"<[^>]+>", "", marked).startswith("Der Leuchtturm ist 33 Meter hoch.")
+    assert "Lindau\n\nDie Stadt Lindau liegt am Bodensee." in balanced_text(first)  # it shows paragraphs 1 to 4
+    assert '<p class="fs-where">Absätze 1–4 von 5</p>' in first
+    assert '<p class="fs-where">Absatz 5 von 5</p>' in second
+    at.radio(key="lang").set_value("en").run()
+    assert '<p class="fs-where">paragraphs 1–4 of 5</p>' in hit_htmls(at)[0]
+    assert "Lindau · paragraph 4 of 5" in (best_html(at) or "")
+
+
 @pytest.mark.model
 def test_the_answer_the_card_shows_is_marked_in_the_first_hit(monkeypatch, index_dir):
     at = start(monkeypatch, index_dir)
@@ -398,12 +417,16 @@ def test_example_question_shows_the_passage_with_its_answer_highlighted(monkeypa
     answer = balanced_text(answer[:answer.index("</mark>", answer.index("Amodei")) + 7])
     assert answer.startswith("Anthropic wurde 2021 von ehemaligen OpenAI-Mitarbeiter:innen gegründet")
     assert '<mark class="fs-term">gegründet</mark>' in first
-    # The header names the document's title and the paragraph of the answer sentence.
+    # The header names the document's title and the paragraph the passage (and its answer sentence) stands in.
     assert f'<span class="fs-title">{HEADLINE}</span>' in first and "Treffer 1 von 5" in first
-    document = Index.open(index_dir).documents()[0]
-    paragraphs = re.split(r"\n\s*\n", load_document(document.source).text.strip())
+    index = Index.open(index_dir)
+    paragraphs = re.split(r"\n\s*\n", load_document(index.documents()[0].source).text.strip())
     number = next(n for n, text in enumerate(paragraphs, 1) if "Anthropic wurde 2021" in text)
-    assert f'<p class="fs-where">Absatz {number} von {len(paragraphs)}</p>' in first
+    shown = index.ask("Wer hat Anthropic gegründet?").hits[0].text.strip()
+    spans = [next(n for n, text in enumerate(paragraphs, 1) if words in text) for words in (shown[:40], shown[-40:])]
+    assert spans[0] <= number <= spans[1]
+    named = f"Absatz {number}" if spans[0] == spans[1] else f"Absätze {spans[0]}–{spans[1]}"
+    assert f'<p class="fs-where">{named} von {len(paragraphs)}</p>' in first
     assert re.search(r"<details class=\"fs-details\"><summary>Details</summary><p>Zeichen [\d.]+–[\d.]+ von [\d.]+ · "
                      r"Datei amazon-anthropic-2025-07.txt</p></details>", first)
     best = best_html(at)
@@ -426,8 +449,8 @@ def test_example_question_shows_the_passage_with_its_answer_highlighted(monkeypa
 
 
 @pytest.mark.model
-def test_every_example_question_gets_an_answer(built_index):
-    index = Index.open(built_index)
+def test_every_example_question_gets_an_answer(article_folder):
+    index = Index.open(article_folder)
     for language, examples in EXAMPLES.items():
         for example in examples:
             assert index.ask(example).answer is not None, (language, example)
@@ -456,12 +479,15 @@ def test_irrelevant_question_says_nothing_found(monkeypatch, index_dir):
 def test_keyword_search_shows_passages_and_no_answer_card(monkeypatch, index_dir):
     at = start(monkeypatch, index_dir)
     at.radio(key="mode-de").set_value("lexical").run()
-    for words in ("How much did Amazon invest?", "Amazon"):
+    # The header counts the different search words the passage holds.
+    for words, count in (("How much did Amazon invest?", "1 Suchwort im Text"), ("Amazon", "1 Suchwort im Text"),
+                         ("Amazon Indiana", "2 Suchwörter im Text")):
         at.text_input(key="question").input(words).run()
         hits = hit_htmls(at)
         assert hits and best_html(at) is None, words
         assert not any('class="fs-answer"' in hit for hit in hits)
-        assert "Suchwort im Text" in hits[0] or "Suchwörter im Text" in hits[0]
+        where = re.search(r'<p class="fs-where">([^<]*)</p>', hits[0])
+        assert where and where.group(1).endswith(f" · {count}"), (words, where)
 
 
 @pytest.mark.model

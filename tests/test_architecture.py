@@ -5,15 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 from conftest import ROOT
 
 PACKAGE = ROOT / "src" / "fundstelle"
-# Circles still left for a later step of the redesign: store.py names Milvus internals and
-# milvus.py the store's Snapshot, until a store protocol chosen by the manifest replaces both.
-KNOWN_CIRCLES = [
-    ["milvus", "store"],
-]
 
 
 def module_name(path: Path) -> str:
@@ -119,13 +113,8 @@ def test_the_circle_finder_finds_a_circle() -> None:
     assert circles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=True, reason=f"circles left for later steps: {KNOWN_CIRCLES}")
 def test_no_modules_import_each_other() -> None:
     found = circles(import_graph())
     assert not found, "modules that import each other, directly or through others: " + "; ".join(
         " ↔ ".join(group) for group in found)
 
-
-def test_no_circles_but_the_known_ones() -> None:
-    """Until the circles above are gone: no new one, and none of them grows."""
-    assert sorted(circles(import_graph())) == sorted(sorted(group) for group in KNOWN_CIRCLES)

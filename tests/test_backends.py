@@ -14,7 +14,7 @@ import pytest
 
 from fundstelle import Index, ingest, query
 from fundstelle.backends import ArrayIndex, FaissIndex, VectorIndex
-from fundstelle.store import Snapshot
+from fundstelle.snapshot import Snapshot
 
 QUESTIONS = ["Wie lang ist der Rhein?", "Wann landete Apollo 11 auf dem Mond?", "Wie heiß wird das Brot gebacken?",
              "Loreley", "Sauerteig Mehl"]

@@ -94,12 +94,19 @@ def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
         overhead = service.http_overhead(index, server.url, texts * 2)
         client = service.Client(server.url)
         assert client.search(texts[0])["hits"] == [hit.to_dict() for hit in index.search(texts[0], k=service.K)]
-        load = service.throughput(client.search, texts, seconds=0.5, clients=1)
         client.close()
+        load = service.throughput(service.over_http(server.url), texts, seconds=0.5, clients=2)
         unasked = service.load(server.url, texts * 2000, clients=2, seconds=0.5, path="ask")
+        short = service.load(server.url, texts, clients=2, seconds=2.0)  # three questions cannot last 2 s
+        with pytest.raises(service.Refused, match="422"):  # a refused request fails a throughput run
+            service.throughput(service.over_http(server.url), [" "], seconds=0.2, clients=1)
     assert unasked["answers"] >= 1 and unasked["errors"] == 0 and unasked["latency_ms"]["p99"] > 0
+    assert short["answers"] == 3 and short["first_errors"][0].startswith("ran out of unasked questions")
     assert overhead["HTTP"]["n"] == overhead["in process"]["n"] == 6
     assert load["requests"] >= 1 and load["requests_per_s"] > 0
+    local = service.throughput(service.in_process(lambda t: index.search(t, k=service.K)), texts, seconds=0.3,
+                               clients=2)
+    assert local["clients"] == 2 and local["requests"] >= 2 and local["latency_ms"]["n"] == local["requests"]
     many = service.batch(index, texts, rounds=2)
     assert set(many["ms_per_question"]) == {"search_many", "loop of search"}
 
@@ -217,3 +224,22 @@ def test_the_cores_report_says_whether_16_clients_gain_enough():
     assert "x1.67 with 2 (target: at least x1.5 on two cores: met)" in text
     result["speedup_16_clients_over_1"]["2 workers"] = 1.2
     assert "MISSED" in "\n".join(report._service_cores(result))
+
+
+def test_uncached_computes_a_repeated_question_anew(tmp_path, corpus):
+    from measure import uncached
+
+    from fundstelle import Index
+
+    index = Index.build([corpus], tmp_path / "index", model="hashing")
+    question = "Wie hoch ist die Zugspitze?"
+    first = index.search(question, k=1)[0]
+    assert index.search(question, k=1)[0] is first  # served from the result cache
+    assert uncached(index, question_vectors=False) is index
+    again = index.search(question, k=1)[0]
+    assert again == first and again is not first
+    assert all(embedder.query_cache_size > 0 for embedder in index.embedders)
+    uncached(index)
+    assert all(embedder.query_cache_size == 0 for embedder in index.embedders)
+    for embedder in index.embedders:  # the models are shared by the process: back to their default
+        del embedder.query_cache_size

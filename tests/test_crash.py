@@ -24,14 +24,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import DOCS, ROOT
 
-import fundstelle.store
 from fundstelle import Index, IndexLockedError, ingest
 from fundstelle.store import ingest_lock
 
@@ -39,8 +38,8 @@ QUESTIONS = ["Rhein Nordsee", "Brücke Nummer 17", "Wann landete Apollo 11?"]
 TIMED_ROUNDS = 15
 
 CHILD = """
+import os
 import sys
-import fundstelle.store as store
 from fundstelle import ingest
 
 stage, pause = sys.argv[3], sys.argv[4] == "pause"
@@ -56,17 +55,27 @@ def progress(name, done, total):
         reached.append(name)
         hold()
 
-# Moments inside the writing of a version, for the kills that must hit them exactly.
-write_file, remove_old = store._write_file, store._remove_old_versions
-def write_hooked(path, content):
-    if (stage, path.name) in (("staging", "manifest.json"), ("renamed", ".CURRENT.partial")):
+# Moments inside the writing of a version, for the kills that must hit them exactly, found by
+# what the writing promises: a version's manifest is its last file; its folder is renamed from
+# .vNNNNNN.partial into place; then CURRENT is replaced in one os.replace.
+real_open, real_rename, real_replace = os.open, os.rename, os.replace
+
+def open_hooked(path, flags, *args, **kwargs):
+    if stage == "staging" and os.path.basename(path) == "manifest.json" and flags & os.O_CREAT:
         hold()
-    write_file(path, content)
-def remove_hooked(root, keep):
-    if stage == "switched":
+    return real_open(path, flags, *args, **kwargs)
+
+def rename_hooked(source, target, *args, **kwargs):
+    real_rename(source, target, *args, **kwargs)
+    if stage == "renamed" and os.path.basename(source).endswith(".partial"):
         hold()
-    remove_old(root, keep)
-store._write_file, store._remove_old_versions = write_hooked, remove_hooked
+
+def replace_hooked(source, target, *args, **kwargs):
+    real_replace(source, target, *args, **kwargs)
+    if stage == "switched" and os.path.basename(target) == "CURRENT":
+        hold()
+
+os.open, os.rename, os.replace = open_hooked, rename_hooked, replace_hooked
 
 print("READY", flush=True)
 sys.stdin.readline()
@@ -271,16 +280,16 @@ def test_disk_full_while_writing_keeps_the_old_index(setting: dict, tmp_path: Pa
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(setting["base"], index_dir)
-    write = fundstelle.store._write_file
+    real_open = os.open
 
-    def full(path: Path, content: Callable[..., object]) -> None:
-        if path.name == "manifest.json":
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        write(path, content)
+    def full(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+        if os.path.basename(path) == "manifest.json" and flags & os.O_CREAT:  # a version's last file
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(fundstelle.store, "_write_file", full)
+    monkeypatch.setattr(os, "open", full)
     with pytest.raises(OSError, match="No space left"):
         ingest([setting["new"]], index_dir)
     assert state_of(index_dir) == setting["old"]
-    monkeypatch.setattr(fundstelle.store, "_write_file", write)
+    monkeypatch.setattr(os, "open", real_open)
     assert check_after_crash(setting, index_dir) == "old"

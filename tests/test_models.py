@@ -7,17 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fundstelle import DEFAULT_CORPUS, Index, ingest
+from fundstelle import Index, ingest
 from fundstelle.embed import load_embedder
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
-def article_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    folder = tmp_path_factory.mktemp("article") / "index"
-    ingest([DEFAULT_CORPUS], folder)
-    return Index.open(folder)
+def article_index(article_folder: Path) -> Index:
+    return Index.open(article_folder)
 
 
 @pytest.mark.parametrize(

@@ -68,10 +68,25 @@ def test_a_hit_on_page_3_says_page_3_in_the_library(paged: Path) -> None:
     reply = index.ask("Wofür ist der Königssee bekannt?", k=3, mode="lexical")
     pdf_hits = [h for h in reply.hits if h.source.endswith(".pdf") and "Trompeter" in h.text]
     assert pdf_hits and pdf_hits[0].pages == ("3",)
-    if reply.answer is not None and reply.answer.source.endswith(".pdf"):
-        assert reply.answer.pages == pages_of(index.document(reply.answer.doc_id), reply.answer.start,
-                                              reply.answer.end)
-        assert reply.answer.to_dict()["pages"] == list(reply.answer.pages)
+
+
+def lindau_pdf(tmp_path: Path) -> Path:
+    """An index (hashing model) of a three-page PDF, short enough to be one passage; its folder."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lindau.pdf").write_bytes(make_pdf_pages([
+        "Die Stadt Lindau liegt am Bodensee. Der Hafen wurde 1811 angelegt.",
+        "Am Hafen steht ein Leuchtturm aus dem Jahr 1856. Der Leuchtturm ist 33 Meter hoch.",
+        "Daneben steht ein bayerischer Löwe aus Marmor."]))
+    ingest([docs], tmp_path / "index", model="hashing")
+    return tmp_path / "index"
+
+
+def test_an_answer_cites_the_page_of_its_sentence_not_every_page_of_its_passage(tmp_path: Path) -> None:
+    reply = Index.open(lindau_pdf(tmp_path)).ask("Wie hoch ist der Leuchtturm?")
+    assert reply.hits[0].pages == ("1", "2", "3")  # one passage of the whole short document
+    assert reply.answer is not None and reply.answer.text == "Der Leuchtturm ist 33 Meter hoch."
+    assert reply.answer.pages == ("2",) and reply.answer.to_dict()["pages"] == ["2"]
 
 
 def test_the_command_line_cites_the_page(paged: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,6 +131,18 @@ def test_the_page_shows_the_page_in_the_hit_header(paged: Path, monkeypatch: pyt
     at.button(key=f"document-{rank}").click().run()
     dialog = next(value for value in (e.value for e in at.get("html")) if 'class="fs-doc-head"' in value)
     assert "Zur Fundstelle springen · S. 3" in dialog and 'id="fs-target"' in dialog
+
+
+def test_the_answer_card_cites_the_page_of_the_answer_and_the_hit_header_its_passages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("streamlit")
+    from test_app import best_html, hit_htmls, start
+
+    at = start(monkeypatch, lindau_pdf(tmp_path))
+    at.text_input(key="question").input("Wie hoch ist der Leuchtturm?").run()
+    [hit] = hit_htmls(at)
+    assert '<p class="fs-where">S. 1–3 · Absätze 1–3 von 3</p>' in hit
+    assert '<span class="fs-source">lindau · S. 2 · Absatz 2 von 3</span>' in (best_html(at) or "")
 
 
 def test_an_older_index_says_what_it_lacks_until_ingested_again(tmp_path: Path) -> None:

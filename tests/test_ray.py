@@ -13,7 +13,8 @@ from conftest import DOCS
 
 from fundstelle import DEFAULT_CORPUS, Index, ingest
 from fundstelle.cli import main
-from fundstelle.store import Snapshot, read_snapshot
+from fundstelle.snapshot import Snapshot
+from fundstelle.store import read_snapshot
 
 # Not importorskip: Ray must first be imported by fundstelle.distributed, with its loopback settings.
 pytestmark = [pytest.mark.slow,

@@ -26,7 +26,7 @@ from .results import Document, Progress
 from .sentences import embedding_spans, split_sentences
 
 if TYPE_CHECKING:
-    from .store import ChunkRecord
+    from .snapshot import ChunkRecord
 
 __all__ = ["BLOCK_CHARS", "DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Chunk", "SentenceSplitter", "check_chunking",
            "chunk_documents", "chunk_text", "text_blocks"]
@@ -171,7 +171,7 @@ def chunk_documents(
     """
     # Imported here, not at the top: the store's record type is needed only now, and the
     # store's own imports (FAISS, Milvus) should not load with the chunker.
-    from .store import ChunkRecord
+    from .snapshot import ChunkRecord
 
     chunks: list[ChunkRecord] = []
     sentences: list[tuple[str, int, int]] = []

@@ -36,7 +36,7 @@ import numpy as np
 from .results import Document, Progress
 
 if TYPE_CHECKING:
-    from .store import ChunkRecord
+    from .snapshot import ChunkRecord
 
 __all__ = ["LOCAL", "Embedded", "chunk_and_embed", "cluster"]
 
@@ -237,7 +237,7 @@ class _Embed:
 def _assemble(docs: Sequence[Document], columns: dict[str, list[np.ndarray]], total: int, dims: Sequence[int],
               first_sentence_row: int) -> Embedded:
     """Put the passages in the plain ingest's order and numbering; refuse a lost or doubled one."""
-    from .store import ChunkRecord
+    from .snapshot import ChunkRecord
 
     def column(key: str, width: int = 0) -> np.ndarray:
         parts = columns.get(key)

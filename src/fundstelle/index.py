@@ -19,7 +19,8 @@ from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, MetaValue, Mode, Progress, Reply
-from .store import Snapshot, current_version, index_folder, read_snapshot
+from .snapshot import Snapshot
+from .store import current_version, index_folder, read_snapshot
 
 if TYPE_CHECKING:  # the write path is imported when an ingest runs, not to search
     from .load import Paths
@@ -100,6 +101,21 @@ class Index:
         ingest(paths, folder, model=model, rebuild=rebuild, chunk_size=chunk_size,
                chunk_overlap=chunk_overlap, progress=progress, store=store, milvus_uri=milvus_uri)
         return cls.open(folder)
+
+    def replace(self, *, fusion: Fusion | None = None, snapshot: Snapshot | None = None) -> Index:
+        """A new ``Index`` on the same folder, with another ``fusion`` or ``snapshot`` (default: this one's).
+
+        For trying settings on the same data without reading it again: other fusion weights
+        (``benchmarks/fusion.py``), or the live version with some vectors swapped, e.g.
+        ``dataclasses.replace(index.snapshot, dense=...)`` (``benchmarks/chunk_vectors.py``).
+        The models are shared; the result cache is the new index's own, of this one's size.
+        Like any ``Index`` it moves to a newer version when an ingest writes one, so a
+        snapshot of an older version is left at the next search. This index is unchanged.
+        """
+        replaced = type(self)(self.folder, self._snapshot if snapshot is None else snapshot,
+                              self.fusion if fusion is None else fusion)
+        replaced.result_cache_size = self.result_cache_size
+        return replaced
 
     def __repr__(self) -> str:
         info = self.info

@@ -26,7 +26,8 @@ from .lexical import analyze
 from .load import SUPPORTED_SUFFIXES, Paths, as_paths, discover_files, document_id, load_document
 from .manifest import STORES, DocumentEntry, Manifest, Member, Store
 from .results import Document, IngestReport, Progress, Skipped
-from .store import ChunkRecord, Snapshot, ingest_lock, live_manifest, read_snapshot, write_snapshot
+from .snapshot import ChunkRecord, Snapshot
+from .store import ingest_lock, live_manifest, read_snapshot, write_snapshot
 
 __all__ = ["ingest"]
 

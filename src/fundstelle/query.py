@@ -29,7 +29,7 @@ from .phrase import answer_phrase, with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
 from .results import EMPTY_INDEX, MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
-from .store import ChunkRecord, SentenceSpans, Snapshot
+from .snapshot import ChunkRecord, SentenceSpans, Snapshot
 
 __all__ = [
     "ANSWER_PASSAGES",
