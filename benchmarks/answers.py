@@ -56,7 +56,7 @@ import numpy as np
 from answer_sets import CACHE, DevSet, SetQuestion, all_sets, translated
 from measure import uncached
 
-from fundstelle import Index, query
+from fundstelle import Index, answering, query
 from fundstelle.answer import (
     FEATURES,
     MODEL_FILE,
@@ -151,7 +151,7 @@ def ask_all(dev: DevSet, index: Index) -> list[Asked]:
     started = time.perf_counter()
     for number, q in enumerate(dev.questions, start=1):
         found = query.retrieve(snapshot, models, q.text, ANSWER_PASSAGES, "hybrid", index.fusion)  # type: ignore[arg-type]
-        candidates = query.candidates(found)
+        candidates = answering.candidates(found)
         first = query.highlighted_hits(query.retrieve(snapshot, models, q.text, 1, "hybrid", index.fusion))  # type: ignore[arg-type]
         right = np.asarray([q.answerable and holds_answer(c.text, q.answers) for c in candidates], dtype=bool)
         matrix = np.stack([c.features for c in candidates]) if candidates else np.zeros((0, len(FEATURES)))
@@ -233,7 +233,7 @@ def answer_text(a: Asked, chosen: int) -> str:
     """The answer's text as ``Index.ask`` gives it (the sentence, or with the one before it continues)."""
     sentence = a.candidates[chosen].sentence
     assert a.found is not None
-    start = query.answer_start(a.found, sentence)
+    start = answering.answer_start(a.found, sentence)
     return a.found.snapshot.documents[sentence.doc_id].text[start:sentence.end]
 
 

@@ -346,6 +346,40 @@ def _overhead(runs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _ask_beyond_search(data: dict) -> list[str]:
+    """How much longer a warm ``ask`` takes than ``search`` (``benchmarks/overhead.py``), before and after."""
+    commit = data["before_commit"]
+    lines = [f"`python benchmarks/overhead.py` and `python benchmarks/overhead.py --cold` (every 6th German "
+             "XQuAD-de question, the article's 17 German ones 4 times), on this code (*after*) and on the code at "
+             f"commit {commit} (*before*: `git archive {commit} src | tar -x -C /tmp/base`, then the same script "
+             "with `PYTHONPATH=/tmp/base/src`, its `answering` read as `query`, where that code kept `reply`), "
+             "taking turns run by run. *whole* as above: `search` and `ask` (k=5) and the e5 question embedding "
+             "alone, taking turns question by question, no cached vectors or results. *beyond search*: ask's p50 "
+             "minus search's; *paired*: the median over the questions of ask's time minus search's on the same "
+             "question, moments apart (less shaken by the load). *warm*: what search learnt of a sentence (its "
+             "words, and after this change its number, date and name spans) serves ask too, and the other way "
+             "round; *--cold*: each call reads its sentences afresh. The parts are timed with the question "
+             "vectors kept (no model runs). The 1-minute load average on 2 cores is given per run: a busy "
+             "machine, whose noise is of the size of the figures.", "",
+             "| code | sentences | corpus | load | search p50 | ask p50 | ask beyond search | paired "
+             "| highlight and hits | ask's candidates | ask's answer part |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in data["runs"]:
+        result = run["result"]
+        for corpus in (name for name in result if isinstance(result[name], dict) and "whole" in result[name]):
+            w, parts = result[corpus]["whole"], result[corpus]["parts"]
+            candidates = parts.get("ask's candidates (answering.candidates)")
+            candidates_ms = f"{candidates['p50']:.2f} ms" if candidates else "–"
+            answer_part = parts["ask's answer part (answering.reply)"]
+            lines.append(
+                f"| {run['code']} | {'cold' if result.get('cold') else 'warm'} | {corpus} "
+                f"| {result['load'][0]:.1f} | {w['search']['p50']:.1f} ms | {w['ask']['p50']:.1f} ms "
+                f"| {w['ask']['beyond search']:.1f} ms | {w['ask']['beyond search, paired']:.1f} ms "
+                f"| {parts['highlight and hits']['p50']:.2f} ms "
+                f"| {candidates_ms} | {answer_part['p50']:.2f} ms |")
+    return lines + ["", *data["summary"]]
+
+
 def _memory(mem: dict) -> list[str]:
     """A serving process's memory: the article against a 100k-chunk index (``benchmarks/memory.py``)."""
     article, large = mem["article"], mem["synthetic"]
@@ -649,7 +683,8 @@ def render(results: Path, root: Path) -> Path:
                 "", "The recipe's `save_local` pickles its docstore (`load_local` needs "
                 "`allow_dangerous_deserialization=True`); our index is JSON, numpy and FAISS files.", ""]
     extra = {name: json.loads((results / f"{name}.json").read_text())
-             for name in ("ingest_stages", "chunk_vectors", "overhead", "overhead_before", "memory")
+             for name in ("ingest_stages", "chunk_vectors", "overhead", "overhead_before", "ask_beyond_search",
+                          "memory")
              if (results / f"{name}.json").exists()}
     if "ingest_stages" in extra:
         out += ["### Where an ingest's time goes", ""] + _ingest_stages(extra["ingest_stages"]) + [""]
@@ -660,6 +695,8 @@ def render(results: Path, root: Path) -> Path:
         runs = {"before": extra["overhead_before"]} if "overhead_before" in extra else {}
         out += ["### A warm search beyond its question's embedding", ""] + _overhead(
             {**runs, "after": extra["overhead"]}) + [""]
+    if "ask_beyond_search" in extra:
+        out += ["### A warm ask beyond a warm search", ""] + _ask_beyond_search(extra["ask_beyond_search"]) + [""]
     if "memory" in extra:
         out += ["### Memory of a serving process", ""] + _memory(extra["memory"]) + [""]
     if documents:

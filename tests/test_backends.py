@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fundstelle import Index, ingest, query
+from fundstelle import Index, answering, ingest, query
 from fundstelle.backends import ArrayIndex, FaissIndex, VectorIndex
 from fundstelle.snapshot import Snapshot
 
@@ -57,7 +57,7 @@ def test_search_and_ask_run_the_same_on_the_in_memory_backend(corpus: Path, inde
             assert [(h.doc_id, h.start, h.answer.text) for h in got] == \
                    [(h.doc_id, h.start, h.answer.text) for h in expected], (question, mode)
             assert [h.score for h in got] == pytest.approx([h.score for h in expected], abs=1e-5)
-        expected_reply = query.reply(query.retrieve(on_disk, index.embedders, question, 6, "hybrid"), 3)
-        got_reply = query.reply(query.retrieve(in_ram, index.embedders, question, 6, "hybrid"), 3)
+        expected_reply = answering.reply(query.retrieve(on_disk, index.embedders, question, 6, "hybrid"), 3)
+        got_reply = answering.reply(query.retrieve(in_ram, index.embedders, question, 6, "hybrid"), 3)
         assert (got_reply.answer is None) == (expected_reply.answer is None)
         assert [h.answer.text for h in got_reply.hits] == [h.answer.text for h in expected_reply.hits]

@@ -207,6 +207,26 @@ def test_report_renders_overhead_as_time_beyond_the_embedding():
     assert "| share of questions that embed USE-m3 | 50% | 50% |" in table
 
 
+def test_report_renders_ask_beyond_search_per_run():
+    import report
+
+    def run(code: str, cold: bool, ask: float) -> dict:
+        row = {"p50": 1.0, "p95": 1.0, "n": 2}
+        whole = {"search": {"p50": 20.0}, "ask": {"p50": ask, "beyond search": ask - 20.0,
+                                                  "beyond search, paired": ask - 21.0}}
+        parts = {"highlight and hits": row, "ask's answer part (answering.reply)": {"p50": 2.5, "n": 2}}
+        return {"code": code, "result": {"cold": cold, "load": [4.0], "article": {
+            "questions": 2, "chunks": 9, "whole": whole, "parts": parts}}}
+
+    data = {"before_commit": "abc1234", "summary": ["Said after the table."],
+            "runs": [run("before", False, 26.0), run("after", True, 22.0)]}
+    table = "\n".join(report._ask_beyond_search(data))
+    assert "commit abc1234" in table
+    assert "| before | warm | article | 4.0 | 20.0 ms | 26.0 ms | 6.0 ms | 5.0 ms | 1.00 ms | – | 2.50 ms |" in table
+    assert "| after | cold | article | 4.0 | 20.0 ms | 22.0 ms | 2.0 ms | 1.0 ms | 1.00 ms | – | 2.50 ms |" in table
+    assert table.endswith("Said after the table.")
+
+
 def test_the_cores_report_says_whether_16_clients_gain_enough():
     import report
 

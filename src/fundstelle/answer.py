@@ -207,19 +207,24 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
     def own_coverage(held: list[float]) -> float:
         return sum(weights[stem] * value for stem, value in zip(stems, held)) / total
 
+    def spelled_in(text: str) -> frozenset[str]:  # the question's 4-grams a text holds
+        if text not in spelled_of:
+            spelled_of[text] = question_grams & sentence_facts(text).grams
+        return spelled_of[text]
+
+    spelled_of: dict[str, frozenset[str]] = {}
     offered = [offer(s.text) for s in sentences]
     rows = []
     for i, (sentence, fact) in enumerate(zip(sentences, facts)):
-        context = [sentence_facts(text) for text in sentence.context]
         context_held = [held_in(text) for text in sentence.context]
+        in_context = [max(values) for values in zip(*context_held)] if context_held else [0.0] * len(stems)
         held = own_held = own_total = 0.0
         for j, stem in enumerate(stems):
-            in_context = max((values[j] for values in context_held), default=0.0)
-            if in_context < 0.6:  # a word the context does not give: the sentence must
+            if in_context[j] < 0.6:  # a word the context does not give: the sentence must
                 own_total += weights[stem]
                 own_held += weights[stem] * found[i][j]
-            held += weights[stem] * max(found[i][j], CONTEXT_WEIGHT * in_context)
-        seen_grams = fact.grams.union(*(f.grams for f in context))
+            held += weights[stem] * max(found[i][j], CONTEXT_WEIGHT * in_context[j])
+        seen_grams = spelled_in(sentence.text).union(*(spelled_in(text) for text in sentence.context))
         words = [token.stem for token in fact.tokens]
         new_words = sum(1 for word in words if word not in question_stems)
         following = sentence.following
@@ -227,7 +232,7 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
         rows.append({
             "refers_back": float(first_word in ANAPHORS),
             "coverage": held / total,
-            "spelling": len(question_grams & seen_grams) / len(question_grams) if question_grams else 0.0,
+            "spelling": len(seen_grams) / len(question_grams) if question_grams else 0.0,
             "own": own_held / own_total if own_total else 0.0,
             "window_cosine": sentence.window_cosine,
             "document_cosine": sentence.document_cosine,

@@ -9,13 +9,14 @@ from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import query
+from . import answering, query
 from .answer import Candidate
+from .answering import ANSWER_PASSAGES
 from .cache import ResultCache
 from .embed import Embedder, load_models
 from .errors import BadInputError, BadTypeError, IndexMismatchError, InputNotFoundError, OlderIndexWarning
 from .filters import Condition, Where
-from .query import ANSWER_PASSAGES, MAX_QUESTION_CHARS, clean_question
+from .query import MAX_QUESTION_CHARS, clean_question
 from .question import Question
 from .ranking import DEFAULT_FUSION, Fusion
 from .results import Document, DocumentInfo, Hit, IndexInfo, IngestReport, MetaValue, Mode, Progress, Reply
@@ -271,7 +272,7 @@ class Index:
         if cached is not None:
             return cached
         found = self._retrieve([asked], max(k, ANSWER_PASSAGES), mode, checked)[0]
-        answer = query.reply(found, k)
+        answer = answering.reply(found, k)
         self._keep(key, found, answer)
         return answer
 
@@ -285,7 +286,8 @@ class Index:
                  where: Where | None = None) -> list[Reply]:
         """:meth:`ask` for each of ``questions``; each model embeds all of them in one call."""
         asked, checked = self._check_many(questions, k, mode, where)
-        return [query.reply(found, k) for found in self._retrieve(asked, max(k, ANSWER_PASSAGES), mode, checked)]
+        found = self._retrieve(asked, max(k, ANSWER_PASSAGES), mode, checked)
+        return [answering.reply(each, k) for each in found]
 
     def answer_candidates(self, question: str, mode: Mode = "hybrid",
                           passages: int = ANSWER_PASSAGES) -> list[Candidate]:
@@ -294,7 +296,7 @@ class Index:
         For fitting and inspecting the answer model (``benchmarks/answers.py``).
         """
         asked, checked = query.check_call([question], passages, mode, None)
-        return query.candidates(self._retrieve(asked, passages, mode, checked)[0])
+        return answering.candidates(self._retrieve(asked, passages, mode, checked)[0])
 
     @staticmethod
     def _check_many(questions: Sequence[str], k: int, mode: Mode,

@@ -140,11 +140,15 @@ def find_terms(text: str, question_tokens: Sequence[Token]) -> list[Span]:
     question_stems = {token.stem for token in question_tokens}
     if not question_stems:
         return []
-    return [
-        Span(token.start, token.end, text[token.start:token.end])
-        for token in _passage_tokens(text)
-        if stem_matches(token.stem, question_stems)
-    ]
+    matches: dict[str, bool] = {}  # a passage repeats its words: each is matched once
+    spans = []
+    for token in _passage_tokens(text):
+        matched = matches.get(token.stem)
+        if matched is None:
+            matched = matches[token.stem] = stem_matches(token.stem, question_stems)
+        if matched:
+            spans.append(Span(token.start, token.end, text[token.start:token.end]))
+    return spans
 
 
 @lru_cache(maxsize=1024)  # a passage's words, a few kB: hits come back in later searches

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from .lexical import STOPWORDS
@@ -105,21 +106,26 @@ def is_day(sentence: str, end: int) -> bool:
     return bool(re.match(rf"\.\s*(?i:{_MONTHS})\b", sentence[end:end + 15]))
 
 
-def answer_phrases(sentence: str, kind: str) -> list[tuple[int, int]]:
-    """Spans of ``sentence`` that could answer a question of ``kind`` (may overlap)."""
+@lru_cache(maxsize=8192)  # a few spans each: the sentences of recent hits, for search and ask alike
+def answer_phrases(sentence: str, kind: str) -> tuple[tuple[int, int], ...]:
+    """Spans of ``sentence`` that could answer a question of ``kind`` (may overlap).
+
+    Cached: the patterns try their words at every position of the sentence, and the
+    sentences of a passage come back in later questions.
+    """
     if kind == "number":
-        return [m.span() for m in NUMBER_PHRASE.finditer(sentence)
-                if not (YEAR.fullmatch(m.group(0)) or is_day(sentence, m.end()))]
+        return tuple(m.span() for m in NUMBER_PHRASE.finditer(sentence)
+                     if not (YEAR.fullmatch(m.group(0)) or is_day(sentence, m.end())))
     if kind == "date":
-        return [m.span() for m in DATE_PHRASE.finditer(sentence)]
+        return tuple(m.span() for m in DATE_PHRASE.finditer(sentence))
     if kind == "person":
-        return _listed_names(sentence)
+        return tuple(_listed_names(sentence))
     if kind == "place":
-        return [m.span(1) for m in PLACE_PHRASE.finditer(sentence)
-                if not first_is_stop(m.group(1)) and not re.match(rf"(?i:{_MONTHS})\b", m.group(1))]
+        return tuple(m.span(1) for m in PLACE_PHRASE.finditer(sentence)
+                     if not first_is_stop(m.group(1)) and not re.match(rf"(?i:{_MONTHS})\b", m.group(1)))
     if kind == "name":
-        return [m.span(1) for m in QUOTED.finditer(sentence)] + _listed_names(sentence)
-    return []
+        return tuple(m.span(1) for m in QUOTED.finditer(sentence)) + tuple(_listed_names(sentence))
+    return ()
 
 
 def offers(sentence: str, question: Question) -> list[tuple[int, int]]:

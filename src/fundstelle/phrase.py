@@ -42,7 +42,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from .lexical import Token, analyze
-from .matching import IdfLookup, word_match
+from .matching import IdfLookup, sentence_facts, word_match
 from .offers import (
     DATE_PHRASE,
     LISTED_PARTICLES,
@@ -120,7 +120,7 @@ class _Reading:
 def _read(question: Question, sentence: str, idf: IdfLookup | None) -> _Reading:
     stems = question.stems
     weights = list(idf(list(stems))) if idf and stems else [1.0] * len(stems)
-    tokens = tuple(analyze(sentence))
+    tokens = sentence_facts(sentence).tokens  # cached: the sentence was mostly read before, to choose it
     strength = tuple(tuple(weight * _strength(token.stem, stem) for stem, weight in zip(stems, weights, strict=True))
                      for token in tokens)
     return _Reading(sentence, tokens, stems, strength)
@@ -128,6 +128,8 @@ def _read(question: Question, sentence: str, idf: IdfLookup | None) -> _Reading:
 
 def _strength(word: str, stem: str) -> float:
     """How well a sentence word stands for a question word (compound parts count less)."""
+    if stem not in word and word not in stem:
+        return 0.0  # no match possible (word_match); skipped for speed
     match = word_match(word, stem)
     return match if match >= (0.6 if len(word) >= 5 else 0.8) else 0.0
 

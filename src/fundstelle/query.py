@@ -4,55 +4,48 @@ clean the question → analyse it (lexical trust and language share, once) → e
 (several questions: each model embeds them in one call) → rank the passages
 (:func:`fundstelle.ranking.rank`; with a filter, only the rows of the documents it keeps,
 :mod:`fundstelle.filters`) → drop those that mostly repeat a better one; then either
-highlight each passage (:func:`highlighted_hits`, for ``Index.search``) or choose the
-answer among all their sentences (:func:`reply`, for ``Index.ask``).
+highlight each passage (:func:`highlighted_hits`, for ``Index.search``), or hand them to
+:mod:`fundstelle.answering`, which chooses the answer among all their sentences (``Index.ask``).
 :class:`fundstelle.Index` holds the open index and calls these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import filters
-from .answer import MAX_ANSWER_CHARS, Candidate, Sentence, features, load_model
 from .backends import LexicalIndex, Searchable
 from .embed import Embedder, embed_questions
 from .errors import BadInputError
 from .filters import Condition, Where, check_where
 from .highlight import pick_answer
-from .matching import find_terms, sentence_facts
+from .matching import find_terms
 from .pages import pages_of
-from .phrase import answer_phrase, with_phrase
+from .phrase import with_phrase
 from .question import MAX_QUESTION_CHARS, Question, clean_question
 from .ranking import DEFAULT_FUSION, Fusion, Signal, language_share, rank, wanted_models
-from .results import EMPTY_INDEX, MODES, Answer, AnswerSpan, Hit, Mode, Reply, Span
-from .snapshot import ChunkRecord, SentenceSpans, Snapshot
+from .results import MODES, AnswerSpan, Hit, Mode, Span
+from .snapshot import ChunkRecord, Snapshot
 
 __all__ = [
-    "ANSWER_PASSAGES",
     "MAX_QUESTION_CHARS",
     "Passage",
     "Retrieval",
-    "candidates",
     "check_call",
     "check_k",
     "clean_question",
     "highlight_hit",
-    "answer_start",
     "highlighted_hits",
+    "passage_hit",
     "passage_sentences",
     "plain_hits",
-    "reply",
     "retrieve",
     "retrieve_checked",
     "retrieve_many",
 ]
-
-# ask() chooses its answer among the sentences of this many passages (more when k is larger).
-ANSWER_PASSAGES = 6
 
 
 def check_k(k: int) -> int:
@@ -208,7 +201,7 @@ def highlighted_hits(found: Retrieval) -> list[Hit]:
     for passage in found.passages:
         answer, terms = highlight_hit(snapshot, passage, found.question, similarity_query,
                                       first.similarity_scale or 1.0)
-        hits.append(_hit(snapshot, passage, len(hits) + 1, answer, terms))
+        hits.append(passage_hit(snapshot, passage, len(hits) + 1, answer, terms))
     return hits
 
 
@@ -230,142 +223,8 @@ def plain_hits(found: Retrieval) -> list[Hit]:
             scores = snapshot.sentence_vectors.scores(query_vector, np.asarray([row for row, _, _ in sentences]))
             best, score = int(np.argmax(scores)), float(np.max(scores))
         _, start, end = sentences[best]
-        hits.append(_hit(snapshot, passage, len(hits) + 1, AnswerSpan(start, end, text[start:end], score), []))
+        hits.append(passage_hit(snapshot, passage, len(hits) + 1, AnswerSpan(start, end, text[start:end], score), []))
     return hits
-
-
-def reply(found: Retrieval, k: int) -> Reply:
-    """The answer among all sentences of the retrieved passages (or None), and ``k`` passages around it."""
-    if not found.snapshot.documents:
-        return Reply(found.question.text, None, [], note=EMPTY_INDEX)
-    chosen_among = candidates(found)
-    if not chosen_among:
-        return Reply(found.question.text, None, [])
-    model = load_model()
-    choice = model.choose(chosen_among, found.question)
-    assert choice is not None  # there are candidates
-    snapshot = found.snapshot
-    best = chosen_among[choice.index].sentence
-    answer = None
-    if model.answers(choice):
-        document = snapshot.documents[best.doc_id]
-        start = answer_start(found, best)
-        text = document.text[start:best.end]
-        phrase = answer_phrase(found.question, best.text, snapshot.lexical.idf)
-        answer = Answer(
-            text=text, confidence=choice.confidence, doc_id=best.doc_id, source=document.source,
-            title=document.title, start=start, end=best.end,
-            phrase=None if phrase is None else Span(best.start + phrase.start, best.start + phrase.end,
-                                                    phrase.text),
-            pages=pages_of(document, best.start, best.end),
-        )
-    # Each sentence's chance of holding the answer: the chosen one's is the confidence, the
-    # others' follow the sentence model's odds against it (the chosen one stays first).
-    scores = model.score(np.stack([c.features for c in chosen_among]))
-    top = int(np.argmax(scores))
-    scores[[top, choice.index]] = scores[[choice.index, top]]
-    chances = choice.confidence * np.exp(scores - scores[choice.index])
-    score_of = {c.row: float(p) for c, p in zip(chosen_among, chances)}
-    return Reply(found.question.text, answer, _hits_by_answer(snapshot, found, score_of, k))
-
-
-def answer_start(found: Retrieval, best: Sentence) -> int:
-    """Where the answer starts: at its sentence, or at the one before when it continues that one.
-
-    "Sie wurde 1904 eröffnet." alone does not say what was opened; with the sentence
-    before it does, if both together stay within :data:`fundstelle.answer.MAX_ANSWER_CHARS`
-    and stand in one paragraph.
-    """
-    if best.previous is None or not sentence_facts(best.text).continues:
-        return best.start
-    spans = found.snapshot.sentence_spans
-    start = int(spans.starts[best.row - 1])
-    between = found.snapshot.documents[best.doc_id].text[int(spans.ends[best.row - 1]):best.start]
-    if "\n\n" in between or best.end - start > MAX_ANSWER_CHARS:
-        return best.start
-    return start
-
-
-def candidates(found: Retrieval) -> list[Candidate]:
-    """Every sentence of the retrieved passages, once, with what surrounds it and the answer model's features."""
-    snapshot = found.snapshot
-    spans = snapshot.sentence_spans
-    rows: list[int] = []
-    passage_of: dict[int, int] = {}
-    for position, passage in enumerate(found.passages):
-        for row, _, _ in passage_sentences(snapshot, passage):
-            if row not in passage_of:
-                passage_of[row] = position
-                rows.append(row)
-    if not rows:
-        return []
-    query = found.vectors[0] if found.vectors else None
-    if query is None:  # lexical retrieval: the answer model still weighs meaning
-        query = found.embedders[0].embed_queries([found.question.text])[0]
-
-    def text(row: int) -> str:
-        return snapshot.documents[spans.docs[row]].text[int(spans.starts[row]):int(spans.ends[row])]
-
-    def same_paragraph(before: int, row: int) -> bool:
-        document = snapshot.documents[spans.docs[row]].text
-        return spans.docs[before] == spans.docs[row] and "\n\n" not in document[int(spans.ends[before]):
-                                                                                    int(spans.starts[row])]
-
-    context_of = {row: _context_rows(spans, row, same_paragraph) for row in rows}
-    wanted = sorted({r for row in rows for r in (row, *context_of[row][0], *context_of[row][1])})
-    vector_of = dict(zip(wanted, snapshot.sentence_vectors.vectors(np.asarray(wanted, dtype=np.int64))))
-    first_score = found.passages[0].score
-    sentences = []
-    for row in rows:
-        before, firsts = context_of[row]
-        own = vector_of[row]
-        window = own + vector_of[before[0]] if before else own
-        whole = own + np.mean([vector_of[r] for r in firsts], axis=0) if firsts else own
-        following = row + 1 if row + 1 < len(spans.docs) and spans.docs[row + 1] == spans.docs[row] else -1
-        position = passage_of[row]
-        sentences.append(Sentence(
-            row=row, doc_id=spans.docs[row], start=int(spans.starts[row]), end=int(spans.ends[row]), text=text(row),
-            previous=text(row - 1) if row > 0 and spans.docs[row - 1] == spans.docs[row] else None,
-            following=text(following) if following >= 0 else None,
-            context=tuple(text(r) for r in (*before, *firsts)), heading=_is_heading(snapshot, row),
-            window_cosine=float(query @ window / (np.linalg.norm(window) or 1.0)),
-            document_cosine=float(query @ whole / (np.linalg.norm(whole) or 1.0)),
-            passage=position, passage_lead=found.passages[position].score - first_score,
-        ))
-    return features(found.question, sentences, snapshot.lexical.idf, found.trust, found.language)
-
-
-def _context_rows(spans: SentenceSpans, row: int,
-                  same_paragraph: Callable[[int, int], bool]) -> tuple[list[int], list[int]]:
-    """What sentence ``row`` may refer back to, as (sentences before, first sentences).
-
-    Up to two sentences before it in its paragraph; then the first sentences of its
-    paragraph and of its document, where those are not among the two.
-    """
-    before: list[int] = []
-    first = row
-    while first > 0 and same_paragraph(first - 1, first):
-        first -= 1
-        if len(before) < 2:
-            before.append(first)
-    document_first = row
-    while document_first > 0 and spans.docs[document_first - 1] == spans.docs[row]:
-        document_first -= 1
-    firsts = [r for r in dict.fromkeys((first, document_first)) if r != row and r not in before]
-    return before, firsts
-
-
-def _is_heading(snapshot: Snapshot, row: int) -> bool:
-    """Is sentence ``row`` a line of its own without a sentence's end (a title or section heading)?"""
-    spans = snapshot.sentence_spans
-    text = snapshot.documents[spans.docs[row]].text
-    start, end = int(spans.starts[row]), int(spans.ends[row])
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    sentence = text[start:end].strip()
-    return (not text[line_start:start].strip() and not text[end:line_end].strip() and len(sentence.split()) <= 12
-            and not sentence.endswith((".", "!", "?", ":", "…")))
 
 
 @dataclass(frozen=True)
@@ -408,46 +267,14 @@ class Retrieval:
     passages: list[Passage]
 
 
-def _hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, terms: list[Span]) -> Hit:
-    """The :class:`Hit` for a retrieved passage."""
+def passage_hit(snapshot: Snapshot, passage: Passage, rank_: int, answer: AnswerSpan, terms: list[Span]) -> Hit:
+    """The :class:`Hit` for a retrieved passage: its ``rank_`` (from 1), answer sentence and the question's words."""
     doc = snapshot.documents[passage.doc]
     return Hit(
         rank=rank_, score=passage.score, text=doc.text[passage.start:passage.end], source=doc.source,
         title=doc.title, doc_id=doc.id, start=passage.start, end=passage.end, answer=answer, terms=terms,
         signals=passage.signals, pages=pages_of(doc, passage.start, passage.end),
     )
-
-
-def _hits_by_answer(snapshot: Snapshot, found: Retrieval, score_of: dict[int, float], k: int) -> list[Hit]:
-    """The passages ordered by the score of the answer sentence each shows; each shows one no earlier hit shows.
-
-    ``score_of`` maps sentence rows to the probability that they hold the answer; it
-    becomes the hit's ``answer.score``. Each step takes the passage whose best sentence
-    not yet shown scores highest (the earlier retrieved on a tie), so the hits'
-    ``answer.score`` never rises down the list.
-    """
-    sentences = {passage.row: passage_sentences(snapshot, passage) for passage in found.passages}
-    hits: list[Hit] = []
-    used: set[int] = set()
-    waiting = list(found.passages)
-    while waiting and len(hits) < k:
-        best: tuple[float, int, int] | None = None  # (score, -position in waiting, sentence index)
-        for position, passage in enumerate(waiting):
-            for i, (row, _, _) in enumerate(sentences[passage.row]):
-                choice = (score_of.get(row, -np.inf), -position, i)
-                if row not in used and (best is None or choice > best):
-                    best = choice
-        if best is None:
-            break  # every sentence left is shown by a better hit
-        score, position, i = best
-        passage = waiting.pop(-position)
-        row, start, end = sentences[passage.row][i]
-        used.add(row)
-        text = snapshot.documents[passage.doc].text[passage.start:passage.end]
-        answer = with_phrase(AnswerSpan(start, end, text[start:end], round(score, 4)), found.question,
-                             snapshot.lexical.idf)
-        hits.append(_hit(snapshot, passage, len(hits) + 1, answer, find_terms(text, found.question.content)))
-    return hits
 
 
 def highlight_hit(
