@@ -38,8 +38,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from fundstelle import Index, IndexFolderError, ingest  # noqa: E402
+from fundstelle import FundstelleError, Index, IndexFolderError, ingest  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
+from fundstelle.load import load_document  # noqa: E402
 from fundstelle.sentences import split_sentences  # noqa: E402
 
 DATA = HERE / "data"
@@ -85,6 +86,9 @@ class DevSet:
     def index(self, model: str = DEFAULT_MODEL) -> Index:
         """Build (or reuse) the index of the set's documents; return it open."""
         folder = CACHE / f"index-set-{self.name}-{model.replace(':', '_').replace('/', '_')}"
+        built = self.built(folder)
+        if built is not None:
+            return built
         try:
             report = ingest([self.folder()], folder, model=model)
         except IndexFolderError as error:
@@ -94,6 +98,19 @@ class DevSet:
             print(f"built {folder.name}: {report.summary()}", file=sys.stderr)
         return Index.open(folder)
 
+    def built(self, folder: Path) -> Index | None:
+        """The index at ``folder`` if it holds exactly this set's texts, else None.
+
+        A document's id names its absolute path, so an index built in another checkout
+        would take every document in again under its new path; comparing texts reuses it.
+        """
+        try:
+            index = Index.open(folder)
+        except FundstelleError:
+            return None
+        held = sorted(document.hash for document in index.snapshot.documents.values())
+        wanted = sorted(load_document(path).hash for path in self.folder().iterdir())
+        return index if held == wanted else None
 
 # ------------------------------------------------------------------ SQuAD-shaped sources
 

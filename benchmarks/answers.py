@@ -146,7 +146,7 @@ def ask_all(dev: DevSet, index: Index) -> list[Asked]:
     """Run the query path for every question of ``dev``; mark the right candidates."""
     snapshot = index.snapshot
     lang = dev.questions[0].lang if dev.questions else "de"
-    models = [RememberedQuestions(e, CACHE / f"vectors-{dev.name}-{lang}-{e.spec}.pkl") for e in index.embedders]
+    models = [RememberedQuestions(e, CACHE / f"vectors-{lang}-{e.spec}.pkl") for e in index.embedders]
     asked = []
     started = time.perf_counter()
     for number, q in enumerate(dev.questions, start=1):

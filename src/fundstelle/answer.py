@@ -78,6 +78,13 @@ CONTEXT_WEIGHT = 0.8
 # 1904 eröffnet."), as long as both together stay this short.
 MAX_ANSWER_CHARS = 320
 
+# Words that open a sentence going on about what the one before named (German and English).
+ANAPHORS = frozenset("""
+er sie es ihr ihm ihn ihre ihren ihrem ihrer sein seine seinen seinem seiner dies diese dieser dieses diesen diesem
+dort dabei damit daher dadurch dafür dagegen danach darauf daraus darin darüber dazu deshalb deswegen hier hierbei
+he she it they its their his her this these there thus
+""".split())
+
 # The kinds of answer whose offer gets a weight of its own.
 OFFER_KINDS = ("number", "date", "person", "place", "other")
 
@@ -91,6 +98,9 @@ FEATURES = (
     "window_lead",       # window cosine minus the best among the candidates
     "document_cosine",   # … with the sentence joined with its paragraph's and document's first sentences
     "after_restating",   # the sentence before holds the question's words but not what is asked
+    "previous_coverage",  # weighted share of the question's words the sentence just before holds itself
+    "refers_back",       # the sentence opens with a pronoun or demonstrative ("Sie", "Dort", "Damit")
+    "continues",         # refers_back times previous_coverage: it goes on about what the question names
     "next_offers",       # the sentence after offers what is asked
     "passage_lead",      # fused retrieval score of its best passage minus the first passage's
     "first_passage",     # 1 when it stands in the first passage
@@ -194,6 +204,9 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
             held_of[text] = [holds(stem, fact) for stem in stems]
         return held_of[text]
 
+    def own_coverage(held: list[float]) -> float:
+        return sum(weights[stem] * value for stem, value in zip(stems, held)) / total
+
     def spelled_in(text: str) -> frozenset[str]:  # the question's 4-grams a text holds
         if text not in spelled_of:
             spelled_of[text] = question_grams & sentence_facts(text).grams
@@ -215,7 +228,9 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
         words = [token.stem for token in fact.tokens]
         new_words = sum(1 for word in words if word not in question_stems)
         following = sentence.following
+        first_word = sentence.text.lstrip(" \t\"„“‚'(").split(" ", 1)[0].rstrip(",.;:").lower()
         rows.append({
+            "refers_back": float(first_word in ANAPHORS),
             "coverage": held / total,
             "spelling": len(seen_grams) / len(question_grams) if question_grams else 0.0,
             "own": own_held / own_total if own_total else 0.0,
@@ -231,8 +246,7 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
             **{f"offer_{k}": float(k == offer_kind and (offered[i] if typed else bool(offers(sentence.text, question))))
                for k in OFFER_KINDS},
             # own coverage when the sentence lacks what is asked: it restates the question
-            "restates": float(typed and not offered[i]) * sum(
-                weights[stem] * value for stem, value in zip(stems, found[i])) / total,
+            "restates": float(typed and not offered[i]) * own_coverage(found[i]),
         })
     if rows:
         top_coverage = max(range(len(rows)), key=lambda i: rows[i]["coverage"])
@@ -244,6 +258,9 @@ def features(question: Question, sentences: Sequence[Sentence], idf: IdfLookup |
         row["window_lead"] = row["window_cosine"] - top_window
         before = position.get(sentences[i].row - 1)
         row["after_restating"] = rows[before]["restates"] if before is not None and sentences[i].previous else 0.0
+        previous = sentences[i].previous
+        row["previous_coverage"] = own_coverage(held_in(previous)) if previous else 0.0
+        row["continues"] = row["refers_back"] * row["previous_coverage"]
     matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64).reshape(-1, len(FEATURES))
     return [Candidate(s, vector, o) for s, vector, o in zip(sentences, matrix, offered)]
 
