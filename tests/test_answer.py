@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,7 +15,16 @@ from conftest import ROOT
 
 import fundstelle
 from fundstelle import Index, ingest
-from fundstelle.answer import CONFIDENCE_INPUTS, FEATURES, UNMET_CEILING, Candidate, Sentence, choose, load_model
+from fundstelle.answer import (
+    CONFIDENCE_INPUTS,
+    FEATURES,
+    UNMET_CEILING,
+    Candidate,
+    Sentence,
+    choose,
+    features,
+    load_model,
+)
 from fundstelle.offers import offers_asked
 from fundstelle.question import Question
 
@@ -83,6 +93,27 @@ def test_what_is_asked_is_a_constraint_not_a_hint() -> None:
     assert choose(candidates, np.array([5.0, 3.0, 1.0]), question) == 2
     # A question of no typed kind takes the best sentence that is not a heading.
     assert choose(candidates, np.array([5.0, 3.0, 1.0]), Question.of("Was ist Lindenau?")) == 1
+
+
+def test_a_sentence_going_on_about_the_questions_subject_is_weighed_so() -> None:
+    # "Es öffnete im Mai 2001" names the museum only by pronoun; the sentence before names
+    # it with the question's words (and a year of its own). The features say that the third
+    # sentence goes on about what the second named, and the shipped model prefers it.
+    question = Question.of("Wann öffnete das Hafenmuseum in Kellbach?")
+    first = "Das Hafenmuseum in Kellbach zeigt Schiffsmodelle."
+    restating = "Über das Hafenmuseum in Kellbach stritt der Stadtrat ab 1990 jahrelang."
+    going_on = "Es öffnete im Mai 2001 seine Türen."
+    rows = [
+        dataclasses.replace(_sentence(0, first), following=restating),
+        dataclasses.replace(_sentence(1, restating), previous=first, following=going_on, context=(first,)),
+        dataclasses.replace(_sentence(2, going_on), previous=restating, context=(restating, first)),
+    ]
+    candidates = features(question, rows, None, 1.0, 1.0)
+    column = {name: FEATURES.index(name) for name in ("refers_back", "previous_coverage", "continues")}
+    assert [c.features[column["refers_back"]] for c in candidates] == [0.0, 0.0, 1.0]
+    assert candidates[2].features[column["continues"]] == candidates[2].features[column["previous_coverage"]] > 0.5
+    model = load_model()
+    assert int(np.argmax(model.score(np.stack([c.features for c in candidates])))) == 2
 
 
 def test_an_answer_lacking_the_asked_kind_is_never_given() -> None:

@@ -118,3 +118,18 @@ def test_no_modules_import_each_other() -> None:
     assert not found, "modules that import each other, directly or through others: " + "; ".join(
         " ↔ ".join(group) for group in found)
 
+
+
+# A module a newcomer reads in one sitting; one that must be longer says why in its docstring.
+MAX_MODULE_LINES = 450
+LONGER_BECAUSE = "must be longer"
+
+
+def test_every_module_reads_in_one_sitting() -> None:
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if len(text.splitlines()) > MAX_MODULE_LINES and LONGER_BECAUSE not in docstring:
+            too_long.append(f"{module_name(path)} ({len(text.splitlines())} lines)")
+    assert not too_long, f"over {MAX_MODULE_LINES} lines without the reason in the docstring: {', '.join(too_long)}"

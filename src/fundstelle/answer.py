@@ -12,7 +12,8 @@ of the question the sentence and its context cover, which of the question's word
 its context it holds itself, how similar the two are, whether it offers what the question
 word asks for (a number for "wie viele", a year for "wann", a name for "wer") that the
 question does not already hold, whether the sentence before restates the question without
-answering it, how well its passage ranked.
+answering it, whether it opens with a pronoun or demonstrative after a sentence that names the
+question's words (it goes on about them: "Es öffnete 2001"), how well its passage ranked.
 
 What is asked is a constraint, not a hint (:meth:`AnswerModel.choose`): headings are never
 answers; when the best sentence lacks the asked kind and a neighbour offers it, the answer
@@ -20,16 +21,16 @@ is the neighbour; an answer whose sentence lacks the asked kind is not given, an
 confidence stays below 0.5.
 
 A linear scorer, fitted by ``benchmarks/answers.py`` as a conditional logit (which of a
-question's candidates holds the answer) on XQuAD's within-document questions (German;
-Spanish and Chinese for the other profile), cross-validated by article, turns the features
-into a score; a small logistic regression turns the chosen candidate's share of the
-probability, its lead and how close the question comes to anything at all
-(:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated
-probability that the chosen sentence holds the answer, fitted on answerable and
-unanswerable questions alike (paragraphs and answer sentences deleted). Questions in the
-documents' language and the others get a pair of models each (:data:`NATIVE_SHARE`).
-Below the model's ``threshold`` the reply has no answer. The fitted numbers live in
-``answer_model.json`` beside this file, with the command, data and date that produced them.
+question's candidates holds the answer) on the within-document questions of XQuAD and
+GermanQuAD (German; XQuAD's Spanish and Chinese for the other profile), cross-validated by
+article, turns the features into a score; a small logistic regression turns the chosen
+candidate's share of the probability, its lead and how close the question comes to anything
+at all (:data:`CONFIDENCE_INPUTS`) into ``confidence``, a calibrated probability that the
+chosen sentence holds the answer, fitted on answerable and unanswerable questions alike
+(paragraphs and answer sentences deleted). Questions in the documents' language and the
+others get a pair of models each (:data:`NATIVE_SHARE`). Below the model's ``threshold`` the
+reply has no answer. ``answer_model.json`` beside this file holds the fitted numbers, the
+command, data and date that produced them.
 
 The per-sentence facts (coverage with rarity weights, spelling, offers) come from
 :mod:`fundstelle.matching` and :mod:`fundstelle.offers`; why ``search()`` does not use
@@ -79,11 +80,9 @@ CONTEXT_WEIGHT = 0.8
 MAX_ANSWER_CHARS = 320
 
 # Words that open a sentence going on about what the one before named (German and English).
-ANAPHORS = frozenset("""
-er sie es ihr ihm ihn ihre ihren ihrem ihrer sein seine seinen seinem seiner dies diese dieser dieses diesen diesem
-dort dabei damit daher dadurch dafür dagegen danach darauf daraus darin darüber dazu deshalb deswegen hier hierbei
-he she it they its their his her this these there thus
-""".split())
+ANAPHORS = frozenset("""er sie es ihr ihm ihn ihre ihren ihrem ihrer sein seine seinen seinem seiner dies diese
+dieser dieses diesen diesem dort dabei damit daher dadurch dafür dagegen danach darauf daraus darin darüber dazu
+deshalb deswegen hier hierbei he she it they its their his her this these there thus""".split())
 
 # The kinds of answer whose offer gets a weight of its own.
 OFFER_KINDS = ("number", "date", "person", "place", "other")
