@@ -112,6 +112,7 @@ class DevSet:
         wanted = sorted(load_document(path).hash for path in self.folder().iterdir())
         return index if held == wanted else None
 
+
 # ------------------------------------------------------------------ SQuAD-shaped sources
 
 @dataclass(frozen=True)
