@@ -233,6 +233,7 @@ def test_the_data_centre_project_is_named(article_index: Index) -> None:
     reply = article_index.ask("Wie heißt das Rechenzentrumsprojekt von Amazon?")
     assert reply.answer is not None
     assert "Project Rainier" in reply.answer.text
+    assert reply.answer.phrase is not None and reply.answer.phrase.text == "Project Rainier"  # marked in the card
     assert "Project Rainier" in reply.hits[0].answer.text  # the first hit shows where the answer stands
 
 

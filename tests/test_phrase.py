@@ -107,3 +107,13 @@ def test_only_reliable_kinds_are_shown_by_default() -> None:
     sentence = "Anthropic wurde 2021 von Dario und Daniela Amodei gegründet."
     assert answer_phrase(Question.of("Wer hat Anthropic gegründet?"), sentence) is None
     assert answer_phrase(Question.of("Wann wurde Anthropic gegründet?"), sentence).text == "2021"
+
+
+def test_a_naming_question_shows_the_one_quoted_title_it_does_not_hold() -> None:
+    sentence = "Mit „Project Rainier“ errichtet der Konzern einen Rechenzentrumskomplex."
+    shown = answer_phrase(Question.of("Wie heißt das Rechenzentrumsprojekt?"), sentence)
+    assert shown is not None and shown.text == "Project Rainier" == sentence[shown.start:shown.end]
+    # the question already names it, or two titles leave it open: the whole sentence stays
+    assert answer_phrase(Question.of("Wie heißt „Project Rainier“ noch?"), sentence) is None
+    two = "Aus „Project Rainier“ wurde „Project Olympus“."
+    assert answer_phrase(Question.of("Wie heißt das Projekt heute?"), two) is None
