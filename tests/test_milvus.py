@@ -456,6 +456,19 @@ def test_a_missing_milvus_lite_store_says_so_and_the_rebuild_it_suggests_works(
     assert main(["search", "Rhein", "--index", "idx"]) == 0
 
 
+def test_a_rebuild_keeps_the_milvus_store_it_is_not_asked_to_leave(tmp_path: Path, corpus: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for flags in (["--milvus-uri", "m.db"], ["--store", "milvus"]):  # a Lite file of its own; Lite in the version
+        index = f"idx{len(flags[1])}"
+        assert main(["ingest", str(corpus), "--index", index, "--model", "hashing", *flags, "--quiet"]) == 0
+        before = manifest_of(tmp_path / index)["store"]
+        assert main(["ingest", str(corpus), "--index", index, "--rebuild", "--quiet"]) == 0
+        after = manifest_of(tmp_path / index)["store"]
+        assert (after["kind"], after["uri"]) == (before["kind"], before["uri"]) and before["kind"] == "milvus"
+        assert main(["search", "Rhein", "--index", index]) == 0
+
+
 def collections_in(store: Path) -> list[str]:
     """The collections the Milvus Lite store at ``store`` holds, through this process's own connection to it."""
     client = client_for(str(store), store.parent)

@@ -152,8 +152,8 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
     """The settings of the new version.
 
     Updating: the old version's, checked against what is asked. Rebuilding: what is
-    asked, and the live version's model (with its prompts) and chunking where nothing
-    else is asked. A new index: what is asked, or the defaults.
+    asked, and the live version's model (with its prompts), chunking and Milvus store where
+    nothing else is asked. A new index: what is asked, or the defaults.
     """
     if old is not None:
         old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap, store=store,
@@ -168,6 +168,8 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
             model = live.model
         chunk_size = chunk_size or live.chunk_size
         chunk_overlap = live.chunk_overlap if chunk_overlap is None else chunk_overlap
+        if store is None and live.store.kind == "milvus":  # the same Milvus store ("" is Lite in the version)
+            store, milvus_uri = "milvus", live.store.uri or None
     size = chunk_size or DEFAULT_CHUNK_SIZE
     overlap = DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap
     check_chunking(size, overlap)  # before anything is written, also for an index begun without documents
