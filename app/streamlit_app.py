@@ -55,6 +55,7 @@ from fundstelle import (  # noqa: E402
     IndexNotFoundError,
     Mode,
 )
+from fundstelle.lexical import stems  # noqa: E402
 from fundstelle.pages import cite_pages  # noqa: E402
 
 TABS = ("ask", "documents")
@@ -221,7 +222,9 @@ def show_hits(index: Index, hits: list[Hit], lang: str, keywords: bool = False, 
             where = _where(index, hit)
             facts = [_page(hit.pages, lang), _paragraphs(where, lang)]
             if keywords:
-                facts.append(counted(lang, len({term.text.casefold() for term in hit.terms}), "words"))
+                # "Partnerschaft" and "Partnerschaften" are one search word found
+                words = {" ".join(stems(term.text)) or term.text.casefold() for term in hit.terms}
+                facts.append(counted(lang, len(words), "words"))
             labels = {
                 "heading": text(lang, "heading", rank=hit.rank, count=len(hits)),
                 "where": " · ".join(fact for fact in facts if fact),
