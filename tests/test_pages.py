@@ -34,7 +34,7 @@ def paged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs.mkdir()
     (docs / "seen.pdf").write_bytes(make_pdf_pages(PAGES))
     (docs / "notiz.txt").write_text("Der Königssee liegt im Berchtesgadener Land.", encoding="utf-8")
-    # Small chunks: each page is a passage of its own.
+    # Small chunks (120 characters, no overlap): a page is a few chunks, and a hit may span two pages.
     ingest([docs], root / "index", model="hashing", chunk_size=120, chunk_overlap=0)
     return root / "index"
 
