@@ -36,6 +36,7 @@ from fundstelle import ingest  # noqa: E402
 from fundstelle.chunk import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL, Embedder, load_models  # noqa: E402
 from fundstelle.load import load_document  # noqa: E402
+from fundstelle.manifest import Store  # noqa: E402
 from fundstelle.sentences import embedding_spans, split_sentences  # noqa: E402
 
 STAGES = ("read", "sentence split", "chunking", "e5 chunk vectors", "e5 sentence vectors", "USE-m3 chunk vectors",
@@ -56,7 +57,7 @@ def stage_times(files: list[Path], embedders: list[Embedder], folder: Path) -> d
     same order); the version written is a complete index.
     """
     from fundstelle import ingestion
-    from fundstelle.snapshot import ChunkRecord
+    from fundstelle.snapshot import ChunkRecord, Snapshot
     from fundstelle.store import write_snapshot
 
     times: dict[str, float] = {}
@@ -87,10 +88,10 @@ def stage_times(files: list[Path], embedders: list[Embedder], folder: Path) -> d
         dense.append(index)
     sentence_vectors = FaissIndex.empty(embedders[0].dim, len(sentences))
     sentence_vectors.add(_timed(times, "e5 sentence vectors", lambda: embedders[0].embed_passages(sentence_texts)))
-    lexical = _timed(times, "BM25", lambda: ingestion._index_words(chunks, by_id, None))
-    settings = ingestion._Settings(DEFAULT_MODEL, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, {}, ingestion.Store())
-    manifest = ingestion._manifest(settings, embedders, dense, by_id, chunks, len(sentences))
-    snapshot = ingestion.Snapshot(manifest.stamped(""), by_id, chunks, dense, lexical, sentence_vectors)
+    lexical = _timed(times, "BM25", lambda: ingestion.index_words(chunks, by_id, None))
+    settings = ingestion.BuildSettings(DEFAULT_MODEL, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, {}, Store())
+    manifest = ingestion.new_manifest(settings, embedders, dense, by_id, chunks, len(sentences))
+    snapshot = Snapshot(manifest.stamped(""), by_id, chunks, dense, lexical, sentence_vectors)
     _timed(times, "writing", lambda: write_snapshot(folder, snapshot))
     times["chunks"], times["sentences"] = len(chunks), len(sentences)
     return times

@@ -64,7 +64,7 @@ def synthetic_index(chunks: int) -> Path:
 
     from fundstelle.backends import Bm25Index, FaissIndex
     from fundstelle.embed import DEFAULT_MODEL, load_models
-    from fundstelle.ingestion import _index_words, _manifest, _Settings  # the ingest's own pieces
+    from fundstelle.ingestion import BuildSettings, index_words, new_manifest  # the ingest's own pieces
     from fundstelle.manifest import Store
     from fundstelle.results import Document
     from fundstelle.snapshot import ChunkRecord, Snapshot
@@ -98,9 +98,9 @@ def synthetic_index(chunks: int) -> Path:
     dims = {name: dim for name, dim, _, _ in MEMBERS}
     dense = [FaissIndex.build(synthetic_vectors(chunks, dims[name], stream)) for name, _, _, stream in MEMBERS[:2]]
     sentence_vectors = FaissIndex.build(synthetic_vectors(used_sentences, MEMBERS[2][1], MEMBERS[2][3]))
-    lexical: Bm25Index = _index_words(records, documents, None)
-    settings = _Settings(DEFAULT_MODEL, 400, 200, {}, Store())
-    manifest = _manifest(settings, load_models(DEFAULT_MODEL), dense, documents, records, used_sentences)
+    lexical: Bm25Index = index_words(records, documents, None)
+    settings = BuildSettings(DEFAULT_MODEL, 400, 200, {}, Store())
+    manifest = new_manifest(settings, load_models(DEFAULT_MODEL), dense, documents, records, used_sentences)
     write_snapshot(folder, Snapshot(manifest.stamped(), documents, records, dense, lexical, sentence_vectors))
     return folder
 

@@ -119,6 +119,61 @@ def test_no_modules_import_each_other() -> None:
         " ↔ ".join(group) for group in found)
 
 
+# What uses the package from outside: the page, the benchmarks, the ingest script and the tests.
+USERS = [ROOT / "ingest.py", *sorted((ROOT / "app").rglob("*.py")), *sorted((ROOT / "benchmarks").glob("*.py")),
+         *sorted((ROOT / "tests").glob("*.py"))]
+
+
+def private_uses(path: Path, known: set[str]) -> list[str]:
+    """Places in ``path`` that take a private name of a package module: imported, or read as ``module._name``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    aliases: dict[str, str] = {}  # a local name -> the package module it stands for ("" the package)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "fundstelle":
+            base = node.module.removeprefix("fundstelle").strip(".")
+            for alias in node.names:
+                module = f"{base}.{alias.name}".strip(".")
+                if module in known:
+                    aliases[alias.asname or alias.name] = module
+                elif alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{shown}:{node.lineno}: from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "fundstelle":
+                    aliases[alias.asname or "fundstelle"] = (alias.name.removeprefix("fundstelle").strip(".")
+                                                             if alias.asname else "")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            chain, value = [], node.value
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in aliases:
+                module = ".".join([aliases[value.id], *chain]).strip(".")
+                if module in known or module == "":
+                    found.append(f"{shown}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_private_use_finder_finds_one(tmp_path: Path) -> None:
+    user = tmp_path / "user.py"
+    user.write_text("from fundstelle import ingestion\nfrom fundstelle.query import _x\ningestion._build\n",
+                    encoding="utf-8")
+    assert len(private_uses(user, set(modules()))) == 2
+
+
+# Where a test must reach a private name, and why.
+MUST_REACH = {"fundstelle.distributed._Embed": "test_ray injects a failing batch into Ray's workers through it"}
+
+
+def test_code_outside_the_package_uses_only_its_public_names() -> None:
+    known = set(modules())
+    found = [place for path in USERS for place in private_uses(path, known)
+             if place.split(": ", 1)[1] not in MUST_REACH]
+    assert not found, "private names of the package used from outside it:\n" + "\n".join(found)
+
 
 # A module a newcomer reads in one sitting; one that must be longer says why in its docstring.
 MAX_MODULE_LINES = 450

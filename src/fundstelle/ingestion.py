@@ -29,7 +29,9 @@ from .results import Document, IngestReport, Progress, Skipped
 from .snapshot import ChunkRecord, Snapshot
 from .store import ingest_lock, live_manifest, read_snapshot, write_snapshot
 
-__all__ = ["ingest"]
+# BuildSettings, index_words and new_manifest are the build's own pieces, public for benchmarks
+# that write an index of synthetic vectors without embedding anything.
+__all__ = ["BuildSettings", "index_words", "ingest", "new_manifest"]
 
 
 # Chunks whose texts are embedded per call (bounds the memory of chunk texts in flight).
@@ -37,7 +39,7 @@ _EMBED_SLICE = 4096
 
 
 @dataclass(frozen=True)
-class _Settings:
+class BuildSettings:
     """What the new version is built with: the old version's settings, or those asked for."""
 
     model: str
@@ -148,7 +150,7 @@ def _store_asked(store: str | None, milvus_uri: str | None) -> tuple[str | None,
 
 def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: int | None,
               chunk_overlap: int | None, query_prompt: str, passage_prompt: str, rebuild: bool,
-              store: str | None, milvus_uri: str | None) -> _Settings:
+              store: str | None, milvus_uri: str | None) -> BuildSettings:
     """The settings of the new version.
 
     Updating: the old version's, checked against what is asked. Rebuilding: what is
@@ -158,8 +160,8 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
     if old is not None:
         old.manifest.check_compatible(str(root), model, chunk_size, chunk_overlap, store=store,
                                       milvus_uri=milvus_uri or None)
-        return _Settings(old.manifest.model, old.manifest.chunk_size, old.manifest.chunk_overlap,
-                         old.manifest.settings, old.manifest.store)
+        return BuildSettings(old.manifest.model, old.manifest.chunk_size, old.manifest.chunk_overlap,
+                             old.manifest.settings, old.manifest.store)
     prompts = {"query_prompt": query_prompt, "passage_prompt": passage_prompt}
     live = live_manifest(root) if rebuild else None
     if live is not None:  # --rebuild keeps what it is not asked to change
@@ -179,10 +181,10 @@ def _settings(old: Snapshot | None, root: Path, model: str | None, chunk_size: i
         where = new_store(milvus_uri)
     else:
         where = Store()
-    return _Settings(model or DEFAULT_MODEL, size, overlap, prompts, where)
+    return BuildSettings(model or DEFAULT_MODEL, size, overlap, prompts, where)
 
 
-def _load_models(settings: _Settings, old: Snapshot | None, root: Path) -> list[Embedder]:
+def _load_models(settings: BuildSettings, old: Snapshot | None, root: Path) -> list[Embedder]:
     """The embedders of the new version; an index whose model cannot load here is a mismatch."""
     try:
         embedders = load_models(settings.model, settings.prompts)
@@ -263,7 +265,7 @@ def _take(plan: _Plan, report: IngestReport, doc: Document) -> None:
     plan.changed.append(doc)
 
 
-def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: list[Embedder],
+def _build(old: Snapshot | None, plan: _Plan, settings: BuildSettings, embedders: list[Embedder],
            progress: Progress | None, ray: str | None = None, ray_workers: int | None = None) -> tuple[Snapshot, int]:
     """The new version and how many chunks were embedded for it.
 
@@ -320,14 +322,15 @@ def _build(old: Snapshot | None, plan: _Plan, settings: _Settings, embedders: li
     else:
         _embed(embedders[0], sentence_texts, len(new_sentences), sentence_vectors, "sentences", 0, 1, progress)
 
-    lexical = _index_words(chunks, documents, progress)
-    manifest = _manifest(settings, embedders, dense, documents, chunks, len(sentence_vectors))
+    lexical = index_words(chunks, documents, progress)
+    manifest = new_manifest(settings, embedders, dense, documents, chunks, len(sentence_vectors))
     snapshot = Snapshot(manifest.stamped(old.manifest.created if old else ""), documents, chunks, dense, lexical,
                         sentence_vectors, version=old.version if old else "")
     return snapshot, len(new_chunks)
 
 
-def _index_words(chunks: list[ChunkRecord], documents: dict[str, Document], progress: Progress | None) -> Bm25Index:
+def index_words(chunks: list[ChunkRecord], documents: dict[str, Document],
+                progress: Progress | None = None) -> Bm25Index:
     """BM25 over the chunks' stems; the stop words seen tell later which language the corpus speaks."""
     chunk_stems: list[list[str]] = []
     stopwords_seen: set[str] = set()
@@ -340,7 +343,7 @@ def _index_words(chunks: list[ChunkRecord], documents: dict[str, Document], prog
     return Bm25Index.build(chunk_stems, stopwords_seen)
 
 
-def _manifest(settings: _Settings, embedders: list[Embedder], dense: list[VectorIndex],
+def new_manifest(settings: BuildSettings, embedders: list[Embedder], dense: list[VectorIndex],
               documents: dict[str, Document], chunks: list[ChunkRecord], sentence_count: int) -> Manifest:
     """The new version's manifest (timestamps are set by :meth:`Manifest.stamped`)."""
     counts: dict[str, int] = {}
