@@ -7,8 +7,10 @@
     python benchmarks/run.py --scale-only  # only the scale suite (keeps the saved quick results)
     python benchmarks/run.py --render   # only rewrite BENCHMARKS.md from the saved results
 
-Results go to ``benchmarks/results/{quick,scale}.json``; BENCHMARKS.md is rendered from
-both, so a quick run keeps the last scale figures (with their own date and command).
+Results go to ``benchmarks/results/{quick,scale}.json``, the answer figures to
+``benchmarks/results/answers.json`` (written by ``benchmarks/answers.py``, which the quick
+suite runs); BENCHMARKS.md is rendered from every results file, so a quick run keeps the
+last scale figures (with their own date and command).
 Speed figures are only worth recording on an idle machine: before each timed part the
 script waits until the 1-minute load average is below ``--max-load`` (default 1.5) and
 records the load it saw.
@@ -87,7 +89,10 @@ def _stamp(command: str) -> dict:
 
 
 def quick(args: argparse.Namespace, command: str) -> dict:
-    """Quality, answers and speed, with the load average seen before and after each timed part."""
+    """Quality and speed, with the load average seen before and after each timed part.
+
+    The answer benchmark runs between them and saves its own figures (``answers.json``).
+    """
     import answers
     import quality
     import speed
@@ -97,7 +102,7 @@ def quick(args: argparse.Namespace, command: str) -> dict:
     print("quality on XQuAD-de …", file=sys.stderr, flush=True)
     out["quality"] = quality.run()
     print("answers within one document (XQuAD articles) …", file=sys.stderr, flush=True)
-    out["answers"] = answers.run()
+    answers.run()
     out["load"] = {}
     print("speed …", file=sys.stderr, flush=True)
     out["load"]["warm"] = [wait_for_quiet(args.max_load, args.wait)]

@@ -82,6 +82,41 @@ def test_scale_suite_and_report_on_a_tiny_corpus(tmp_path, monkeypatch):
     assert (tmp_path / report.CHARTS / "scale.png").stat().st_size > 1000
 
 
+def test_the_saved_results_render_with_the_answer_benchmarks_figures(tmp_path):
+    import report
+
+    text = report.render(BENCH / "results", tmp_path).read_text(encoding="utf-8")
+    saved = json.loads((BENCH / "results" / "answers.json").read_text(encoding="utf-8"))
+    german = saved["xquad-full"]
+    right = round(german["answer_at_1"] * german["answerable"])  # answers.json keeps four places
+    figure = f"{right / german['answerable']:.3f}"
+    assert f"| XQuAD-de within one document ({german['questions']:,}) | {figure} |" in text
+    assert f"| within-document answer@1, German, ≥ 0.82 | {figure} |" in text
+    assert f"Threshold {saved['threshold']:.3f}" in text
+    for section in ("## Targets", "## Quality on XQuAD-de", "## Answers within one document", "## Speed",
+                    "### A warm ask beyond a warm search", "### Memory of a serving process",
+                    "## The HTTP service on every core", "## Documents: formats and metadata filters",
+                    "## Scale-out: Milvus store and Ray ingest", "## Scale"):
+        assert f"\n{section}\n" in text, section
+
+
+def test_benchmarks_md_is_what_the_saved_results_render(tmp_path):
+    import report
+
+    rendered = report.render(BENCH / "results", tmp_path).read_text(encoding="utf-8")
+    committed = (BENCH.parent / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert rendered == committed, "BENCHMARKS.md differs from `python benchmarks/run.py --render`: run it"
+
+
+def test_answer_shares_are_read_back_as_the_counts_they_stand_for():
+    import report
+
+    assert report._share(0.7815, 1190) == "0.782"  # 930 / 1190 = 0.78151…, saved as 0.7815
+    assert report._share(0.6325, 1257) == "0.632"  # 795 / 1257 = 0.63246…
+    assert report._share(0.0625, 288) == "0.063"  # 18 / 288, a half rounds up
+    assert report._share(float("nan"), 0) == report._share(0.5, 0) == "–"
+
+
 def test_service_benchmark_parts_on_a_tiny_index(tmp_path, corpus):
     pytest.importorskip("fastapi")
     import service
