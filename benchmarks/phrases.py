@@ -1,6 +1,7 @@
 """Answer phrases on XQuAD-de: given the sentence that answers, how often is the narrow phrase right.
 
-    python benchmarks/phrases.py                    # the table: dev and held-out halves
+    python benchmarks/phrases.py                    # the tables: dev and held-out halves (saved to
+                                                    # benchmarks/results/phrases.json for BENCHMARKS.md)
     python benchmarks/phrases.py --failures person  # wrong or missing person phrases (dev half only)
 
 For each question the *oracle* sentence is taken: the gold paragraph is split with
@@ -25,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from highlight import normalise, token_f1
-from xquad import DATA, Question, paragraphs, questions
+from xquad import DATA, HERE, Question, paragraphs, questions
 
 from fundstelle.phrase import ALL_KINDS, SHOWN_KINDS, answer_phrase
 from fundstelle.question import Question as ReadQuestion
@@ -33,6 +34,7 @@ from fundstelle.question import question_type
 from fundstelle.sentences import split_sentences
 
 DEV_ARTICLES = 24
+RESULTS = HERE / "results"
 KINDS = ("number", "date", "person", "place", "name", "other", "manner", "reason", "purpose")
 
 Phraser = Callable[[str, str], str | None]
@@ -80,13 +82,20 @@ def scores(phrase: str, answers: Sequence[str]) -> tuple[float, float]:
     return exact, max(token_f1(phrase, answer) for answer in answers)
 
 
+def measured(phrases: Sequence[str | None], chosen: Sequence[Case]) -> dict[str, float | int | None]:
+    """Questions, the share with a phrase shown, and exact match and F1 of the phrases shown."""
+    judged = [scores(p, c.question.answers) for p, c in zip(phrases, chosen, strict=True) if p is not None]
+    return {"questions": len(chosen), "shown": len(judged) / len(chosen) if chosen else 0.0,
+            "em": statistics.mean(e for e, _ in judged) if judged else None,
+            "f1": statistics.mean(f for _, f in judged) if judged else None}
+
+
 def figures(phrases: Sequence[str | None], chosen: Sequence[Case]) -> str:
     """``shown EM F1`` for the phrases of the chosen cases."""
-    judged = [scores(p, c.question.answers) for p, c in zip(phrases, chosen, strict=True) if p is not None]
-    if not judged:
+    row = measured(phrases, chosen)
+    if row["em"] is None or row["f1"] is None:
         return f"{0.0:6.3f} {'-':>5} {'-':>5}"
-    return (f"{len(judged) / len(chosen):6.3f} {statistics.mean(e for e, _ in judged):5.2f} "
-            f"{statistics.mean(f for _, f in judged):5.2f}")
+    return f"{row['shown']:6.3f} {row['em']:5.2f} {row['f1']:5.2f}"
 
 
 def table(name: str, phraser: Phraser, halves: dict[str, list[Case]]) -> None:
@@ -115,8 +124,21 @@ def failures(kind: str, dev: Sequence[Case]) -> None:
               f"   S: {case.sentence}")
 
 
+def run(halves: dict[str, list[Case]]) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """The shown kinds' figures, overall and per kind, for each half (what BENCHMARKS.md renders)."""
+    phrase = phraser(SHOWN_KINDS)
+    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for half, chosen in halves.items():
+        found = [phrase(c.question.text, c.sentence) for c in chosen]
+        out[half] = {}
+        for kind in ("all", *SHOWN_KINDS):
+            keep = [i for i, c in enumerate(chosen) if kind == "all" or question_type(c.question.text) == kind]
+            out[half][kind] = measured([found[i] for i in keep], [chosen[i] for i in keep])
+    return out
+
+
 def main() -> None:
-    """Print the tables, or the dev failures of one kind."""
+    """Print the tables (and save the shown kinds' figures), or the dev failures of one kind."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--failures", metavar="KIND", help="print the dev failures of this kind (or 'all')")
     args = parser.parse_args()
@@ -130,6 +152,9 @@ def main() -> None:
           f"(dev: articles 1-{DEV_ARTICLES}, held-out: the rest)")
     table(f"answer_phrase as shown ({', '.join(SHOWN_KINDS)})", phraser(SHOWN_KINDS), halves)
     table("answer_phrase, every kind the rules know", phraser(ALL_KINDS), halves)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "phrases.json").write_text(json.dumps({"shown_kinds": list(SHOWN_KINDS), **run(halves)}, indent=1)
+                                          + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
