@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DOCS, PDF_TEXT, ROOT, make_pdf
+from conftest import DOCS, PDF_TEXT, ROOT, make_pdf, pdf_file
 
 import fundstelle.load.decode
 import fundstelle.load.limits
@@ -387,17 +387,7 @@ def bomb_pdf(pages: int, inflated: int) -> bytes:
         + b"\nendstream",
         *[b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"] * pages,
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def test_a_pdf_compression_bomb_is_skipped_at_once(corpus: Path, index_dir: Path) -> None:
