@@ -186,6 +186,35 @@ def test_what_a_sentence_offers_for_the_asked_kind() -> None:
     assert not offers_asked("Die Aktie legte um vier Prozent zu.", who)  # "Prozent" names no one
 
 
+def test_an_offer_must_add_a_word_the_question_does_not_hold() -> None:
+    city = Question.of("In welcher Stadt in Ohio steht das Rechenzentrum?")
+    # "US-Bundesstaat" only says what Ohio is; Ohio the question holds; "US" qualifies "Bundesstaat".
+    assert not offers_asked("Das Rechenzentrum steht im US-Bundesstaat Ohio.", city)
+    assert not offers_asked("Das Rechenzentrum steht in Ohio.", city)
+    assert offers_asked("Das Rechenzentrum steht in Columbus im US-Bundesstaat Ohio.", city)
+    state = Question.of("In welchem Bundesstaat steht das Rechenzentrum?")
+    assert offers_asked("Das Rechenzentrum steht im US-Bundesstaat Ohio.", state)
+    when = Question.of("Was geschah im Jahr 1969 in welchem Monat?")
+    assert not offers_asked("Im Jahr 1969 geschah viel.", when)
+    assert offers_asked("Im Juli 1969 landeten sie auf dem Mond.", when)
+    who = Question.of("Wem ist der FBI-Direktor unterstellt?")
+    assert offers_asked("Der FBI-Direktor wird vom US-Präsidenten ernannt.", who)  # a role may be the answer
+    assert not offers_asked("Der FBI-Direktor wird vom FBI-Direktor ernannt.", who)
+
+
+def test_a_cost_question_asks_for_an_amount_of_money() -> None:
+    for asked in ("Was kostet der Bau des Rechenzentrums?", "Wie teuer ist das Projekt?",
+                  "How much does the data centre cost?", "Wie viel Geld hat Helion investiert?"):
+        question = Question.of(asked)
+        assert question.kind == "number" and question.money, asked
+        assert not offers_asked("Das Rechenzentrum soll eine Leistung von 1,5 Gigawatt haben.", question)
+        assert offers_asked("Der Bau soll rund 11 Milliarden US-Dollar kosten.", question)
+        assert offers_asked("The site cost $11bn to build.", question)
+    assert offers_asked("Der Eintritt ist kostenlos.", Question.of("Was kostet der Eintritt?"))
+    prizes = Question.of("Wie viele Preise hat der Film gewonnen?")  # a count, not money
+    assert not prizes.money and offers_asked("Der Film gewann drei Preise.", prizes)
+
+
 def test_the_shipped_model_fits_this_version() -> None:
     model = load_model()
     for profile in (model.native, model.foreign):
@@ -248,6 +277,31 @@ def test_a_fact_named_by_pronoun_is_found(tmp_path: Path) -> None:
     ingest([folder], tmp_path / "index")
     reply = Index.open(tmp_path / "index").ask("Wie viele Einwohner hat Lindenau?")
     assert reply.answer is not None and "48.000" in reply.answer.text
+
+
+DATA_CENTRE = (
+    "Nordlicht-Rechenzentrum\n\n"
+    "Der Konzern Helion baut ein neues Rechenzentrum für künstliche Intelligenz. Das Rechenzentrum steht im "
+    "US-Bundesstaat Ohio und soll Ende des Jahres fertig sein. Nach seiner Fertigstellung soll es eine Leistung "
+    "von 1,5 Gigawatt haben. Dort sollen Hunderttausende Chips laufen.\n\n"
+    "Helion will mit dem Projekt unabhängiger von anderen Anbietern werden. Die Chips entwickelt der Konzern selbst."
+)
+
+
+@pytest.mark.model
+def test_questions_a_document_holds_only_the_words_of_get_no_answer(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "nordlicht.txt").write_text(DATA_CENTRE, encoding="utf-8")
+    ingest([folder], tmp_path / "index")
+    index = Index.open(tmp_path / "index")
+    reply = index.ask("In welchem Bundesstaat steht das Rechenzentrum?")
+    assert reply.answer is not None and "Ohio" in reply.answer.text
+    # The document names the state, no city; and a power, no price.
+    for question in ("In welcher Stadt in Ohio steht das Rechenzentrum?", "Was kostet der Bau des Rechenzentrums?"):
+        reply = index.ask(question)
+        assert reply.answer is None, (question, reply.answer)
+        assert reply.hits  # the passages are still there to read
 
 
 @pytest.mark.model

@@ -61,6 +61,9 @@ def answer(question: str, text: str, similarity: list[float] | None = None) -> A
         ("Who founded Anthropic?", "person"),
         ("Where does the Rhine rise?", "place"),
         ("In welchem Jahr sagte Doctor Who das?", "date"),  # "Who" inside a German question is a name
+        ("Was kostet der Bau?", "number"),  # an amount of money
+        ("Wie teuer ist das Ticket?", "number"),
+        ("What does the ticket cost?", "number"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:

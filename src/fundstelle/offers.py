@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from .lexical import STOPWORDS
-from .question import HEAD_NOUNS, Question
+from .lexical import STOPWORDS, analyze
+from .question import HEAD_NOUNS, KIND_NOUNS, Question
 
 __all__ = [
     "DATE_PHRASE",
@@ -32,10 +32,12 @@ __all__ = [
     "YEAR",
     "Name",
     "NameReading",
+    "adds_word",
     "answer_phrases",
     "capital",
     "first_is_stop",
     "is_day",
+    "is_money",
     "join_listed",
     "names",
     "offers",
@@ -58,7 +60,8 @@ _NUMBER_WORDS = (
     "tausend|dutzend|hunderte|tausende|hälfte|drittel|viertel|"
     f"{_SMALL_NUMBERS_EN}|eleven|twelve|twenty|thirty|hundred|thousand|dozen|half"
 )
-_UNIT = r"(?:%|Prozent|percent|°C|°F|°|km²|m²|km|m|kg|t|lb|mph|\$|€|£|US-Dollar|Dollar|Euro|Pfund|GBP|USD)"
+_CURRENCY = r"\$|€|£|US-Dollar|Dollar|Euro|Pfund|GBP|USD"
+_UNIT = rf"(?:%|Prozent|percent|°C|°F|°|km²|m²|km|m|kg|t|lb|mph|{_CURRENCY})"
 NUMBER_PHRASE = re.compile(
     r"(?:\b(?:rund|etwa|ca\.|circa|über|mehr als|weniger als|fast|knapp|bis zu|mindestens|nur|about|over|"
     r"nearly|almost|more than)\s+)?"
@@ -128,17 +131,82 @@ def answer_phrases(sentence: str, kind: str) -> tuple[tuple[int, int], ...]:
     return ()
 
 
+# A currency next to a number: the number is an amount of money.
+_MONEY_WORD = rf"(?<![^\W\d_])(?:{_CURRENCY}|EUR|CHF|Franken|Yen|Cent|D-Mark|Mark|dollars?|euros?|pounds?|cents?)(?!\w)"
+_MONEY_IN = re.compile(_MONEY_WORD)
+_MONEY_AFTER = re.compile(rf"\s*{_MONEY_WORD}")
+_MONEY_BEFORE = re.compile(rf"(?:{_CURRENCY}|EUR|CHF)\s*$")
+# What answers "Was kostet …?" without a number.
+_FREE = re.compile(r"\b(?:kostenlos|kostenfrei|gratis|umsonst|unentgeltlich|free of charge|for free)\b", re.IGNORECASE)
+# A word of an answer phrase: hyphenated compounds and numbers with their separators are one ("US-Bundesstaat", "2,2").
+_PHRASE_WORD = re.compile(r"\w+(?:[-.,:]\w+)*")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_KIND_STEMS = frozenset(token.stem for noun in KIND_NOUNS for token in analyze(noun))
+
+
+def is_money(sentence: str, start: int, end: int) -> bool:
+    """Is the number phrase at ``start:end`` an amount of money ("4 Milliarden US-Dollar", "$5 million")?"""
+    return bool(_MONEY_IN.search(sentence, start, end) or _MONEY_AFTER.match(sentence, end)
+                or _MONEY_BEFORE.search(sentence[max(0, start - 5):start]))
+
+
+def _names_kind(word: str) -> bool:
+    """Does the word's head (its last part) only name a kind of answer ("Stadt", "US-Bundesstaat", "Präsident")?"""
+    parts = analyze(word)
+    return bool(parts) and parts[-1].stem in _KIND_STEMS
+
+
+@lru_cache(maxsize=8192)
+def _phrase_words(text: str) -> tuple[tuple[str, ...], ...]:
+    """The words of an answer phrase that may be news, each as what compares with the question's words.
+
+    A number is itself; a word its stems (a compound's parts, stop words left out). A word
+    naming a kind of answer before another word is left out: it only says what the next
+    one is ("US-Bundesstaat Indiana", "Stadt Jacksonville", "Präsident Obama").
+    """
+    found = [match.group(0) for match in _PHRASE_WORD.finditer(text)]
+    words: list[tuple[str, ...]] = []
+    for i, word in enumerate(found):
+        if _NUMBER.fullmatch(word):
+            words.append((word,))
+        elif not (i + 1 < len(found) and _names_kind(word)):
+            stems = tuple(part.stem for part in analyze(word, keep_stopwords=word.isupper()))  # "WHO", "US"
+            if stems:
+                words.append(stems)
+    return tuple(words)
+
+
+def _question_words(question: Question) -> frozenset[str]:
+    """What the question holds, as :func:`_phrase_words` compares: its words' stems and its numbers."""
+    return frozenset(token.stem for token in question.tokens) | frozenset(_NUMBER.findall(question.text))
+
+
+def adds_word(text: str, question: Question, held: frozenset[str] | None = None) -> bool:
+    """Does ``text`` hold a word ``question`` does not (compared by stems; see :func:`_phrase_words`)?
+
+    "US-Bundesstaat Indiana" adds nothing to "In welcher Stadt in Indiana …?": the one word
+    not in the question only says what kind of place Indiana is. ``held``: the question's
+    :func:`_question_words`, when already at hand.
+    """
+    held = _question_words(question) if held is None else held
+    return any(any(stem not in held for stem in word) for word in _phrase_words(text))
+
+
 def offers(sentence: str, question: Question) -> list[tuple[int, int]]:
-    """Answer phrases of the kind ``question`` asks for that it does not already contain.
+    """Answer phrases of the kind ``question`` asks for that add a word to it (:func:`adds_word`).
 
     For reasons, purposes and ways: the words that give one ("weil", "um", "durch"). For a
     naming question whose sentence names something in words no pattern finds, ``[(0, 0)]``.
+    For a question asking for an amount of money (``Question.money``), only numbers with a
+    currency.
     """
     kind = question.kind
     if kind in _KIND_CUES and kind != "name":
         return [m.span() for m in _KIND_CUES[kind].finditer(sentence)]
-    lowered = question.text.lower()
-    spans = [(s, e) for s, e in answer_phrases(sentence, kind) if sentence[s:e].lower() not in lowered]
+    held = _question_words(question)
+    spans = [(s, e) for s, e in answer_phrases(sentence, kind) if adds_word(sentence[s:e], question, held)]
+    if question.money:
+        spans = [(s, e) for s, e in spans if is_money(sentence, s, e)]
     if kind == "name" and not spans and _KIND_CUES["name"].search(sentence):
         spans = [(0, 0)]  # "… wird als X bezeichnet": names something, phrase unknown
     return spans
@@ -160,6 +228,9 @@ _RELATIVE_DATE = re.compile(
     re.IGNORECASE)
 _CENTURY_WORD = re.compile(r"\b\w+(?:ten|sten)\s+Jahrhunderts?\b")
 _ACRONYM = re.compile(r"\b[A-ZÄÖÜ]{2,}\b|\b[A-Z][a-z]+[A-Z]\w*")
+# The rest of a hyphenated word after an acronym ("US-Bundesstaat"), and a capitalised word after it.
+_COMPOUND_REST = re.compile(r"-[^\W\d_][\w-]*")
+_NAME_AFTER = re.compile(r"\s+[A-ZÄÖÜ]")
 # Capitalised words the sentence reading of names takes for names but that name no one.
 _NO_PERSON = re.compile(rf"(?i:{_MONTHS}|prozent|euro|dollar|us-dollar|meter|metern|kilometer|millionen|milliarden|"
                         r"jahre|jahren)$")
@@ -180,13 +251,26 @@ def offers_asked(sentence: str, question: Question) -> bool:
         spans = [(s, e) for s, e in spans if not _NO_PERSON.search(sentence[s:e])]
     if spans:
         return True
-    lowered = question.text.lower()
+    held = _question_words(question)
+    if kind == "number" and question.money:
+        return bool(_FREE.search(sentence))
     if kind == "number":
         return bool(_NONE.search(sentence)) or any(
-            m.group(0).lower() not in lowered for m in _NUMBER_COMPOUND.finditer(sentence))
+            adds_word(m.group(0), question, held) for m in _NUMBER_COMPOUND.finditer(sentence))
     if kind == "date":
         return bool(_RELATIVE_DATE.search(sentence) or _CENTURY_WORD.search(sentence))
-    return any(m.group(0).lower() not in lowered for m in _ACRONYM.finditer(sentence))
+    return any(adds_word(m.group(0), question, held) and not _qualifies_kind(sentence, m.end())
+               for m in _ACRONYM.finditer(sentence))
+
+
+def _qualifies_kind(sentence: str, end: int) -> bool:
+    """Does the acronym ending at ``end`` only say what kind of thing a name after it is ("US-Bundesstaat Indiana")?
+
+    As in :func:`_phrase_words`: a noun naming a kind before another capitalised word; the
+    acronym is part of that noun. Alone, such a noun may be the answer ("vom US-Präsidenten ernannt").
+    """
+    rest = _COMPOUND_REST.match(sentence, end)
+    return rest is not None and _names_kind(rest.group(0)) and bool(_NAME_AFTER.match(sentence, rest.end()))
 
 
 # ------------------------------------------------------------------ names

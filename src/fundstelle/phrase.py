@@ -54,6 +54,7 @@ from .offers import (
     capital,
     first_is_stop,
     is_day,
+    is_money,
     join_listed,
     names,
     word_tokens,
@@ -216,6 +217,8 @@ def _number_phrase(question: Question, reading: _Reading) -> Span | None:
         counts = bool(counted and noun and _strength(_stem(noun), _stem(counted.group(1))))
         if _PERCENT_QUESTION.search(asked):
             fits = bool(_PERCENT.search(text))
+        elif question.money:
+            fits = is_money(sentence, start, end)
         elif _AMOUNT.search(asked):
             fits = bool(_MAGNITUDE.search(text) or _MEASURE.search(text))
         elif _AGE_QUESTION.search(asked) or _DURATION_QUESTION.search(asked):

@@ -7,9 +7,10 @@ the answer phrase (:mod:`fundstelle.phrase`). The query path cleans each questio
 ``Retrieval``.
 
 *What is asked* follows the question word (and the noun after "welche"): a date ("wann",
-"in welchem Jahr"), a number ("wie viele", "welcher Prozentsatz"), a person ("wer",
-"welcher Präsident"), a place ("wo", "welche Stadt"), a name ("wie heißt"), a reason
-("warum"), a purpose ("wozu"), a way ("wodurch", "wie"), or something else.
+"in welchem Jahr"), a number ("wie viele", "welcher Prozentsatz"; "was kostet", "wie
+teuer": an amount of money), a person ("wer", "welcher Präsident"), a place ("wo",
+"welche Stadt"), a name ("wie heißt"), a reason ("warum"), a purpose ("wozu"), a way
+("wodurch", "wie"), or something else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from .errors import BadInputError, BadTypeError
 from .lexical import Token, analyze
 
-__all__ = ["HEAD_NOUNS", "MAX_QUESTION_CHARS", "SORT_NOUNS", "Question", "clean_question", "question_type"]
+__all__ = ["HEAD_NOUNS", "KIND_NOUNS", "MAX_QUESTION_CHARS", "SORT_NOUNS", "Question", "clean_question",
+           "question_type"]
 
 MAX_QUESTION_CHARS = 2000
 
@@ -60,8 +62,10 @@ _QUESTION_WORDS = (
     ("date", re.compile(r"\b(wann|seit wann|bis wann)\b|" + _EN + r"(when|what year|which year)\b", re.IGNORECASE)),
     ("number", re.compile(
         r"\b(wie viele|wie viel|wieviel|wieviele|wie hoch|wie lange|wie alt|wie groß|wie weit|wie schwer|"
-        r"wie oft|wie stark|wie schnell|wie breit|wie tief|wievielte|wievielfache)\b|"
-        + _EN + r"(how (?:many|much|long|old|high|far|often|big|large))\b", re.IGNORECASE)),
+        r"wie oft|wie stark|wie schnell|wie breit|wie tief|wievielte|wievielfache|"
+        r"was (?:kostet|kosten|kostete|kosteten)|wie teuer)\b|"
+        + _EN + r"(how (?:many|much|long|old|high|far|often|big|large|expensive))\b|"
+        r"\bwhat (?:does|do|did|will|would)\b.*\bcost\b", re.IGNORECASE)),
     ("person", re.compile(r"\b(wer|wem|wen|wessen)\b|" + _EN + r"(who|whom|whose)\b", re.IGNORECASE)),
     ("place", re.compile(r"\b(wo|wohin|woher)\b|" + _EN + r"(where)\b", re.IGNORECASE)),
 )
@@ -99,6 +103,14 @@ _TYPE_NOUNS = SORT_NOUNS | frozenset("""
     jahr jahrhundert jahrzehnt monat datum zeitpunkt name namen begriff
     bezeichnung prozentsatz anzahl zahl year century decade
     """.split())
+# Nouns that name what kind of thing an answer is ("Stadt", "Bundesstaat", "Jahr", "Präsident"):
+# before a name they only say what it is ("im US-Bundesstaat Indiana"), which offers no answer
+# (fundstelle.offers).
+KIND_NOUNS = frozenset().union(*HEAD_NOUNS.values()) | _TYPE_NOUNS
+# A number asked for that is an amount of money: what something costs, its price, how much money.
+_MONEY_QUESTION = re.compile(
+    r"\b(?:kostet|kosten|kostete|kosteten|gekostet|teuer|teurer|geld|zu welchem preis|für welchen preis|"
+    r"cost|costs|costed|expensive|money|at what price|for what price)\b", re.IGNORECASE)
 
 
 def question_type(question: str) -> str:
@@ -144,7 +156,9 @@ class Question:
     ``content`` without them; ``stems`` the content words' stems, sorted, without
     ``type_stems`` (those of head nouns that only name the kind of answer, "In welchem
     *Jahr*"): what sentences are matched against. ``kind`` is what is asked
-    (:func:`question_type`); ``head_noun`` the noun after "welche" as written ("" if none).
+    (:func:`question_type`); ``head_noun`` the noun after "welche" as written ("" if none);
+    ``money`` tells that the number asked for is an amount of money ("Was kostet …", "Wie
+    teuer …", "Wie viel Geld …").
     """
 
     asked: str
@@ -155,6 +169,7 @@ class Question:
     kind: str
     type_stems: frozenset[str]
     head_noun: str
+    money: bool = False
 
     @classmethod
     def of(cls, text: str, asked: str | None = None) -> Question:
@@ -166,8 +181,10 @@ class Question:
         content = tuple(token for token in tokens if not token.stop)
         type_stems = _type_stems(text)
         which = _WHICH_NOUN.search(text)
+        kind = question_type(text)
         return cls(
             asked=text if asked is None else asked, text=text, tokens=tokens, content=content,
             stems=tuple(sorted({token.stem for token in content} - type_stems)),
-            kind=question_type(text), type_stems=type_stems, head_noun=which.group(1) if which else "",
+            kind=kind, type_stems=type_stems, head_noun=which.group(1) if which else "",
+            money=kind == "number" and bool(_MONEY_QUESTION.search(text)),
         )
