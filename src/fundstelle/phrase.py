@@ -43,22 +43,8 @@ from dataclasses import dataclass, replace
 
 from .lexical import Token, analyze
 from .matching import IdfLookup, sentence_facts, word_match
-from .offers import (
-    DATE_PHRASE,
-    LISTED_PARTICLES,
-    NUMBER_PHRASE,
-    PLACE_PHRASE,
-    QUOTED,
-    YEAR,
-    Name,
-    capital,
-    first_is_stop,
-    is_day,
-    is_money,
-    join_listed,
-    names,
-    word_tokens,
-)
+from .names import LISTED_PARTICLES, Name, capital, join_listed, names, word_tokens
+from .offers import DATE_PHRASE, NUMBER_PHRASE, PLACE_PHRASE, QUOTED, YEAR, first_is_stop, is_day, is_money
 from .question import SORT_NOUNS, Question
 from .results import AnswerSpan, Span
 
