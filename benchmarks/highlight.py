@@ -42,16 +42,16 @@ from dataclasses import dataclass
 import numpy as np
 from xquad import CACHE, Question, paragraphs, questions, xquad_index
 
-from fundstelle import Hit, Index, matching
+from fundstelle import Hit, Index, matching, query
 from fundstelle.embed import DEFAULT_MODEL, load_embedder
 from fundstelle.highlight import pick_answer
 from fundstelle.matching import IdfLookup
 from fundstelle.phrase import answer_phrase
-from fundstelle.query import highlight_hit
 from fundstelle.question import Question as ReadQuestion
 from fundstelle.question import question_type
 from fundstelle.results import AnswerSpan
 from fundstelle.sentences import split_sentences
+from fundstelle.snapshot import Snapshot
 
 EMBEDDERS = {"use": "use-m3", "e5": "e5-small-int4"}
 
@@ -205,24 +205,36 @@ def timed_searches(index: Index, qs: Sequence[Question], k: int) -> tuple[list[l
     return results, totals
 
 
+def hit_passages(snapshot: Snapshot) -> Callable[[Hit], query.Passage]:
+    """A function giving the passage behind a hit: the chunks of its document that overlap its span."""
+    chunks_of: dict[str, list[tuple[int, int, int]]] = {}
+    for row, c in enumerate(snapshot.chunks):
+        chunks_of.setdefault(c.doc, []).append((row, c.start, c.end))
+
+    def passage(hit: Hit) -> query.Passage:
+        rows = [row for row, start, end in chunks_of[hit.doc_id] if start < hit.end and hit.start < end]
+        return query.Passage(rows[0], hit.score, dict(hit.signals), hit.doc_id, hit.start, hit.end, tuple(rows[1:]))
+
+    return passage
+
+
 def highlight_times(index: Index, results: Sequence[list[Hit]], qs: Sequence[Question], cold: bool) -> list[float]:
     """Time per query of highlighting its hits again, as ``search`` does inside (``fundstelle.query.highlight_hit``).
 
     ``cold``: empty the per-sentence cache before each query first.
     """
     snapshot = index.snapshot
-    rows = {(c.doc, c.start, c.end): row for row, c in enumerate(snapshot.chunks)}
+    behind = hit_passages(snapshot)
     first = index.embedders[0]
     times = []
     for hits, question in zip(results, qs):
         if cold:
             matching.sentence_facts.cache_clear()
         asked = ReadQuestion.of(question.text)
-        query = first.embed_queries([question.text])[0] if first.similarity_scale is not None else None
+        vector = first.embed_queries([question.text])[0] if first.similarity_scale is not None else None
         started = time.perf_counter()
         for hit in hits:
-            highlight_hit(snapshot, rows[(hit.doc_id, hit.start, hit.end)], hit.text, asked, query,
-                          first.similarity_scale or 1.0)
+            query.highlight_hit(snapshot, behind(hit), asked, vector, first.similarity_scale or 1.0)
         times.append(time.perf_counter() - started)
     return times
 
@@ -242,7 +254,7 @@ def main() -> None:
     index = xquad_index(args.model, progress=False)
     snapshot = index.snapshot
     idf = snapshot.lexical.idf
-    chunk_sentences = {(c.doc, c.start, c.end): c.sentences for c in snapshot.chunks}
+    behind = hit_passages(snapshot)
 
     print(f"XQuAD-de: {len(qs)} questions, {len(texts)} paragraphs; index {index.info.model}, "
           f"chunks {index.info.chunk_size}/{index.info.chunk_overlap}", flush=True)
@@ -251,7 +263,8 @@ def main() -> None:
     cold = highlight_times(index, results, qs, cold=True)
 
     oracle = [(q, Passage(texts[q.paragraph], tuple(split_sentences(texts[q.paragraph])))) for q in qs]
-    top = [(q, Passage(hits[0].text, chunk_sentences[(hits[0].doc_id, hits[0].start, hits[0].end)]))
+    top = [(q, Passage(hits[0].text, tuple((start, end) for _, start, end in
+                                           query.passage_sentences(snapshot, behind(hits[0])))))
            for q, hits in zip(qs, results)]
     caches = {name: VectorCache(spec) for name, spec in EMBEDDERS.items()}
     sentences = {s for cases in (oracle, top) for _, passage in cases for s in passage.sentence_texts()}

@@ -298,3 +298,24 @@ def test_uncached_computes_a_repeated_question_anew(tmp_path, corpus):
     assert all(embedder.query_cache_size == 0 for embedder in index.embedders)
     for embedder in index.embedders:  # the models are shared by the process: back to their default
         del embedder.query_cache_size
+
+
+
+def test_the_highlight_benchmark_highlights_the_passage_behind_each_hit(tmp_path):
+    import highlight
+
+    from fundstelle import Index, query
+    from fundstelle.question import Question
+
+    index = Index.build([], tmp_path / "index", model="hashing", chunk_size=120, chunk_overlap=60)
+    text = " ".join(f"Der Fluss Nummer {n} fließt durch das Tal und mündet in den See." for n in range(12))
+    index.add_texts([text], ids=["fluesse"])
+    behind = highlight.hit_passages(index.snapshot)
+    asked = "Wohin mündet der Fluss?"
+    hits = index.search(asked, k=3)
+    assert hits
+    for hit in hits:
+        passage = behind(hit)
+        assert (passage.doc, passage.start, passage.end) == (hit.doc_id, hit.start, hit.end)
+        answer, _ = query.highlight_hit(index.snapshot, passage, Question.of(asked), None)
+        assert answer.text == hit.answer.text  # what search marked, without sentence vectors here
