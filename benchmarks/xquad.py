@@ -95,7 +95,22 @@ def xquad_index(model: str = "e5-small-int4", chunk_size: int | None = None,
         report = ingest([corpus_folder()], folder, rebuild=True, **options)
     if report.chunks_embedded:
         print(f"built {folder.name}: {report.summary()}", file=sys.stderr)
-    return Index.open(folder)
+    return only_from(Index.open(folder), corpus_folder())
+
+
+def only_from(index: Index, corpus: Path) -> Index:
+    """``index`` without the documents that are not files of ``corpus`` (removed from it); returns it.
+
+    A document's id hashes its absolute path, so an index copied from another checkout takes
+    every file in again under its new path and would hold each text twice: one copy under an
+    id that :func:`paragraph_ids` does not give, which would count as a miss.
+    """
+    here = corpus.resolve()
+    stale = [document.id for document in index.documents() if Path(document.source).parent != here]
+    if stale:
+        print(f"removing {len(stale)} documents of another checkout from {index.folder.name}", file=sys.stderr)
+        index.remove(stale)
+    return index
 
 
 def _progress() -> Progress:
@@ -157,4 +172,4 @@ def articles_index(model: str = "e5-small-int4+use-m3", even_only: bool = False,
         report = ingest([article_folder(even_only)], folder, rebuild=True, **options)
     if report.chunks_embedded:
         print(f"built {folder.name}: {report.summary()}", file=sys.stderr)
-    return Index.open(folder)
+    return only_from(Index.open(folder), article_folder(even_only))

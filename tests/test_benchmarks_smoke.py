@@ -319,3 +319,23 @@ def test_the_highlight_benchmark_highlights_the_passage_behind_each_hit(tmp_path
         assert (passage.doc, passage.start, passage.end) == (hit.doc_id, hit.start, hit.end)
         answer, _ = query.highlight_hit(index.snapshot, passage, Question.of(asked), None)
         assert answer.text == hit.answer.text  # what search marked, without sentence vectors here
+
+
+def test_a_cached_index_from_another_checkout_keeps_only_this_checkouts_files(tmp_path):
+    from xquad import only_from
+
+    from fundstelle import Index, ingest
+    from fundstelle.load import document_id
+
+    other, here = tmp_path / "other" / "paragraphs", tmp_path / "here" / "paragraphs"
+    for folder in (other, here):
+        folder.mkdir(parents=True)
+        (folder / "p000.txt").write_text("Der Rhein fließt durch Köln.", encoding="utf-8")
+        (folder / "p001.txt").write_text("Die Zugspitze ist 2962 Meter hoch.", encoding="utf-8")
+    ingest([other], tmp_path / "index", model="hashing")  # the cache as another checkout built it
+    ingest([here], tmp_path / "index", model="hashing")  # ids hash absolute paths: every text taken in again
+    assert Index.open(tmp_path / "index").info.documents == 4
+    index = only_from(Index.open(tmp_path / "index"), here)
+    assert sorted(d.id for d in index.documents()) == sorted(document_id(p) for p in here.glob("*.txt"))
+    assert [hit.doc_id for hit in index.search("Wie hoch ist die Zugspitze?", k=2)][0] == document_id(
+        here / "p001.txt")
