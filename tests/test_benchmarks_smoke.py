@@ -339,3 +339,52 @@ def test_a_cached_index_from_another_checkout_keeps_only_this_checkouts_files(tm
     assert sorted(d.id for d in index.documents()) == sorted(document_id(p) for p in here.glob("*.txt"))
     assert [hit.doc_id for hit in index.search("Wie hoch ist die Zugspitze?", k=2)][0] == document_id(
         here / "p001.txt")
+
+
+@pytest.fixture
+def two_documents(tmp_path):
+    """A ``hashing`` index of two short documents, ids ``rhein`` and ``zugspitze``, and a question on each."""
+    from xquad import Question
+
+    from fundstelle import Index
+
+    index = Index.build([], tmp_path / "index", model="hashing")
+    index.add_texts(["Der Rhein fließt durch Köln. Er ist 1233 Kilometer lang und mündet in die Nordsee.",
+                     "Die Zugspitze ist 2962 Meter hoch. Auf ihrem Gipfel steht ein Kreuz."],
+                    ids=["rhein", "zugspitze"])
+    qs = [Question("r", "Wie lang ist der Rhein?", 0, ("1233 Kilometer",)),
+          Question("z", "Wie hoch ist die Zugspitze?", 1, ("2962 Meter",))]
+    yield index, qs, ["rhein", "zugspitze"]
+    for embedder in index.embedders:  # the scripts set the shared models' caches: back to their default
+        embedder.__dict__.pop("query_cache_size", None)
+
+
+def test_overhead_times_each_part_of_search_and_ask(two_documents):
+    import overhead
+
+    index, qs, _ = two_documents
+    texts = [q.text for q in qs] * 3
+    whole = overhead.whole(index, texts, cold=True)
+    assert {name: row["n"] for name, row in whole.items() if "n" in row} == {
+        "search": 6, "ask": 6, "e5 question embedding": 6}
+    parts = overhead.parts(index, texts)
+    for name in ("read the question", "retrieval (trust, dense, BM25, fusion)", "highlight and hits",
+                 "ask's retrieval", "ask's candidates (answering.candidates)", "ask's answer part (answering.reply)"):
+        assert parts[name]["n"] == len(texts), name
+    assert parts["use_wanted_share"] == 0.0  # one model: no USE-m3 to embed
+
+
+def test_each_signal_alone_and_each_fusion_setting_find_the_gold_document(two_documents):
+    import fusion
+    import languages
+    from retrieval import evaluate
+
+    from fundstelle.ranking import SENTENCES_SUFFIX
+
+    index, qs, ids = two_documents
+    spec = index.embedders[0].spec
+    for signal in ("bm25", spec, spec + SENTENCES_SUFFIX):
+        assert languages.signal_ranks(index, qs, ids, signal) == {"mrr@10": 1.0, "hit@1": 1.0}, signal
+    for setting in (fusion.setting(0.5, 0.8), fusion.setting(0.5, 0.8, trust=fusion.plain_share, use_fixed=0.5)):
+        row = evaluate(index.replace(fusion=setting), qs, ids, "hybrid")
+        assert (row["hit@1"], row["ranks"]) == (1.0, [1, 1])
