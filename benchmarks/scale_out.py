@@ -64,6 +64,7 @@ from xquad import CACHE, article_folder, articles_index, corpus_folder, question
 from fundstelle import Index, ingest  # noqa: E402
 from fundstelle.backends import FaissIndex  # noqa: E402
 from fundstelle.embed import DEFAULT_MODEL  # noqa: E402
+from fundstelle.ingestion import index_words  # noqa: E402
 from fundstelle.milvus import MilvusIndex, new_store  # noqa: E402
 from fundstelle.ranking import CANDIDATES  # noqa: E402
 from fundstelle.snapshot import Snapshot  # noqa: E402
@@ -205,11 +206,16 @@ def ingest_part(rounds: int) -> dict:
 # ------------------------------------------------------------------ quality
 
 def milvus_copy(source: Path, target: Path) -> Index:
-    """The index at ``source`` (FAISS) written again through the Milvus store (Milvus Lite), opened."""
+    """The index at ``source`` (FAISS) written again through the Milvus store (Milvus Lite), opened.
+
+    The vectors are the source's; BM25 is built again from its chunks as the ingest builds it
+    (a BM25 index read from disk is only read, never written again).
+    """
     shutil.rmtree(target, ignore_errors=True)
     snapshot = read_snapshot(source)
     manifest = dataclasses.replace(snapshot.manifest, store=new_store(None))
-    write_snapshot(target, Snapshot(manifest, snapshot.documents, snapshot.chunks, snapshot.dense, snapshot.lexical,
+    lexical = index_words(snapshot.chunks, snapshot.documents)
+    write_snapshot(target, Snapshot(manifest, snapshot.documents, snapshot.chunks, snapshot.dense, lexical,
                                     snapshot.sentence_vectors))
     return Index.open(target)
 

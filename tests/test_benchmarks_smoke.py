@@ -388,3 +388,18 @@ def test_each_signal_alone_and_each_fusion_setting_find_the_gold_document(two_do
     for setting in (fusion.setting(0.5, 0.8), fusion.setting(0.5, 0.8, trust=fusion.plain_share, use_fixed=0.5)):
         row = evaluate(index.replace(fusion=setting), qs, ids, "hybrid")
         assert (row["hit@1"], row["ranks"]) == (1.0, [1, 1])
+
+
+def test_scale_out_copies_an_index_into_the_milvus_store_with_the_same_hits(tmp_path, corpus):
+    pytest.importorskip("pymilvus")
+    pytest.importorskip("milvus_lite")
+    import scale_out
+
+    from fundstelle import Index
+
+    index = Index.build([corpus], tmp_path / "faiss", model="hashing")
+    copy = scale_out.milvus_copy(index.folder, tmp_path / "milvus")
+    assert copy.snapshot.manifest.store.kind != index.snapshot.manifest.store.kind
+    question = "Wie hoch ist die Zugspitze?"
+    assert [(h.doc_id, h.start, h.end) for h in copy.search(question)] == [
+        (h.doc_id, h.start, h.end) for h in index.search(question)]
