@@ -403,3 +403,21 @@ def test_scale_out_copies_an_index_into_the_milvus_store_with_the_same_hits(tmp_
     question = "Wie hoch ist die Zugspitze?"
     assert [(h.doc_id, h.start, h.end) for h in copy.search(question)] == [
         (h.doc_id, h.start, h.end) for h in index.search(question)]
+
+
+def test_the_batch_benchmark_embeds_every_question_in_both_systems(tmp_path, corpus, monkeypatch):
+    import service
+
+    from fundstelle import Index
+
+    index = Index.build([corpus], tmp_path / "index", model="hashing")
+    embedder = index.embedders[0]
+    default = embedder.query_cache_size
+    cache_sizes: list[int] = []
+    embed = embedder.embed_queries
+    monkeypatch.setattr(embedder, "embed_queries",
+                        lambda texts: (cache_sizes.append(embedder.query_cache_size), embed(texts))[1])
+    figures = service.batch(index, ["Wie lang ist der Rhein?", "Wer betrat den Mond?"], rounds=2)
+    assert figures["ms_per_question"]["loop of search"]["n"] == figures["ms_per_question"]["search_many"]["n"] == 2
+    assert cache_sizes and set(cache_sizes) == {0}  # the loop is not handed the vectors of its last round
+    assert embedder.query_cache_size == default
