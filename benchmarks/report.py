@@ -285,8 +285,8 @@ def _ask_target(data: dict) -> list[str]:
             f"{min(paired):.1f} to {max(paired):.1f} ms) | {_yes(max(beyond) <= 3)} |"]
 
 
-def _targets(quick: dict | None, answers: dict | None, asks: dict | None, scale: dict | None,
-             phrases: dict | None = None) -> list[str]:
+def _targets(quick: dict | None, answers: dict | None, phrases: dict | None, asks: dict | None,
+             scale: dict | None) -> list[str]:
     """The targets and what the saved results measured for them."""
     lines = ["| target | measured | |", "|---|---|---|"]
     if quick:
@@ -710,8 +710,8 @@ def render(results: Path, root: Path) -> Path:
     """Write ``root/BENCHMARKS.md`` and the charts from the saved results; return its path."""
     import plots
 
-    quick, scale, answers, asks = (_read(results, name) for name in ("quick", "scale", "answers",
-                                                                     "ask_beyond_search"))
+    quick, scale, answers, phrases, asks = (_read(results, name) for name in ("quick", "scale", "answers", "phrases",
+                                                                              "ask_beyond_search"))
     scale_out, documents, cores = (_read(results, name) for name in ("scale_out", "documents", "service-cores"))
     charts = root / CHARTS
     charts.mkdir(parents=True, exist_ok=True)
@@ -733,7 +733,7 @@ def render(results: Path, root: Path) -> Path:
                     f"{waited}; "
                     f"1-minute load average before/after each timed part: {json.dumps(stamp['load'])}.", ""]
             out += _machine(stamp) + [""]
-    out += ["## Targets", ""] + _targets(quick, answers, asks, scale, _read(results, "phrases")) + [""]
+    out += ["## Targets", ""] + _targets(quick, answers, phrases, asks, scale) + [""]
     if quick:
         q = quick["quality"]
         out += ["## Quality on XQuAD-de", ""] + _quality(q) + [
